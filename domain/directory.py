@@ -1,0 +1,110 @@
+"""Who is told what: units (牵头/配合单位) with their liaisons, leading officials, chat channels.
+
+They come from the admin's config file, but each change is recorded as an event so that an
+auditor can prove which liaison and which chat a reminder went to at the time it was sent.
+Channel events never hold a webhook key or secret: only a fingerprint and the public host.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.domain import Aggregate, event
+
+from domain.ids import natural_id
+
+__all__ = ["ChannelRecord", "Official", "Unit"]
+
+
+class Unit(Aggregate):
+    """A 单位 with its chat channel and its liaisons (联络员)."""
+
+    @staticmethod
+    def create_id(name: str) -> UUID:
+        return natural_id("unit", name)
+
+    @event("Registered")
+    def __init__(
+        self, name: str, channel: str, liaisons: list[dict[str, str]], actor: str, at: dt.datetime
+    ) -> None:
+        self.name = name
+        self.channel = channel
+        self.liaisons = [dict(x) for x in liaisons]
+
+    def reconcile(
+        self, channel: str, liaisons: list[dict[str, str]], actor: str, at: dt.datetime
+    ) -> None:
+        if channel != self.channel:
+            self._channel_changed(channel=channel, previous=self.channel, actor=actor, at=at)
+        wanted = [dict(x) for x in liaisons]
+        if wanted != self.liaisons:
+            self._liaisons_changed(liaisons=wanted, previous=self.liaisons, actor=actor, at=at)
+
+    @event("ChannelChanged")
+    def _channel_changed(self, channel: str, previous: str, actor: str, at: dt.datetime) -> None:
+        self.channel = channel
+
+    @event("LiaisonsChanged")
+    def _liaisons_changed(
+        self,
+        liaisons: list[dict[str, str]],
+        previous: list[dict[str, str]],
+        actor: str,
+        at: dt.datetime,
+    ) -> None:
+        self.liaisons = [dict(x) for x in liaisons]
+
+
+class Official(Aggregate):
+    """A 领衔领导: escalations of the tasks they lead reach them."""
+
+    @staticmethod
+    def create_id(name: str) -> UUID:
+        return natural_id("official", name)
+
+    @event("Registered")
+    def __init__(
+        self, name: str, title: str, mobile: str, channel: str, actor: str, at: dt.datetime
+    ) -> None:
+        self.name = name
+        self.title = title
+        self.mobile = mobile
+        self.channel = channel
+
+    def reconcile(self, title: str, mobile: str, channel: str, actor: str, at: dt.datetime) -> None:
+        wanted = {"title": title, "mobile": mobile, "channel": channel}
+        current = {"title": self.title, "mobile": self.mobile, "channel": self.channel}
+        if wanted != current:
+            self._changed(changes=wanted, previous=current, actor=actor, at=at)
+
+    @event("Changed")
+    def _changed(
+        self, changes: dict[str, str], previous: dict[str, str], actor: str, at: dt.datetime
+    ) -> None:
+        for key, value in changes.items():
+            setattr(self, key, value)
+
+
+class ChannelRecord(Aggregate):
+    """A chat channel as far as the audit needs it: platform, public host, key fingerprint."""
+
+    @staticmethod
+    def create_id(name: str) -> UUID:
+        return natural_id("channel", name)
+
+    @event("Configured")
+    def __init__(self, name: str, settings: dict[str, Any], actor: str, at: dt.datetime) -> None:
+        self.name = name
+        self.settings = dict(settings)
+
+    def reconcile(self, settings: dict[str, Any], actor: str, at: dt.datetime) -> None:
+        if dict(settings) != self.settings:
+            self._reconfigured(settings=dict(settings), previous=self.settings, actor=actor, at=at)
+
+    @event("Reconfigured")
+    def _reconfigured(
+        self, settings: dict[str, Any], previous: dict[str, Any], actor: str, at: dt.datetime
+    ) -> None:
+        self.settings = dict(settings)

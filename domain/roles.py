@@ -1,0 +1,95 @@
+"""Who may do what: the one authorization rule every entry point (CLI, HTTP API, scheduler) calls."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from domain.errors import DomainError
+
+__all__ = ["ROLES", "Action", "Forbidden", "Identity", "authorize"]
+
+Role = Literal["office", "liaison", "official", "auditor", "system"]
+ROLES: tuple[Role, ...] = ("office", "liaison", "official", "auditor", "system")
+
+Action = Literal[
+    "read",
+    "assign",
+    "claim",
+    "report",
+    "request_extension",
+    "decide_extension",
+    "submit",
+    "accept",
+    "return",
+    "cancel",
+    "recognise",
+    "escalate",
+    "review_plan",
+    "submit_plan",
+    "admin",
+]
+
+_OFFICE_ONLY = frozenset({"assign", "decide_extension", "accept", "return", "cancel", "recognise"})
+_LEAD_ONLY = frozenset({"claim", "request_extension", "submit"})
+
+
+class Forbidden(DomainError):
+    code = "forbidden"
+
+
+@dataclass(frozen=True)
+class Identity:
+    """The acting person or process; `actor` is what events record."""
+
+    role: Role
+    name: str
+    unit: str | None = None
+
+    @property
+    def actor(self) -> str:
+        if self.role == "liaison":
+            return f"liaison:{self.unit}/{self.name}"
+        return f"{self.role}:{self.name}"
+
+
+def authorize(
+    who: Identity,
+    action: Action,
+    lead_unit: str | None = None,
+    co_units: tuple[str, ...] | list[str] = (),
+    official: str | None = None,
+) -> None:
+    """Raise `Forbidden` unless `who` may perform `action` on a task with these units."""
+    if who.role == "office":
+        return
+    if action == "read":
+        if who.role in ("auditor", "system", "liaison", "official"):
+            return
+    elif who.role == "system" and action in ("escalate",):
+        return
+    elif who.role == "liaison" and _liaison_may(who, action, lead_unit, co_units):
+        return
+    elif who.role == "official" and action == "report" and official == who.name:
+        return
+    raise Forbidden(_refusal(who, action))
+
+
+def _liaison_may(
+    who: Identity, action: Action, lead_unit: str | None, co_units: tuple[str, ...] | list[str]
+) -> bool:
+    if action in _OFFICE_ONLY or who.unit is None:
+        return False
+    if action in _LEAD_ONLY:
+        return who.unit == lead_unit
+    if action == "report":
+        return who.unit == lead_unit or who.unit in co_units
+    return action == "submit_plan"
+
+
+def _refusal(who: Identity, action: Action) -> str:
+    if who.role == "auditor":
+        return "审计（督查）角色只能查看，不能办理"
+    if who.role == "liaison":
+        return f"联络员（{who.unit}）无权对该任务执行 {action}：只能办理本单位牵头或配合的任务"
+    return f"角色 {who.role} 无权执行 {action}"

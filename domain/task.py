@@ -1,0 +1,347 @@
+"""改革任务: the reform task aggregate and its whole lifecycle.
+
+Public methods check the rule and raise a named `DomainError`; the private methods decorated
+with `@event` only record facts, so replaying history never re-evaluates a rule.
+Every event carries `actor` (who did it) and `at` (when it happened in the office's world,
+an aware datetime); the library adds its own write timestamp beside them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.domain import Aggregate, event
+
+from domain.errors import (
+    AlreadyClaimed,
+    CompletionAlreadySubmitted,
+    CompletionNotSubmitted,
+    ExtensionAlreadyPending,
+    ExtensionDateNotLater,
+    NoDeadline,
+    NoPendingExtension,
+    NotClaimed,
+    TaskClosed,
+)
+from domain.ids import natural_id
+
+__all__ = ["REVISABLE_FIELDS", "STATUS_LABELS", "ReformTask", "TaskStatus", "task_id"]
+
+
+class TaskStatus:
+    ASSIGNED = "assigned"  # 已交办
+    CLAIMED = "claimed"  # 已签收
+    SUBMITTED = "submitted"  # 已申请办结
+    COMPLETED = "completed"  # 已销号
+    CANCELLED = "cancelled"  # 已撤销
+
+    CLOSED = frozenset({COMPLETED, CANCELLED})
+
+
+STATUS_LABELS = {
+    TaskStatus.ASSIGNED: "已交办",
+    TaskStatus.CLAIMED: "推进中",
+    TaskStatus.SUBMITTED: "待销号",
+    TaskStatus.COMPLETED: "已销号",
+    TaskStatus.CANCELLED: "已撤销",
+}
+
+REVISABLE_FIELDS = (
+    "title",
+    "area",
+    "lead_unit",
+    "co_units",
+    "official",
+    "group",
+    "deadline",
+    "deadline_text",
+    "milestones",
+    "notes",
+)
+
+
+def task_id(code: str) -> UUID:
+    return natural_id("task", code)
+
+
+class ReformTask(Aggregate):
+    """One line of the 改革要点 list, identified by its code (编号)."""
+
+    @staticmethod
+    def create_id(code: str) -> UUID:
+        return task_id(code)
+
+    @event("Assigned")
+    def __init__(
+        self,
+        code: str,
+        title: str,
+        lead_unit: str,
+        co_units: list[str],
+        official: str | None,
+        group: str | None,
+        area: str | None,
+        deadline: dt.date | None,
+        deadline_text: str,
+        milestones: list[dict[str, Any]],
+        notes: str,
+        actor: str,
+        at: dt.datetime,
+    ) -> None:
+        self.code = code
+        self.title = title
+        self.lead_unit = lead_unit
+        self.co_units = list(co_units)
+        self.official = official
+        self.group = group
+        self.area = area
+        self.deadline = deadline  # effective deadline, moved by granted extensions
+        self.assigned_deadline = deadline  # as the office assigned it (the import compares this)
+        self.deadline_text = deadline_text
+        self.milestones = [dict(m) for m in milestones]
+        self.notes = notes
+        self.assigned_by = actor
+        self.assigned_at = at
+        self.status = TaskStatus.ASSIGNED
+        self.claimed_by: str | None = None
+        self.percent = 0
+        self.last_report_at: dt.datetime | None = None
+        self.reports = 0
+        self.pending_extension: dt.date | None = None
+        self.extensions: list[dict[str, Any]] = []
+        self.submitted_at: dt.datetime | None = None
+        self.closed_at: dt.datetime | None = None
+        self.completed_on_time: bool | None = None
+        self.escalations: list[dict[str, Any]] = []
+        self.recognitions: list[dict[str, Any]] = []
+
+    # ---- queries -------------------------------------------------------------------------
+
+    @property
+    def is_closed(self) -> bool:
+        return self.status in TaskStatus.CLOSED
+
+    @property
+    def ongoing(self) -> bool:
+        """持续推进: no deadline, monthly reporting only."""
+        return self.deadline is None
+
+    def assignment(self) -> dict[str, Any]:
+        """The assigned facts as the import compares them (extensions do not count)."""
+        facts = {name: getattr(self, name) for name in REVISABLE_FIELDS}
+        facts["deadline"] = self.assigned_deadline
+        return facts
+
+    def units(self) -> list[str]:
+        return [self.lead_unit, *self.co_units]
+
+    # ---- commands ------------------------------------------------------------------------
+
+    def revise(self, changes: dict[str, Any], actor: str, at: dt.datetime, reason: str) -> None:
+        """Record only the assigned facts that really changed (re-import of an edited row)."""
+        unknown = set(changes) - set(REVISABLE_FIELDS)
+        if unknown:
+            raise ValueError(f"not revisable: {sorted(unknown)}")
+        current = self.assignment()
+        changed = {k: v for k, v in changes.items() if current[k] != v}
+        if not changed:
+            return
+        previous = {k: current[k] for k in changed}
+        self._revised(changes=changed, previous=previous, actor=actor, at=at, reason=reason)
+
+    def claim(self, actor: str, at: dt.datetime) -> None:
+        self._require_open()
+        if self.status != TaskStatus.ASSIGNED:
+            raise AlreadyClaimed(f"任务 {self.code} 已由 {self.claimed_by} 签收，不能重复签收")
+        self._claimed(actor=actor, at=at)
+
+    def report_progress(
+        self, text: str, percent: int, evidence: list[str], actor: str, at: dt.datetime
+    ) -> None:
+        self._require_open()
+        self._require_claimed("报送进展")
+        self._progress_reported(text=text, percent=percent, evidence=evidence, actor=actor, at=at)
+
+    def request_extension(
+        self, new_deadline: dt.date, reason: str, actor: str, at: dt.datetime
+    ) -> None:
+        self._require_open()
+        self._require_claimed("申请延期")
+        if self.deadline is None:
+            raise NoDeadline(f"任务 {self.code} 为持续推进事项，没有完成时限可延期")
+        if self.pending_extension is not None:
+            raise ExtensionAlreadyPending(
+                f"任务 {self.code} 已有待审批的延期申请（至 {self.pending_extension}）"
+            )
+        if new_deadline <= self.deadline:
+            raise ExtensionDateNotLater(
+                f"延期后的时限 {new_deadline} 必须晚于当前时限 {self.deadline}"
+            )
+        self._extension_requested(new_deadline=new_deadline, reason=reason, actor=actor, at=at)
+
+    def grant_extension(
+        self, reason: str, actor: str, at: dt.datetime, new_deadline: dt.date | None = None
+    ) -> None:
+        self._require_open()
+        requested = self._require_pending_extension()
+        granted = new_deadline or requested
+        if self.deadline is not None and granted <= self.deadline:
+            raise ExtensionDateNotLater(f"批准的时限 {granted} 必须晚于当前时限 {self.deadline}")
+        self._extension_granted(
+            new_deadline=granted, previous_deadline=self.deadline, reason=reason, actor=actor, at=at
+        )
+
+    def deny_extension(self, reason: str, actor: str, at: dt.datetime) -> None:
+        self._require_open()
+        self._require_pending_extension()
+        self._extension_denied(reason=reason, actor=actor, at=at)
+
+    def submit_completion(
+        self, summary: str, evidence: list[str], actor: str, at: dt.datetime
+    ) -> None:
+        self._require_open()
+        self._require_claimed("申请办结")
+        if self.status == TaskStatus.SUBMITTED:
+            raise CompletionAlreadySubmitted(f"任务 {self.code} 的办结申请已提交，正在审核")
+        self._completion_submitted(summary=summary, evidence=evidence, actor=actor, at=at)
+
+    def accept_completion(self, reason: str, actor: str, at: dt.datetime) -> None:
+        self._require_open()
+        submitted_at = self._require_submitted("销号")
+        on_time = self.deadline is None or submitted_at.date() <= self.deadline
+        self._completion_accepted(reason=reason, on_time=on_time, actor=actor, at=at)
+
+    def return_completion(self, reason: str, actor: str, at: dt.datetime) -> None:
+        self._require_open()
+        self._require_submitted("退回")
+        self._completion_returned(reason=reason, actor=actor, at=at)
+
+    def cancel(self, reason: str, actor: str, at: dt.datetime) -> None:
+        self._require_open()
+        self._cancelled(reason=reason, actor=actor, at=at)
+
+    def record_escalation(
+        self, rung: str, target: str, due: dt.date, reminder_key: str, actor: str, at: dt.datetime
+    ) -> None:
+        """催办 / 督办 / 通报 are facts about the task, not only messages."""
+        self._require_open()
+        self._escalation_recorded(
+            rung=rung, target=target, due=due, reminder_key=reminder_key, actor=actor, at=at
+        )
+
+    def recognise(self, kind: str, level: str, title: str, actor: str, at: dt.datetime) -> None:
+        """改革试点 / 改革典型: recognition can come after the task closed."""
+        self._recognised(kind=kind, level=level, title=title, actor=actor, at=at)
+
+    # ---- guards --------------------------------------------------------------------------
+
+    def _require_open(self) -> None:
+        if self.is_closed:
+            raise TaskClosed(f"任务 {self.code} {STATUS_LABELS[self.status]}，不能再办理")
+
+    def _require_claimed(self, what: str) -> None:
+        if self.status == TaskStatus.ASSIGNED:
+            raise NotClaimed(f"任务 {self.code} 尚未签收，签收后才能{what}")
+
+    def _require_pending_extension(self) -> dt.date:
+        if self.pending_extension is None:
+            raise NoPendingExtension(f"任务 {self.code} 没有待审批的延期申请")
+        return self.pending_extension
+
+    def _require_submitted(self, what: str) -> dt.datetime:
+        if self.status != TaskStatus.SUBMITTED or self.submitted_at is None:
+            raise CompletionNotSubmitted(f"任务 {self.code} 尚未申请办结，不能{what}")
+        return self.submitted_at
+
+    # ---- events --------------------------------------------------------------------------
+
+    @event("Revised")
+    def _revised(
+        self,
+        changes: dict[str, Any],
+        previous: dict[str, Any],
+        actor: str,
+        at: dt.datetime,
+        reason: str,
+    ) -> None:
+        for name, value in changes.items():
+            if name == "co_units":
+                value = list(value)
+            elif name == "milestones":
+                value = [dict(m) for m in value]
+            elif name == "deadline":
+                # A revised deadline is a new decision of the office: it replaces any extension.
+                self.assigned_deadline = value
+            setattr(self, name, value)
+
+    @event("Claimed")
+    def _claimed(self, actor: str, at: dt.datetime) -> None:
+        self.status = TaskStatus.CLAIMED
+        self.claimed_by = actor
+
+    @event("ProgressReported")
+    def _progress_reported(
+        self, text: str, percent: int, evidence: list[str], actor: str, at: dt.datetime
+    ) -> None:
+        self.percent = percent
+        self.last_report_at = at
+        self.reports += 1
+
+    @event("ExtensionRequested")
+    def _extension_requested(
+        self, new_deadline: dt.date, reason: str, actor: str, at: dt.datetime
+    ) -> None:
+        self.pending_extension = new_deadline
+
+    @event("ExtensionGranted")
+    def _extension_granted(
+        self,
+        new_deadline: dt.date,
+        previous_deadline: dt.date | None,
+        reason: str,
+        actor: str,
+        at: dt.datetime,
+    ) -> None:
+        self.extensions.append({"from": previous_deadline, "to": new_deadline, "at": at})
+        self.deadline = new_deadline
+        self.pending_extension = None
+
+    @event("ExtensionDenied")
+    def _extension_denied(self, reason: str, actor: str, at: dt.datetime) -> None:
+        self.pending_extension = None
+
+    @event("CompletionSubmitted")
+    def _completion_submitted(
+        self, summary: str, evidence: list[str], actor: str, at: dt.datetime
+    ) -> None:
+        self.status = TaskStatus.SUBMITTED
+        self.submitted_at = at
+
+    @event("CompletionAccepted")
+    def _completion_accepted(self, reason: str, on_time: bool, actor: str, at: dt.datetime) -> None:
+        self.status = TaskStatus.COMPLETED
+        self.closed_at = at
+        self.completed_on_time = on_time
+        self.percent = 100
+
+    @event("CompletionReturned")
+    def _completion_returned(self, reason: str, actor: str, at: dt.datetime) -> None:
+        self.status = TaskStatus.CLAIMED
+        self.submitted_at = None
+
+    @event("Cancelled")
+    def _cancelled(self, reason: str, actor: str, at: dt.datetime) -> None:
+        self.status = TaskStatus.CANCELLED
+        self.closed_at = at
+
+    @event("EscalationRecorded")
+    def _escalation_recorded(
+        self, rung: str, target: str, due: dt.date, reminder_key: str, actor: str, at: dt.datetime
+    ) -> None:
+        self.escalations.append({"rung": rung, "target": target, "due": due, "at": at})
+
+    @event("Recognised")
+    def _recognised(self, kind: str, level: str, title: str, actor: str, at: dt.datetime) -> None:
+        self.recognitions.append({"kind": kind, "level": level, "title": title, "at": at})

@@ -1,0 +1,109 @@
+"""Validated inputs: every command is a pydantic model checked before it reaches the domain.
+
+Commands carry plain data only; the ledger turns them into aggregate method calls.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+
+TaskCode = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=40, pattern=r"^[0-9A-Za-z\-_.]+$"),
+]
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+Text = Annotated[str, StringConstraints(strip_whitespace=True, max_length=4000)]
+Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
+
+_URL = re.compile(r"^https?://\S+$")
+
+
+class _Command(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Milestone(_Command):
+    """节点: an intermediate deadline inside a task."""
+
+    name: Name
+    due: dt.date
+
+
+class AssignTask(_Command):
+    """交办: one row of the 改革要点 list as the office assigns it."""
+
+    code: TaskCode
+    title: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
+    lead_unit: Name
+    co_units: tuple[Name, ...] = ()
+    official: Name | None = None
+    group: Name | None = None
+    area: Name | None = None
+    deadline: dt.date | None = None
+    deadline_text: str = ""
+    milestones: tuple[Milestone, ...] = ()
+    notes: Text = ""
+
+    @field_validator("co_units")
+    @classmethod
+    def _co_units_unique(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        seen: list[str] = []
+        for unit in value:
+            if unit not in seen:
+                seen.append(unit)
+        return tuple(seen)
+
+
+class ReportProgress(_Command):
+    """进展报送."""
+
+    text: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=4000)]
+    percent: int = Field(ge=0, le=100)
+    evidence: tuple[str, ...] = ()
+
+    @field_validator("evidence")
+    @classmethod
+    def _links(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for link in value:
+            if not _URL.match(link):
+                raise ValueError(f"evidence must be http(s) links, got {link!r}")
+        return value
+
+
+class RequestExtension(_Command):
+    """延期申请."""
+
+    new_deadline: dt.date
+    reason: Reason
+
+
+class DecideExtension(_Command):
+    """Grant (optionally with a different date than asked) or deny an extension."""
+
+    reason: Reason
+    new_deadline: dt.date | None = None
+
+
+class SubmitCompletion(_Command):
+    """办结 submitted by the lead unit."""
+
+    summary: Reason
+    evidence: tuple[str, ...] = ()
+
+
+class Decision(_Command):
+    """A decision that needs a reason: accept, return, cancel."""
+
+    reason: Reason
+
+
+class Recognise(_Command):
+    """改革试点 / 改革典型 recognised at some level."""
+
+    kind: Literal["pilot", "exemplar"]
+    level: Literal["national", "provincial", "municipal", "county"]
+    title: Name
