@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import random
+import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
@@ -29,7 +31,7 @@ from duban.config import Config
 
 __all__ = ["Conflict", "ImportChange", "Ledger", "event_record"]
 
-MAX_ATTEMPTS = 8
+MAX_ATTEMPTS = 30
 SYSTEM = Identity(role="system", name="duban")
 
 
@@ -233,6 +235,8 @@ class Ledger(Application[UUID]):
             try:
                 self.save(task)
             except IntegrityError:
+                # Lost the race: back off a little (jittered, growing) and reload.
+                time.sleep(random.uniform(0, 0.002 * (attempt + 1)))
                 continue
             return
         raise Conflict(f"任务 {code} 正被频繁修改，请稍后重试")

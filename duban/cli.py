@@ -1,0 +1,370 @@
+"""The `duban` command line: the office's, the liaisons' and the auditors' terminal entry point.
+
+Every command goes through the same `Identity` and `authorize` as the HTTP API; `--as` says
+who is acting (default: the office). Errors are one clear line on stderr and a non-zero exit.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from enum import Enum
+from pathlib import Path
+from typing import Annotated, Any, NoReturn
+
+import typer
+from pydantic import ValidationError
+
+from domain.errors import DomainError
+from domain.roles import ROLES, Identity
+from duban import commands as cmd
+from duban.bootstrap import Services, bootstrap
+from duban.config import ConfigError
+from duban.logs import configure_logging
+from duban.output import render_csv, render_table, to_json
+
+__all__ = ["app", "main"]
+
+app = typer.Typer(help="督办 duban — reform-task supervision ledger", no_args_is_help=True)
+task_app = typer.Typer(help="任务: show, history and the task commands", no_args_is_help=True)
+app.add_typer(task_app, name="task")
+
+
+class Fmt(str, Enum):
+    table = "table"
+    json = "json"
+    csv = "csv"
+
+
+class _State:
+    config: str | None = None
+    services: Services | None = None
+
+
+_state = _State()
+
+ConfigOpt = Annotated[
+    str | None, typer.Option("--config", help="config file (else $DUBAN_CONFIG, else ./duban.toml)")
+]
+AsOpt = Annotated[
+    str,
+    typer.Option(
+        "--as",
+        help="who acts: office[:NAME] | liaison:UNIT/NAME | official:NAME | auditor:NAME",
+    ),
+]
+FormatOpt = Annotated[Fmt, typer.Option("--format", help="table | json | csv")]
+
+
+@app.callback()
+def _main(config: ConfigOpt = None, log_level: str = "WARNING") -> None:
+    _state.config = config
+    configure_logging(log_level)
+
+
+def fail(message: str, code: int = 1) -> NoReturn:
+    typer.echo(f"错误: {message}", err=True)
+    raise typer.Exit(code)
+
+
+def services() -> Services:
+    if _state.services is None:
+        try:
+            _state.services = bootstrap(_state.config)
+        except ConfigError as exc:
+            fail(str(exc), 2)
+    return _state.services
+
+
+@contextmanager
+def user_errors() -> Iterator[None]:
+    """Domain and validation errors become one readable line and exit code 1 or 2."""
+    try:
+        yield
+    except DomainError as exc:
+        fail(f"[{exc.code}] {exc.message}", 1)
+    except ValidationError as exc:
+        fail("; ".join(_field_error(e) for e in exc.errors()), 2)
+
+
+def _field_error(error: Any) -> str:
+    field = ".".join(str(p) for p in error["loc"]) or "(input)"
+    return f"{field}: {error['msg']}"
+
+
+def parse_identity(text: str) -> Identity:
+    role, _, rest = text.partition(":")
+    if role not in ROLES:
+        fail(f"--as: unknown role {role!r} (office, liaison, official, auditor)", 2)
+    if role == "liaison":
+        unit, _, name = rest.partition("/")
+        if not unit:
+            fail("--as liaison:UNIT/NAME needs the unit", 2)
+        return Identity(role="liaison", name=name or "联络员", unit=unit)
+    return Identity(role=role, name=rest or {"office": "改革办"}.get(role, role))  # type: ignore[arg-type]
+
+
+def echo(data: Any, fmt: Fmt, columns: list[tuple[str, str]] | None = None) -> None:
+    rows = data if isinstance(data, list) else [data]
+    if fmt is Fmt.json:
+        typer.echo(to_json(data))
+    elif fmt is Fmt.csv and columns:
+        sys.stdout.write(render_csv(rows, columns))
+    elif columns:
+        typer.echo(render_table(rows, columns))
+    else:
+        for key, value in data.items():
+            typer.echo(f"{key}: {value}")
+
+
+# ---- init and import -----------------------------------------------------------------------
+
+
+@app.command()
+def init(as_: AsOpt = "office") -> None:
+    """Create the store (if new) and record the units, officials and channels of the config."""
+    svc = services()
+    with user_errors():
+        count = svc.ledger.reconcile_directory(svc.config, parse_identity(as_))
+    typer.echo(f"store ready: {count} directory change(s) recorded")
+
+
+IMPORT_COLUMNS = [("code", "编号"), ("action", "操作"), ("summary", "变更")]
+_ACTIONS = {"create": "新增", "revise": "修改", "unchanged": "无变化"}
+
+
+@app.command("import")
+def import_(
+    file: Path,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="show what would change")] = False,
+    as_: AsOpt = "office",
+    fmt: FormatOpt = Fmt.table,
+) -> None:
+    """Import a 改革要点 task list (CSV, XLSX, YAML): all rows or none."""
+    from duban.importer import read_task_list
+
+    result = read_task_list(file)
+    if result.errors:
+        for error in result.errors:
+            typer.echo(f"{file.name} 第{error.row}行 [{error.column}]: {error.message}", err=True)
+        fail(f"{len(result.errors)} 处错误，未导入任何任务", 1)
+    with user_errors():
+        changes = services().ledger.import_tasks(result.rows, parse_identity(as_), dry_run=dry_run)
+    rows = [
+        {
+            "code": c.code,
+            "action": _ACTIONS[c.action] if fmt is not Fmt.json else c.action,
+            "summary": "、".join(c.changes) if c.action == "revise" else "",
+            "changes": c.changes,
+        }
+        for c in changes
+    ]
+    echo(rows, fmt, IMPORT_COLUMNS)
+    if fmt is not Fmt.json:
+        counts = {a: sum(1 for c in changes if c.action == a) for a in _ACTIONS}
+        verb = "将" if dry_run else "已"
+        typer.echo(
+            f"{verb}新增 {counts['create']}，{verb}修改 {counts['revise']}，"
+            f"无变化 {counts['unchanged']}" + ("（试运行，未写入）" if dry_run else "")
+        )
+
+
+# ---- board (direct view until the projections land) ----------------------------------------
+
+BOARD_COLUMNS = [
+    ("code", "编号"),
+    ("title", "改革任务"),
+    ("lead_unit", "牵头单位"),
+    ("deadline", "完成时限"),
+    ("status_label", "状态"),
+    ("percent", "进度%"),
+]
+
+
+@app.command()
+def board(
+    unit: Annotated[str | None, typer.Option(help="only tasks this unit leads or co-operates")] = None,
+    fmt: FormatOpt = Fmt.table,
+    as_: AsOpt = "office",
+) -> None:
+    """The task board."""
+    from domain.task import STATUS_LABELS
+
+    svc = services()
+    who = parse_identity(as_)
+    with user_errors():
+        rows = [svc.ledger.task(code, who) for code in svc.ledger.task_codes()]
+    if unit:
+        rows = [r for r in rows if unit == r["lead_unit"] or unit in r["co_units"]]
+    for row in rows:
+        row["status_label"] = STATUS_LABELS[row["status"]]
+        row["title"] = _short(row["title"], 24) if fmt is Fmt.table else row["title"]
+        if row["deadline"] is None:
+            row["deadline"] = "持续推进"
+    echo(rows, fmt, BOARD_COLUMNS)
+
+
+def _short(text: str, width: int) -> str:
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+# ---- task commands -------------------------------------------------------------------------
+
+CodeArg = Annotated[str, typer.Argument(help="task code (编号), e.g. 2024-07")]
+ReasonOpt = Annotated[str, typer.Option("--reason", help="why (recorded in the event)")]
+
+
+@task_app.command("show")
+def task_show(code: CodeArg, fmt: FormatOpt = Fmt.table, as_: AsOpt = "office") -> None:
+    with user_errors():
+        state = services().ledger.task(code, parse_identity(as_))
+    echo(state, fmt if fmt is Fmt.json else Fmt.table)
+
+
+HISTORY_COLUMNS = [("version", "#"), ("at", "时间"), ("type", "事件"), ("actor", "办理人")]
+
+
+@task_app.command("history")
+def task_history(code: CodeArg, fmt: FormatOpt = Fmt.table, as_: AsOpt = "office") -> None:
+    with user_errors():
+        events = services().ledger.task_history(code, parse_identity(as_))
+    echo(events, fmt, HISTORY_COLUMNS)
+
+
+def _run(action: Callable[[Services, Identity], None], as_: str, done: str) -> None:
+    svc = services()
+    with user_errors():
+        action(svc, parse_identity(as_))
+    typer.echo(done)
+
+
+@task_app.command("claim")
+def task_claim(code: CodeArg, as_: AsOpt = "office") -> None:
+    """签收: the lead unit acknowledges the task."""
+    _run(lambda s, who: s.ledger.claim(code, who), as_, f"{code} 已签收")
+
+
+@task_app.command("report")
+def task_report(
+    code: CodeArg,
+    text: Annotated[str, typer.Option("--text", help="what was done")],
+    percent: Annotated[int, typer.Option("--percent", help="0-100")],
+    evidence: Annotated[list[str] | None, typer.Option("--evidence", help="link")] = None,
+    as_: AsOpt = "office",
+) -> None:
+    """进展报送."""
+
+    def act(s: Services, who: Identity) -> None:
+        report = cmd.ReportProgress(text=text, percent=percent, evidence=tuple(evidence or ()))
+        s.ledger.report(code, report, who)
+
+    _run(act, as_, f"{code} 进展已报送（{percent}%）")
+
+
+@task_app.command("request-extension")
+def task_request_extension(
+    code: CodeArg,
+    to: Annotated[dt.datetime, typer.Option("--to", formats=["%Y-%m-%d"], help="new deadline")],
+    reason: ReasonOpt,
+    as_: AsOpt = "office",
+) -> None:
+    """延期申请."""
+
+    def act(s: Services, who: Identity) -> None:
+        req = cmd.RequestExtension(new_deadline=to.date(), reason=reason)
+        s.ledger.request_extension(code, req, who)
+
+    _run(act, as_, f"{code} 已申请延期至 {to.date()}")
+
+
+@task_app.command("grant-extension")
+def task_grant_extension(
+    code: CodeArg,
+    reason: ReasonOpt,
+    to: Annotated[
+        dt.datetime | None, typer.Option("--to", formats=["%Y-%m-%d"], help="date if not as asked")
+    ] = None,
+    as_: AsOpt = "office",
+) -> None:
+    def act(s: Services, who: Identity) -> None:
+        decision = cmd.DecideExtension(reason=reason, new_deadline=to.date() if to else None)
+        s.ledger.grant_extension(code, decision, who)
+
+    _run(act, as_, f"{code} 延期已批准")
+
+
+@task_app.command("deny-extension")
+def task_deny_extension(code: CodeArg, reason: ReasonOpt, as_: AsOpt = "office") -> None:
+    _run(
+        lambda s, who: s.ledger.deny_extension(code, cmd.DecideExtension(reason=reason), who),
+        as_,
+        f"{code} 延期未批准",
+    )
+
+
+@task_app.command("submit")
+def task_submit(
+    code: CodeArg,
+    summary: Annotated[str, typer.Option("--summary", help="what was achieved")],
+    evidence: Annotated[list[str] | None, typer.Option("--evidence", help="link")] = None,
+    as_: AsOpt = "office",
+) -> None:
+    """办结申请."""
+
+    def act(s: Services, who: Identity) -> None:
+        sub = cmd.SubmitCompletion(summary=summary, evidence=tuple(evidence or ()))
+        s.ledger.submit_completion(code, sub, who)
+
+    _run(act, as_, f"{code} 已申请办结")
+
+
+@task_app.command("accept")
+def task_accept(code: CodeArg, reason: ReasonOpt = "审核通过，同意销号", as_: AsOpt = "office") -> None:
+    """销号."""
+    _run(
+        lambda s, who: s.ledger.accept_completion(code, cmd.Decision(reason=reason), who),
+        as_,
+        f"{code} 已销号",
+    )
+
+
+@task_app.command("return")
+def task_return(code: CodeArg, reason: ReasonOpt, as_: AsOpt = "office") -> None:
+    """退回办结申请."""
+    _run(
+        lambda s, who: s.ledger.return_completion(code, cmd.Decision(reason=reason), who),
+        as_,
+        f"{code} 办结申请已退回",
+    )
+
+
+@task_app.command("cancel")
+def task_cancel(code: CodeArg, reason: ReasonOpt, as_: AsOpt = "office") -> None:
+    _run(lambda s, who: s.ledger.cancel(code, cmd.Decision(reason=reason), who), as_, f"{code} 已撤销")
+
+
+@task_app.command("recognise")
+def task_recognise(
+    code: CodeArg,
+    kind: Annotated[str, typer.Option("--kind", help="pilot | exemplar")],
+    level: Annotated[str, typer.Option("--level", help="national|provincial|municipal|county")],
+    title: Annotated[str, typer.Option("--title")],
+    as_: AsOpt = "office",
+) -> None:
+    """改革试点 / 改革典型."""
+
+    def act(s: Services, who: Identity) -> None:
+        rec = cmd.Recognise.model_validate({"kind": kind, "level": level, "title": title})
+        s.ledger.recognise(code, rec, who)
+
+    _run(act, as_, f"{code} 已记录{title}")
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()
