@@ -1,4 +1,4 @@
-"""Who may do what: the one authorization rule every entry point (CLI, HTTP API, scheduler) calls."""
+"""Who may do what: the one authorization rule that every entry point calls."""
 
 from __future__ import annotations
 
@@ -66,11 +66,11 @@ def authorize(
     if action == "read":
         if who.role in ("auditor", "system", "liaison", "official"):
             return
-    elif who.role == "system" and action in ("escalate",):
-        return
-    elif who.role == "liaison" and _liaison_may(who, action, lead_unit, co_units):
-        return
-    elif who.role == "official" and action == "report" and official == who.name:
+    elif (
+        (who.role == "system" and action in ("escalate",))
+        or (who.role == "liaison" and _liaison_may(who, action, lead_unit, co_units))
+        or (who.role == "official" and action == "report" and official == who.name)
+    ):
         return
     raise Forbidden(_refusal(who, action))
 

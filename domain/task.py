@@ -62,6 +62,13 @@ REVISABLE_FIELDS = (
 )
 
 
+def _copy(value: Any) -> Any:
+    """Lists of facts are copied so that replayed and live aggregates never share state."""
+    if isinstance(value, list | tuple):
+        return [dict(v) if isinstance(v, dict) else v for v in value]
+    return value
+
+
 def task_id(code: str) -> UUID:
     return natural_id("task", code)
 
@@ -267,14 +274,10 @@ class ReformTask(Aggregate):
         reason: str,
     ) -> None:
         for name, value in changes.items():
-            if name == "co_units":
-                value = list(value)
-            elif name == "milestones":
-                value = [dict(m) for m in value]
-            elif name == "deadline":
+            if name == "deadline":
                 # A revised deadline is a new decision of the office: it replaces any extension.
                 self.assigned_deadline = value
-            setattr(self, name, value)
+            setattr(self, name, _copy(value))
 
     @event("Claimed")
     def _claimed(self, actor: str, at: dt.datetime) -> None:

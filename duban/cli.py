@@ -10,7 +10,7 @@ import datetime as dt
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any, NoReturn
 
@@ -32,7 +32,7 @@ task_app = typer.Typer(help="任务: show, history and the task commands", no_ar
 app.add_typer(task_app, name="task")
 
 
-class Fmt(str, Enum):
+class Fmt(StrEnum):
     table = "table"
     json = "json"
     csv = "csv"
@@ -103,7 +103,7 @@ def parse_identity(text: str) -> Identity:
         if not unit:
             fail("--as liaison:UNIT/NAME needs the unit", 2)
         return Identity(role="liaison", name=name or "联络员", unit=unit)
-    return Identity(role=role, name=rest or {"office": "改革办"}.get(role, role))  # type: ignore[arg-type]
+    return Identity(role=role, name=rest or {"office": "改革办"}.get(role, role))
 
 
 def echo(data: Any, fmt: Fmt, columns: list[tuple[str, str]] | None = None) -> None:
@@ -185,7 +185,9 @@ BOARD_COLUMNS = [
 
 @app.command()
 def board(
-    unit: Annotated[str | None, typer.Option(help="only tasks this unit leads or co-operates")] = None,
+    unit: Annotated[
+        str | None, typer.Option(help="only tasks this unit leads or co-operates")
+    ] = None,
     fmt: FormatOpt = Fmt.table,
     as_: AsOpt = "office",
 ) -> None:
@@ -321,7 +323,9 @@ def task_submit(
 
 
 @task_app.command("accept")
-def task_accept(code: CodeArg, reason: ReasonOpt = "审核通过，同意销号", as_: AsOpt = "office") -> None:
+def task_accept(
+    code: CodeArg, reason: ReasonOpt = "审核通过，同意销号", as_: AsOpt = "office"
+) -> None:
     """销号."""
     _run(
         lambda s, who: s.ledger.accept_completion(code, cmd.Decision(reason=reason), who),
@@ -342,7 +346,11 @@ def task_return(code: CodeArg, reason: ReasonOpt, as_: AsOpt = "office") -> None
 
 @task_app.command("cancel")
 def task_cancel(code: CodeArg, reason: ReasonOpt, as_: AsOpt = "office") -> None:
-    _run(lambda s, who: s.ledger.cancel(code, cmd.Decision(reason=reason), who), as_, f"{code} 已撤销")
+    _run(
+        lambda s, who: s.ledger.cancel(code, cmd.Decision(reason=reason), who),
+        as_,
+        f"{code} 已撤销",
+    )
 
 
 @task_app.command("recognise")

@@ -13,7 +13,9 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_vali
 
 TaskCode = Annotated[
     str,
-    StringConstraints(strip_whitespace=True, min_length=1, max_length=40, pattern=r"^[0-9A-Za-z\-_.]+$"),
+    StringConstraints(
+        strip_whitespace=True, min_length=1, max_length=40, pattern=r"^[0-9A-Za-z\-_.]+$"
+    ),
 ]
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
 Text = Annotated[str, StringConstraints(strip_whitespace=True, max_length=4000)]

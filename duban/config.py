@@ -21,7 +21,14 @@ from pydantic import (
     model_validator,
 )
 
-__all__ = ["Config", "ConfigError", "load_config", "parse_config", "register_check", "resolve_config_path"]
+__all__ = [
+    "Config",
+    "ConfigError",
+    "load_config",
+    "parse_config",
+    "register_check",
+    "resolve_config_path",
+]
 
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
 Platform = Literal["wecom", "dingtalk", "feishu", "console"]
@@ -210,7 +217,7 @@ class Config(_Section):
     @field_validator("store")
     @classmethod
     def _store(cls, value: str) -> str:
-        if not (value.startswith("sqlite:///") or value.startswith(("postgresql://", "postgres://"))):
+        if not value.startswith(("sqlite:///", "postgresql://", "postgres://")):
             raise ValueError("store must be sqlite:///PATH or postgresql://USER@HOST:PORT/DB")
         return value
 
@@ -232,8 +239,13 @@ class Config(_Section):
         problems: list[str] = []
         names = [c.name for c in self.channels]
         problems += [f"channels: duplicate name {n!r}" for n in _duplicates(names)]
-        problems += [f"units: duplicate name {n!r}" for n in _duplicates([u.name for u in self.units])]
-        refs = [("office.channel", self.office.channel), ("office.leaders_channel", self.office.leaders_channel)]
+        problems += [
+            f"units: duplicate name {n!r}" for n in _duplicates([u.name for u in self.units])
+        ]
+        refs = [
+            ("office.channel", self.office.channel),
+            ("office.leaders_channel", self.office.leaders_channel),
+        ]
         refs += [(f"units[{i}].channel", u.channel) for i, u in enumerate(self.units)]
         refs += [(f"officials[{i}].channel", o.channel) for i, o in enumerate(self.officials)]
         problems += [f"{key}: no channel named {name!r}" for key, name in refs if name not in names]

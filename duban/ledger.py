@@ -301,7 +301,12 @@ class Ledger(Application[UUID]):
         return count
 
     def _unit(
-        self, name: str, channel: str, liaisons: list[dict[str, str]], who: Identity, at: dt.datetime
+        self,
+        name: str,
+        channel: str,
+        liaisons: list[dict[str, str]],
+        who: Identity,
+        at: dt.datetime,
     ) -> Unit:
         try:
             unit: Unit = self.repository.get(Unit.create_id(name))

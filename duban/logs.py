@@ -1,4 +1,4 @@
-"""structlog, configured once: JSON when not on a terminal, secrets redacted wherever they appear."""
+"""structlog, configured once: JSON when not on a terminal, secrets redacted wherever they are."""
 
 from __future__ import annotations
 

@@ -12,7 +12,7 @@ from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
-__all__ = ["to_json", "to_jsonable", "render_table", "render_csv", "display_width"]
+__all__ = ["display_width", "render_csv", "render_table", "to_json", "to_jsonable"]
 
 
 def to_jsonable(value: Any) -> Any:
@@ -53,7 +53,9 @@ def render_table(rows: Sequence[dict[str, Any]], columns: Sequence[tuple[str, st
     ]
 
     def line(values: list[str]) -> str:
-        return "  ".join(v + " " * (w - display_width(v)) for v, w in zip(values, widths, strict=True))
+        return "  ".join(
+            v + " " * (w - display_width(v)) for v, w in zip(values, widths, strict=True)
+        )
 
     out = [line(headers), line(["-" * w for w in widths])]
     out += [line(r) for r in cells]

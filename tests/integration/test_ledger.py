@@ -179,13 +179,14 @@ def test_concurrent_reports_are_all_kept_and_decisions_conflict(ledger: Ledger) 
 def test_directory_changes_are_recorded_once(ledger: Ledger) -> None:
     from duban.config import parse_config
 
+    channels = [{"name": n, "platform": "console"} for n in ("office", "leaders", "fgj")]
+    liaison = {"name": "张伟", "mobile": "13800000001"}
+    official = {"name": "王建国", "title": "副县长", "mobile": "13900000001", "channel": "leaders"}
     raw = {
-        "channels": [{"name": "office", "platform": "console"}, {"name": "leaders", "platform": "console"},
-                     {"name": "fgj", "platform": "console"}],
-        "units": [{"name": "县发展和改革局", "channel": "fgj",
-                   "liaisons": [{"name": "张伟", "mobile": "13800000001"}]}],
-        "officials": [{"name": "王建国", "title": "副县长", "mobile": "13900000001", "channel": "leaders"}],
-    }  # fmt: skip
+        "channels": channels,
+        "units": [{"name": "县发展和改革局", "channel": "fgj", "liaisons": [liaison]}],
+        "officials": [official],
+    }
     config = parse_config(raw)
     assert ledger.reconcile_directory(config, OFFICE) == 5
     assert ledger.reconcile_directory(config, OFFICE) == 0

@@ -100,7 +100,9 @@ class PgServer:
 def start_server() -> PgServer:
     bin_dir = find_pg_bin()
     if bin_dir is None:
-        raise RuntimeError("PostgreSQL binaries not found: run `make deps` (apt-get install postgresql)")
+        raise RuntimeError(
+            "PostgreSQL binaries not found: run `make deps` (apt-get install postgresql)"
+        )
     root = Path(tempfile.mkdtemp(prefix="duban-pg-"))
     server = PgServer(bin_dir=bin_dir, data_dir=root / "data", port=free_port())
     server.start()

@@ -1,0 +1,41 @@
+# duban — the two set-up commands are `make run` and `make test`; both build what they need.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-stamp
+CONFIG ?= examples/duban.toml
+
+.PHONY: run test lint typecheck unit bench deps system-deps clean reliability
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+deps: $(STAMP)
+
+system-deps:
+	@scripts/ensure-system-deps.sh
+
+## run: the main job on the embedded default (SQLite, sample data, console robots)
+run: $(STAMP)
+	@scripts/run.sh $(CONFIG)
+
+## test: lint, types, then the whole suite (SQLite and a real local PostgreSQL)
+test: $(STAMP) system-deps lint
+	$(BIN)/pytest
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+unit: $(STAMP)
+	$(BIN)/pytest tests/unit
+
+bench: $(STAMP) system-deps
+	$(BIN)/python -m bench
+
+clean:
+	rm -rf var .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Installs the Debian packages the tests use (PostgreSQL server binaries) when they are missing.
+set -euo pipefail
+
+need=()
+ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1 || need+=(postgresql)
+
+if [ ${#need[@]} -eq 0 ]; then
+  exit 0
+fi
+if [ "$(id -u)" -ne 0 ]; then
+  echo "missing system packages: ${need[*]} — install them with: sudo apt-get install ${need[*]}" >&2
+  exit 1
+fi
+echo "installing system packages: ${need[*]}" >&2
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+# Debian's package starts a cluster of its own; the tests start their own on a free port.
+if command -v pg_ctlcluster >/dev/null 2>&1; then
+  for v in $(ls /usr/lib/postgresql); do pg_ctlcluster "$v" main stop 2>/dev/null || true; done
+fi
