@@ -7,117 +7,32 @@ who is acting (default: the office). Errors are one clear line on stderr and a n
 from __future__ import annotations
 
 import datetime as dt
-import sys
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from enum import StrEnum
+import importlib
+from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any, NoReturn
+from typing import Annotated
 
 import typer
-from pydantic import ValidationError
 
-from domain.errors import DomainError
-from domain.roles import ROLES, Identity
+from domain.roles import Identity
 from duban import commands as cmd
-from duban.bootstrap import Services, bootstrap
-from duban.config import ConfigError
-from duban.logs import configure_logging
-from duban.output import render_csv, render_table, to_json
+from duban.bootstrap import Services
+from duban.cli_common import (
+    AsOpt,
+    Fmt,
+    FormatOpt,
+    app,
+    echo,
+    fail,
+    parse_identity,
+    services,
+    user_errors,
+)
 
 __all__ = ["app", "main"]
 
-app = typer.Typer(help="督办 duban — reform-task supervision ledger", no_args_is_help=True)
 task_app = typer.Typer(help="任务: show, history and the task commands", no_args_is_help=True)
 app.add_typer(task_app, name="task")
-
-
-class Fmt(StrEnum):
-    table = "table"
-    json = "json"
-    csv = "csv"
-
-
-class _State:
-    config: str | None = None
-    services: Services | None = None
-
-
-_state = _State()
-
-ConfigOpt = Annotated[
-    str | None, typer.Option("--config", help="config file (else $DUBAN_CONFIG, else ./duban.toml)")
-]
-AsOpt = Annotated[
-    str,
-    typer.Option(
-        "--as",
-        help="who acts: office[:NAME] | liaison:UNIT/NAME | official:NAME | auditor:NAME",
-    ),
-]
-FormatOpt = Annotated[Fmt, typer.Option("--format", help="table | json | csv")]
-
-
-@app.callback()
-def _main(config: ConfigOpt = None, log_level: str = "WARNING") -> None:
-    _state.config = config
-    configure_logging(log_level)
-
-
-def fail(message: str, code: int = 1) -> NoReturn:
-    typer.echo(f"错误: {message}", err=True)
-    raise typer.Exit(code)
-
-
-def services() -> Services:
-    if _state.services is None:
-        try:
-            _state.services = bootstrap(_state.config)
-        except ConfigError as exc:
-            fail(str(exc), 2)
-    return _state.services
-
-
-@contextmanager
-def user_errors() -> Iterator[None]:
-    """Domain and validation errors become one readable line and exit code 1 or 2."""
-    try:
-        yield
-    except DomainError as exc:
-        fail(f"[{exc.code}] {exc.message}", 1)
-    except ValidationError as exc:
-        fail("; ".join(_field_error(e) for e in exc.errors()), 2)
-
-
-def _field_error(error: Any) -> str:
-    field = ".".join(str(p) for p in error["loc"]) or "(input)"
-    return f"{field}: {error['msg']}"
-
-
-def parse_identity(text: str) -> Identity:
-    role, _, rest = text.partition(":")
-    if role not in ROLES:
-        fail(f"--as: unknown role {role!r} (office, liaison, official, auditor)", 2)
-    if role == "liaison":
-        unit, _, name = rest.partition("/")
-        if not unit:
-            fail("--as liaison:UNIT/NAME needs the unit", 2)
-        return Identity(role="liaison", name=name or "联络员", unit=unit)
-    return Identity(role=role, name=rest or {"office": "改革办"}.get(role, role))
-
-
-def echo(data: Any, fmt: Fmt, columns: list[tuple[str, str]] | None = None) -> None:
-    rows = data if isinstance(data, list) else [data]
-    if fmt is Fmt.json:
-        typer.echo(to_json(data))
-    elif fmt is Fmt.csv and columns:
-        sys.stdout.write(render_csv(rows, columns))
-    elif columns:
-        typer.echo(render_table(rows, columns))
-    else:
-        for key, value in data.items():
-            typer.echo(f"{key}: {value}")
-
 
 # ---- init and import -----------------------------------------------------------------------
 
@@ -370,7 +285,29 @@ def task_recognise(
     _run(act, as_, f"{code} 已记录{title}")
 
 
+# Each part of the system adds its own commands; a module not written yet is simply absent.
+COMMAND_MODULES = (
+    "duban.cli_projections",
+    "duban.cli_notify",
+    "duban.cli_scheduler",
+    "duban.cli_reports",
+    "duban.cli_serve",
+)
+
+
+def _register_command_modules() -> None:
+    for name in COMMAND_MODULES:
+        try:
+            module = importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            if exc.name == name:
+                continue
+            raise
+        module.register(app)
+
+
 def main() -> None:
+    _register_command_modules()
     app()
 
 

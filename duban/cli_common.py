@@ -1,0 +1,125 @@
+"""What every `duban` command module shares: the app, the services, identities and output.
+
+Command modules (`duban.cli`, and those listed in `COMMAND_MODULES`) import from here and add
+their commands with a `register(app)` function, so that each part of the system keeps its own
+commands beside it without one file growing without end.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from enum import StrEnum
+from typing import Annotated, Any, NoReturn
+
+import typer
+from pydantic import ValidationError
+
+from domain.errors import DomainError
+from domain.roles import ROLES, Identity
+from duban.bootstrap import Services, bootstrap
+from duban.config import ConfigError
+from duban.logs import configure_logging
+from duban.output import render_csv, render_table, to_json
+
+__all__ = [
+    "AsOpt",
+    "Fmt",
+    "FormatOpt",
+    "app",
+    "echo",
+    "fail",
+    "parse_identity",
+    "services",
+    "user_errors",
+]
+
+app = typer.Typer(help="督办 duban — reform-task supervision ledger", no_args_is_help=True)
+
+
+class Fmt(StrEnum):
+    table = "table"
+    json = "json"
+    csv = "csv"
+
+
+class _State:
+    config: str | None = None
+    services: Services | None = None
+
+
+_state = _State()
+
+ConfigOpt = Annotated[
+    str | None, typer.Option("--config", help="config file (else $DUBAN_CONFIG, else ./duban.toml)")
+]
+AsOpt = Annotated[
+    str,
+    typer.Option(
+        "--as",
+        help="who acts: office[:NAME] | liaison:UNIT/NAME | official:NAME | auditor:NAME",
+    ),
+]
+FormatOpt = Annotated[Fmt, typer.Option("--format", help="table | json | csv")]
+
+
+@app.callback()
+def _main(config: ConfigOpt = None, log_level: str = "WARNING") -> None:
+    _state.config = config
+    configure_logging(log_level)
+
+
+def fail(message: str, code: int = 1) -> NoReturn:
+    typer.echo(f"错误: {message}", err=True)
+    raise typer.Exit(code)
+
+
+def services() -> Services:
+    if _state.services is None:
+        try:
+            _state.services = bootstrap(_state.config)
+        except ConfigError as exc:
+            fail(str(exc), 2)
+    return _state.services
+
+
+@contextmanager
+def user_errors() -> Iterator[None]:
+    """Domain and validation errors become one readable line and exit code 1 or 2."""
+    try:
+        yield
+    except DomainError as exc:
+        fail(f"[{exc.code}] {exc.message}", 1)
+    except ValidationError as exc:
+        fail("; ".join(_field_error(e) for e in exc.errors()), 2)
+
+
+def _field_error(error: Any) -> str:
+    field = ".".join(str(p) for p in error["loc"]) or "(input)"
+    return f"{field}: {error['msg']}"
+
+
+def parse_identity(text: str) -> Identity:
+    role, _, rest = text.partition(":")
+    if role not in ROLES:
+        fail(f"--as: unknown role {role!r} (office, liaison, official, auditor)", 2)
+    if role == "liaison":
+        unit, _, name = rest.partition("/")
+        if not unit:
+            fail("--as liaison:UNIT/NAME needs the unit", 2)
+        return Identity(role="liaison", name=name or "联络员", unit=unit)
+    return Identity(role=role, name=rest or {"office": "改革办"}.get(role, role))
+
+
+def echo(data: Any, fmt: Fmt, columns: list[tuple[str, str]] | None = None) -> None:
+    rows = data if isinstance(data, list) else [data]
+    if fmt is Fmt.json:
+        typer.echo(to_json(data))
+    elif fmt is Fmt.csv and columns:
+        sys.stdout.write(render_csv(rows, columns))
+    elif columns:
+        typer.echo(render_table(rows, columns))
+    else:
+        for key, value in data.items():
+            typer.echo(f"{key}: {value}")
