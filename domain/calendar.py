@@ -1,0 +1,255 @@
+"""工作日历: the working-day calendar every deadline and reminder is measured on.
+
+Working days follow the official Chinese schedule, including the weekends that are worked
+in exchange for a holiday block (调休), as published in the ``chinese_calendar`` package.
+Office admins can override single dates both ways. For a year the package does not cover yet
+(next year's schedule is published around November) the calendar falls back to Monday-Friday
+and reports the year once through a callback, so the caller can warn; it never raises.
+
+Conventions (all dates are local dates in the calendar's time zone):
+
+* ``add_working_days(d, n)`` with ``n > 0`` is the n-th working day strictly after ``d``;
+  with ``n < 0`` the |n|-th working day strictly before ``d``; ``d`` itself is never counted,
+  whether or not it is a working day. ``n == 0`` is ``d`` if it is a working day, else the
+  next working day. Example: 2024-10-01..07 is the National Day block and 2024-09-29 (a
+  Sunday) was worked, so 1 working day before 2024-10-08 is 2024-09-30 and 1 working day
+  after 2024-09-30 is 2024-10-08.
+* ``working_days_between(a, b)`` counts the working days in the half-open interval
+  ``(a, b]`` when ``a <= b`` and is ``-working_days_between(b, a)`` otherwise. It is
+  antisymmetric and additive: ``between(a, b) + between(b, c) == between(a, c)``.
+  Consequently ``add_working_days(a, working_days_between(a, e)) == e`` for every working
+  day ``e``, and ``working_days_between(d, add_working_days(d, n)) == n`` when ``n >= 0``
+  or ``d`` is a working day.
+* Working hours are ``[work_start, work_end)`` on working days: 18:00 itself is outside.
+
+The module does no I/O. Per-date answers of ``chinese_calendar`` are cached module-wide and
+each calendar keeps, per year, the sorted list of its working days, so day arithmetic is a
+binary search instead of a day-by-day walk: sweeps ask these questions for every task.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+from bisect import bisect_left, bisect_right
+from collections.abc import Callable
+from functools import lru_cache
+from zoneinfo import ZoneInfo
+
+import chinese_calendar
+
+__all__ = ["SHANGHAI", "WorkingCalendar"]
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+_SATURDAY = 5
+
+
+@lru_cache(maxsize=65536)
+def _official_workday(day: dt.date) -> bool | None:
+    """Whether ``day`` is worked per the official schedule; ``None`` if the year is not covered.
+
+    Cached at module level because the answer depends on the date alone, so every calendar
+    instance (and every sweep) shares it.
+    """
+    try:
+        return bool(chinese_calendar.is_workday(day))
+    except NotImplementedError:
+        return None
+
+
+def _require_aware(moment: dt.datetime) -> None:
+    """Refuse naive datetimes: 'now' without a zone is ambiguous by up to a day of hours."""
+    if moment.tzinfo is None or moment.utcoffset() is None:
+        msg = f"需要带时区的时间（aware datetime），收到无时区时间 {moment.isoformat()}"
+        raise ValueError(msg)
+
+
+class WorkingCalendar:
+    """Working days and working hours of the office, with admin overrides.
+
+    ``extra_holidays`` are dates that are NOT worked even if the official schedule says so;
+    ``extra_workdays`` are dates that ARE worked. A date in both is a configuration error.
+    ``on_uncovered_year(year)`` is called once per year the official data does not cover, the
+    first time that year is consulted; the years seen are also kept in ``uncovered_years``.
+    """
+
+    def __init__(
+        self,
+        extra_holidays: frozenset[dt.date] = frozenset(),
+        extra_workdays: frozenset[dt.date] = frozenset(),
+        work_start: dt.time = dt.time(9),
+        work_end: dt.time = dt.time(18),
+        tz: ZoneInfo = SHANGHAI,
+        on_uncovered_year: Callable[[int], None] | None = None,
+    ) -> None:
+        both = extra_holidays & extra_workdays
+        if both:
+            days = "、".join(sorted(d.isoformat() for d in both))
+            msg = f"日期不能同时设为节假日和工作日：{days}"
+            raise ValueError(msg)
+        if work_start.tzinfo is not None or work_end.tzinfo is not None:
+            msg = "工作时间请写成不带时区的时刻（时区由 tz 指定）"
+            raise ValueError(msg)
+        if not work_start < work_end:
+            msg = f"工作时间开始 {work_start} 必须早于结束 {work_end}"
+            raise ValueError(msg)
+        self._extra_holidays = frozenset(extra_holidays)
+        self._extra_workdays = frozenset(extra_workdays)
+        self._work_start = work_start
+        self._work_end = work_end
+        self._tz = tz
+        self._on_uncovered_year = on_uncovered_year
+        self.uncovered_years: set[int] = set()
+        self._lock = threading.Lock()
+        self._years: dict[int, list[int]] = {}
+
+    # -- read-only configuration -------------------------------------------------------
+
+    @property
+    def tz(self) -> ZoneInfo:
+        """The office's time zone: all dates are local dates in it."""
+        return self._tz
+
+    @property
+    def work_start(self) -> dt.time:
+        """Start of working hours (inclusive)."""
+        return self._work_start
+
+    @property
+    def work_end(self) -> dt.time:
+        """End of working hours (exclusive)."""
+        return self._work_end
+
+    # -- days --------------------------------------------------------------------------
+
+    def is_working_day(self, day: dt.date) -> bool:
+        """Whether ``day`` is worked: overrides, then the official schedule, then Mon-Fri.
+
+        Never raises for a year without official data: it falls back to Monday-Friday and
+        reports the year once, because a missing schedule must not stop reminders.
+        """
+        if day in self._extra_workdays:
+            return True
+        if day in self._extra_holidays:
+            return False
+        official = _official_workday(day)
+        if official is None:
+            self._note_uncovered(day.year)
+            return day.weekday() < _SATURDAY
+        return official
+
+    def _note_uncovered(self, year: int) -> None:
+        """Record a year without official data and tell the callback, once per year."""
+        with self._lock:
+            if year in self.uncovered_years:
+                return
+            self.uncovered_years.add(year)
+        if self._on_uncovered_year is not None:
+            self._on_uncovered_year(year)
+
+    def _year_workdays(self, year: int) -> list[int]:
+        """Sorted ordinals of the working days of ``year``, computed once per calendar."""
+        cached = self._years.get(year)
+        if cached is not None:
+            return cached
+        day = dt.date(year, 1, 1)
+        days: list[int] = []
+        while day.year == year:
+            if self.is_working_day(day):
+                days.append(day.toordinal())
+            if day == dt.date.max:
+                break
+            day += dt.timedelta(days=1)
+        self._years[year] = days
+        return days
+
+    def add_working_days(self, day: dt.date, n: int) -> dt.date:
+        """The n-th working day after (n > 0) or before (n < 0) ``day``; see the module doc.
+
+        ``day`` itself never counts; ``n == 0`` rounds a non-working ``day`` forward.
+        Runs in O(log 366) per year crossed, not O(n) per call.
+        """
+        if n == 0:
+            return day if self.is_working_day(day) else self._forward(day, 1)
+        if n > 0:
+            return self._forward(day, n)
+        return self._backward(day, -n)
+
+    def _forward(self, day: dt.date, n: int) -> dt.date:
+        """The n-th (n >= 1) working day strictly after ``day``."""
+        year = day.year
+        days = self._year_workdays(year)
+        index = bisect_right(days, day.toordinal())
+        remaining = n
+        while index + remaining > len(days):
+            remaining -= len(days) - index
+            year += 1
+            days = self._year_workdays(year)
+            index = 0
+        return dt.date.fromordinal(days[index + remaining - 1])
+
+    def _backward(self, day: dt.date, n: int) -> dt.date:
+        """The n-th (n >= 1) working day strictly before ``day``."""
+        year = day.year
+        days = self._year_workdays(year)
+        index = bisect_left(days, day.toordinal())
+        remaining = n
+        while remaining > index:
+            remaining -= index
+            year -= 1
+            days = self._year_workdays(year)
+            index = len(days)
+        return dt.date.fromordinal(days[index - remaining])
+
+    def working_days_between(self, a: dt.date, b: dt.date) -> int:
+        """Signed count of working days in ``(a, b]``; ``-between(b, a)`` when ``b < a``.
+
+        Half-open so that counts add up over consecutive spans and so that "how many
+        working days overdue is the task today" is 1 on the first working day after the
+        deadline.
+        """
+        if b < a:
+            return -self.working_days_between(b, a)
+        if a == b:
+            return 0
+        count = 0
+        for year in range(a.year, b.year + 1):
+            days = self._year_workdays(year)
+            low = bisect_right(days, a.toordinal()) if year == a.year else 0
+            high = bisect_right(days, b.toordinal()) if year == b.year else len(days)
+            count += high - low
+        return count
+
+    # -- hours -------------------------------------------------------------------------
+
+    def is_working_time(self, moment: dt.datetime) -> bool:
+        """Whether ``moment`` (aware) falls in working hours of a working day, locally."""
+        _require_aware(moment)
+        local = moment.astimezone(self._tz)
+        return self.is_working_day(local.date()) and self._within_hours(local.time())
+
+    def _within_hours(self, clock: dt.time) -> bool:
+        """Whether a naive local clock time lies in ``[work_start, work_end)``."""
+        return self._work_start <= clock < self._work_end
+
+    def start_of_work(self, day: dt.date) -> dt.datetime:
+        """The aware moment working hours begin on ``day`` (whether or not it is worked)."""
+        return dt.datetime.combine(day, self._work_start, tzinfo=self._tz)
+
+    def next_working_time(self, moment: dt.datetime) -> dt.datetime:
+        """``moment`` itself if it is working time, else the start of the next working period.
+
+        The result is expressed in the calendar's time zone. Messages are deferred with this,
+        so a reminder due at 20:00 on Friday goes out at 09:00 on the next working day.
+        """
+        _require_aware(moment)
+        local = moment.astimezone(self._tz)
+        today = local.date()
+        if self.is_working_day(today):
+            clock = local.time()
+            if self._within_hours(clock):
+                return local
+            if clock < self._work_start:
+                return self.start_of_work(today)
+        return self.start_of_work(self._forward(today, 1))
