@@ -39,12 +39,16 @@ def peak_rss_mb() -> float:
 
 
 def render(figures: list[Figure]) -> str:
-    head = f"{'bench':<12} {'figure':<44} {'value':>12} {'unit':<8} {'baseline':<34} {'base':>12} {'ratio':>7}"
+    head = (
+        f"{'bench':<12} {'figure':<44} {'value':>12} {'unit':<8} "
+        f"{'baseline':<34} {'base':>12} {'ratio':>7}"
+    )
     lines = [head, "-" * len(head)]
     for f in figures:
         base = f"{f.baseline_value:12.1f}" if f.baseline_value is not None else " " * 12
         ratio = f"{f.ratio:7.2f}" if f.ratio is not None else " " * 7
         lines.append(
-            f"{f.bench:<12} {f.name:<44} {f.value:12.1f} {f.unit:<8} {f.baseline_name:<34} {base} {ratio}"
+            f"{f.bench:<12} {f.name:<44} {f.value:12.1f} {f.unit:<8} "
+            f"{f.baseline_name:<34} {base} {ratio}"
         )
     return "\n".join(lines)
