@@ -17,9 +17,12 @@ Conventions (all dates are local dates in the calendar's time zone):
 * ``working_days_between(a, b)`` counts the working days in the half-open interval
   ``(a, b]`` when ``a <= b`` and is ``-working_days_between(b, a)`` otherwise. It is
   antisymmetric and additive: ``between(a, b) + between(b, c) == between(a, c)``.
-  Consequently ``add_working_days(a, working_days_between(a, e)) == e`` for every working
-  day ``e``, and ``working_days_between(d, add_working_days(d, n)) == n`` when ``n >= 0``
-  or ``d`` is a working day.
+  The two round-trip exactly from a working day ``d``:
+  ``working_days_between(d, add_working_days(d, n)) == n`` and, for a working day ``e``,
+  ``add_working_days(d, working_days_between(d, e)) == e``. From a non-working ``d`` they
+  do so going forward (``n > 0``, ``e > d``); going back, ``d`` itself is not counted, so
+  the count is one less in magnitude (``-2`` working days from Saturday reaches Thursday,
+  and Thursday is ``-1`` from Saturday).
 * Working hours are ``[work_start, work_end)`` on working days: 18:00 itself is outside.
 
 The module does no I/O. Per-date answers of ``chinese_calendar`` are cached module-wide and
