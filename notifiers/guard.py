@@ -1,0 +1,125 @@
+"""Where a webhook may point, how it is shown, and the non-secret name it goes by.
+
+A webhook URL *is* a credential (WeCom's key, DingTalk's access_token, Feishu's hook id), so a
+robot may only post to its platform's own host over https, unless the admin allow-listed the
+host explicitly (a local fake in tests, an egress proxy). Everything shown to people or written
+to logs goes through `redact_url`; everything that needs a stable name uses `fingerprint`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Collection
+from urllib.parse import urlsplit, urlunsplit
+
+from notifiers.errors import UnknownPlatform, WebhookNotAllowed
+
+__all__ = ["PLATFORM_HOSTS", "check_webhook", "fingerprint", "redact_url", "webhook_secrets"]
+
+PLATFORM_HOSTS: dict[str, frozenset[str]] = {
+    "wecom": frozenset({"qyapi.weixin.qq.com"}),
+    "dingtalk": frozenset({"oapi.dingtalk.com"}),
+    "feishu": frozenset({"open.feishu.cn", "open.larksuite.com"}),
+}
+# The path on the platform's own host, and where the credential sits in the URL.
+_PATHS = {
+    "wecom": "/cgi-bin/webhook/send",
+    "dingtalk": "/robot/send",
+    "feishu": "/open-apis/bot/v2/hook/",
+}
+_SECRET_PARAMS = frozenset({"key", "access_token", "token", "sign", "secret"})
+_FEISHU_HOOK = "/open-apis/bot/v2/hook/"
+_DEFAULT_PORTS = {"https": 443, "http": 80}
+
+
+def check_webhook(url: str, platform: str, allowed_hosts: Collection[str] = ()) -> None:
+    """Raise `WebhookNotAllowed` unless `url` may receive this platform's robot messages.
+
+    `allowed_hosts` entries are `host` (default port only) or `host:port`; for them plain http
+    is accepted too (a loopback fake, a proxy on the local network).
+    """
+    if platform not in PLATFORM_HOSTS:
+        raise UnknownPlatform(f"no webhook platform named {platform!r}")
+    shown = redact_url(url)
+    try:
+        parts = urlsplit(url.strip())
+        port = parts.port
+    except ValueError as exc:
+        raise WebhookNotAllowed(f"{platform} webhook {shown}: not a URL ({exc})") from None
+    host = (parts.hostname or "").lower()
+    if parts.scheme not in _DEFAULT_PORTS or not host:
+        raise WebhookNotAllowed(f"{platform} webhook {shown}: needs an https URL with a host")
+    if parts.username is not None or parts.password is not None:
+        raise WebhookNotAllowed(f"{platform} webhook {shown}: user info in a webhook URL")
+    official = host in PLATFORM_HOSTS[platform] and port in (None, 443)
+    if official and parts.scheme == "https":
+        if not parts.path.startswith(_PATHS[platform]):
+            raise WebhookNotAllowed(f"{platform} webhook {shown}: not the robot path")
+    elif not _allow_listed(host, port or _DEFAULT_PORTS[parts.scheme], parts.scheme, allowed_hosts):
+        raise WebhookNotAllowed(
+            f"{platform} webhook {shown}: host {host} is not {platform}'s "
+            f"({', '.join(sorted(PLATFORM_HOSTS[platform]))} over https) nor allow-listed"
+        )
+    if not _credential(url, platform):
+        raise WebhookNotAllowed(f"{platform} webhook {shown}: the robot's key is missing")
+
+
+def _allow_listed(host: str, port: int, scheme: str, allowed_hosts: Collection[str]) -> bool:
+    default = port == _DEFAULT_PORTS[scheme]
+    for entry in allowed_hosts:
+        name, _, entry_port = entry.strip().lower().rpartition(":")
+        if not name or not entry_port.isdigit():
+            name, entry_port = entry.strip().lower(), ""
+        if name.strip("[]") == host and (int(entry_port) == port if entry_port else default):
+            return True
+    return False
+
+
+def _credential(url: str, platform: str) -> str:
+    """The secret part of a webhook URL (key, access_token or hook id); empty when missing."""
+    parts = urlsplit(url.strip())
+    if platform == "feishu":
+        _, _, hook_id = parts.path.partition(_FEISHU_HOOK)
+        return hook_id.strip("/")
+    wanted = "key" if platform == "wecom" else "access_token"
+    for pair in parts.query.split("&"):
+        name, _, value = pair.partition("=")
+        if name == wanted and value:
+            return value
+    return ""
+
+
+def webhook_secrets(url: str) -> tuple[str, ...]:
+    """Every substring of `url` that must never be shown: the credential and the URL itself."""
+    found = [url.strip()]
+    for platform in PLATFORM_HOSTS:
+        cred = _credential(url, platform)
+        if cred:
+            found.append(cred)
+    return tuple(found)
+
+
+def redact_url(url: str) -> str:
+    """`url` with its key, access_token, hook id and password replaced by `***`."""
+    try:
+        parts = urlsplit(url.strip())
+        netloc = parts.netloc
+        if parts.password is not None:
+            netloc = netloc.replace(f":{parts.password}@", ":***@")
+    except ValueError:
+        return "***"
+    path = parts.path
+    if _FEISHU_HOOK in path:
+        path = path[: path.index(_FEISHU_HOOK) + len(_FEISHU_HOOK)] + "***"
+    query = "&".join(_redact_pair(pair) for pair in parts.query.split("&")) if parts.query else ""
+    return urlunsplit((parts.scheme, netloc, path, query, ""))
+
+
+def _redact_pair(pair: str) -> str:
+    name, eq, _ = pair.partition("=")
+    return f"{name}=***" if eq and name.lower() in _SECRET_PARAMS else pair
+
+
+def fingerprint(url: str) -> str:
+    """A stable, non-secret name for a robot: the first 16 hex digits of sha256(url)."""
+    return hashlib.sha256(url.strip().encode("utf-8")).hexdigest()[:16]

@@ -1,0 +1,203 @@
+"""The Chinese Markdown digest one chat receives in one sweep: most urgent rung first.
+
+Task titles, unit names and reports are typed by people and may contain Markdown or HTML
+(`[链接](…)`, `<@all>`, `**`, newlines). Every value a template prints is passed through
+`escape_markdown`, which swaps the characters that mean something to the robots' Markdown for
+their full-width forms (they read naturally in Chinese text and mean nothing to any renderer)
+and turns line breaks into spaces, so a value cannot open a link, mention someone, start a
+heading or break out of its line. Markup belongs in the template text, data in `{{ }}`.
+
+Admins may override the templates: put `digest_title.j2` and/or `digest.md.j2` in the directory
+given to `Renderer`. The defaults are strings in this module, so nothing needs packaging.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from functools import cache
+from pathlib import Path
+from typing import Any, Literal
+
+from jinja2 import (
+    BaseLoader,
+    ChoiceLoader,
+    DictLoader,
+    FileSystemLoader,
+    StrictUndefined,
+)
+from jinja2.sandbox import SandboxedEnvironment
+
+__all__ = [
+    "DEFAULT_TEMPLATES",
+    "RUNG_ORDER",
+    "DigestItem",
+    "Renderer",
+    "Rung",
+    "days_text",
+    "escape_markdown",
+    "render_digest",
+]
+
+Rung = Literal["notice", "reminder", "urge", "supervise", "bulletin"]
+RUNG_ORDER: tuple[Rung, ...] = ("bulletin", "supervise", "urge", "reminder", "notice")
+
+TITLE_TEMPLATE = "digest_title.j2"
+BODY_TEMPLATE = "digest.md.j2"
+DEFAULT_TEMPLATES: dict[str, str] = {
+    TITLE_TEMPLATE: "改革任务督办提醒｜{{ chat_name }}｜{{ now.strftime('%Y-%m-%d') }}",
+    BODY_TEMPLATE: """\
+{% if not groups %}
+截至{{ now.strftime('%Y-%m-%d %H:%M') }}，{{ chat_name }}没有需要提醒的改革任务。
+{% else %}
+截至{{ now.strftime('%Y-%m-%d %H:%M') }}，{{ chat_name }}共有{{ total }}项改革任务需要关注\
+（按紧急程度排列）：
+{% for group in groups %}
+
+#### {{ group.label }}（{{ group.items | length }}项）
+{% for item in group.items %}
+- **{{ item.task_code }}** {{ item.title }}｜牵头：{{ item.lead_unit }}｜时限：
+{%- if item.deadline %}{{ item.deadline }}（{{ item.days | days_text }}）
+{%- else %}持续推进{% endif %}｜最近报送：{{ item.last_report or "无" }}
+{%- if item.mention_names %}｜提醒：
+{%- for name in item.mention_names %}{{ "" if loop.first else " " }}@{{ name }}{% endfor %}
+{%- endif %}
+
+{% endfor %}
+{% endfor %}
+{% endif %}
+""",
+}
+
+# Characters with a meaning in WeCom / DingTalk Markdown, or HTML, or @-mentions.
+_FULL_WIDTH = str.maketrans(
+    {
+        "[": "［",
+        "]": "］",
+        "(": "（",
+        ")": "）",
+        "<": "＜",
+        ">": "＞",
+        "*": "＊",
+        "_": "＿",
+        "#": "＃",
+        "`": "｀",
+        "~": "～",
+        "|": "｜",
+        "\\": "＼",
+        "&": "＆",
+        "@": "＠",
+        "!": "！",
+    }
+)
+
+
+@dataclass(frozen=True, slots=True)
+class DigestItem:
+    """One task on one rung, as the digest shows it.
+
+    `days` counts working days: negative means that many left, positive that many overdue.
+    """
+
+    task_code: str
+    title: str
+    rung: Rung
+    rung_label: str
+    deadline: date | None
+    days: int
+    last_report: str | None
+    lead_unit: str
+    mention_names: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class _Group:
+    rung: Rung
+    label: str
+    items: tuple[DigestItem, ...]
+
+
+def escape_markdown(value: str) -> str:
+    """`value` made inert in Markdown/HTML and kept on one line. Idempotent."""
+    flat = "".join(" " if _breaks_line(ch) else ch for ch in value)
+    return flat.translate(_FULL_WIDTH)
+
+
+def _breaks_line(ch: str) -> bool:
+    return ch in "\u2028\u2029" or unicodedata.category(ch) == "Cc"
+
+
+def days_text(days: int) -> str:
+    if days > 0:
+        return f"逾期{days}个工作日"
+    if days < 0:
+        return f"剩余{-days}个工作日"
+    return "今日到期"
+
+
+def _finalize(value: Any) -> Any:
+    return escape_markdown(value) if isinstance(value, str) else value
+
+
+def _urgency(item: DigestItem) -> tuple[bool, int, str]:
+    """Most overdue first, then fewest days left; tasks without a deadline last."""
+    return item.deadline is None, -item.days, item.task_code
+
+
+def _grouped(items: Iterable[DigestItem]) -> list[_Group]:
+    by_rung: dict[Rung, list[DigestItem]] = {}
+    for item in items:
+        by_rung.setdefault(item.rung, []).append(item)
+    groups = []
+    for rung in RUNG_ORDER:
+        members = sorted(by_rung.get(rung, []), key=_urgency)
+        if members:
+            groups.append(_Group(rung=rung, label=members[0].rung_label, items=tuple(members)))
+    return groups
+
+
+class Renderer:
+    """Digest templates: the admin's from `template_dir` where present, else the defaults."""
+
+    def __init__(self, template_dir: Path | None = None) -> None:
+        loaders: list[BaseLoader] = []
+        if template_dir is not None:
+            if not template_dir.is_dir():
+                raise FileNotFoundError(f"template directory {template_dir} does not exist")
+            loaders.append(FileSystemLoader(template_dir))
+        loaders.append(DictLoader(DEFAULT_TEMPLATES))
+        env = SandboxedEnvironment(
+            loader=ChoiceLoader(loaders),
+            autoescape=False,  # Markdown, not HTML: `finalize` does the escaping
+            finalize=_finalize,
+            undefined=StrictUndefined,
+            trim_blocks=True,
+            lstrip_blocks=True,
+        )
+        env.filters["md"] = escape_markdown
+        env.filters["days_text"] = days_text
+        # Loaded now so that a broken admin template fails at start, not at the first sweep.
+        self._title = env.get_template(TITLE_TEMPLATE)
+        self._body = env.get_template(BODY_TEMPLATE)
+
+    def render_digest(
+        self, chat_name: str, items: Sequence[DigestItem], now: datetime
+    ) -> tuple[str, str]:
+        """(title, markdown) for one chat's digest."""
+        groups = _grouped(items)
+        context = {"chat_name": chat_name, "groups": groups, "total": len(items), "now": now}
+        title = " ".join(self._title.render(context).split())
+        body = self._body.render(context).strip()
+        return title, body
+
+
+@cache
+def _default_renderer() -> Renderer:
+    return Renderer()
+
+
+def render_digest(chat_name: str, items: Sequence[DigestItem], now: datetime) -> tuple[str, str]:
+    """(title, markdown) with the default templates."""
+    return _default_renderer().render_digest(chat_name, items, now)
