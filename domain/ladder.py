@@ -142,7 +142,10 @@ class Ladder:
         _check_rungs(ordered)
         object.__setattr__(self, "_by_name", {r.name: r for r in ordered})
         if self.repeat_every < 0:
-            msg = f"重复催办间隔 repeat_every 不能为负数（当前 {self.repeat_every}）"
+            msg = (
+                f"重复催办「{self.repeat_rung}」的间隔 repeat_every 不能为负数"
+                f"（当前 {self.repeat_every}）"
+            )
             raise LadderError(msg, self.repeat_rung)
         if self.repeat_every > 0 and self.repeat_rung not in self._by_name:
             msg = f"重复催办所用的梯度「{self.repeat_rung}」不存在"
@@ -245,14 +248,18 @@ class TaskLadderInput:
 
 
 def ladder_targets(task: TaskLadderInput) -> tuple[LadderTarget, ...]:
-    """The deadline and the milestones before it; milestones on or after it are dropped."""
-    targets: list[LadderTarget] = []
+    """The deadline and the milestones before it; milestones on or after it are dropped.
+
+    A milestone listed twice with the same name and date is one target: it would otherwise
+    yield the same reminder key twice in one sweep.
+    """
+    targets: dict[LadderTarget, None] = {}
     if task.deadline is not None:
-        targets.append(LadderTarget(task.task_code, DEADLINE, task.deadline))
+        targets[LadderTarget(task.task_code, DEADLINE, task.deadline)] = None
     for name, due in task.milestones:
         if task.deadline is not None and due >= task.deadline:
             continue
-        targets.append(LadderTarget(task.task_code, MILESTONE_PREFIX + name, due))
+        targets[LadderTarget(task.task_code, MILESTONE_PREFIX + name, due)] = None
     return tuple(targets)
 
 
