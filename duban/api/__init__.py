@@ -1,0 +1,112 @@
+"""The HTTP API under `/api/v1` (OpenAPI at `/openapi.json`) and the web board at `/`, in one app.
+
+`create_app(services)` wires the ledger and the token registry into a FastAPI app. Background
+services (the scheduler) are started and stopped with the app through `background`: any object
+with `start()` and `stop()`; both are called in a worker thread.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from typing import Protocol
+
+import structlog
+from fastapi import Depends, FastAPI
+from starlette.concurrency import run_in_threadpool
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from duban.api import admin, plans, tasks
+from duban.api.deps import ServiceContext, checked_text
+from duban.api.errors import ERROR_RESPONSES, install_error_handlers
+from duban.bootstrap import Services
+from duban.tokens import TokenRegistry
+
+__all__ = ["API_PREFIX", "Background", "create_app"]
+
+API_PREFIX = "/api/v1"
+log = structlog.get_logger("duban.http")
+
+DESCRIPTION = """
+督办台账的 HTTP API。每个请求都要带 `Authorization: Bearer <令牌>`；令牌由
+`duban token issue --role office|liaison|official|auditor [--unit 单位] [--name 姓名]` 签发，
+绑定一个角色（联络员还绑定单位）。错误一律返回 `{"error", "message", "fields"}`：
+401 令牌缺失/无效/已吊销，403 无权，404 不存在，409 状态不允许或并发冲突，422 参数有误。
+"""
+
+
+class Background(Protocol):
+    """A service that runs beside the API for the life of the server (e.g. the scheduler)."""
+
+    def start(self) -> None: ...
+
+    def stop(self) -> None: ...
+
+
+class AccessLog:
+    """One structured log line per request: method, path (never the query), status, duration."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        status = 500
+
+        async def sending(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, sending)
+        finally:
+            ms = round((time.perf_counter() - started) * 1000, 1)
+            log.info("request", method=scope["method"], path=scope["path"], status=status, ms=ms)
+
+
+def _lifespan(
+    background: Sequence[Background],
+) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        for service in background:
+            await run_in_threadpool(service.start)
+        try:
+            yield
+        finally:
+            for service in reversed(background):
+                await run_in_threadpool(service.stop)
+
+    return lifespan
+
+
+def create_app(services: Services, background: Sequence[Background] = ()) -> FastAPI:
+    from duban.web import mount_web
+
+    app = FastAPI(
+        title="duban 督办 API",
+        version="1",
+        description=DESCRIPTION,
+        lifespan=_lifespan(background),
+        docs_url="/api/docs",
+        redoc_url=None,
+    )
+    ledger = services.ledger
+    app.state.duban = ServiceContext(services.config, ledger, TokenRegistry(ledger))
+    install_error_handlers(app)
+    for router in (tasks.router, plans.router, admin.router):
+        app.include_router(
+            router,
+            prefix=API_PREFIX,
+            responses=ERROR_RESPONSES,
+            dependencies=[Depends(checked_text)],
+        )
+    mount_web(app)
+    app.add_middleware(AccessLog)
+    return app

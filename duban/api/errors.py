@@ -1,0 +1,119 @@
+"""From exceptions to answers: every failure the caller can fix is a 4xx naming what is wrong.
+
+Domain errors keep their Chinese message and stable code: 403 for `Forbidden`, 404 for what does
+not exist, 422 when the input itself cannot apply, 409 when the task's state (or another writer)
+is in the way. A store that is momentarily overloaded is a 503. Anything else is a bug: it is
+logged with its traceback and the caller gets a 500 that reveals nothing.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import structlog
+from eventsourcing.persistence import IntegrityError, OperationalError
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, Response
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from domain.errors import DomainError
+from domain.roles import Forbidden
+from duban.api.schemas import ErrorBody, FieldProblem
+from duban.tokens import Unauthenticated
+
+__all__ = ["ERROR_RESPONSES", "InvalidRequest", "install_error_handlers", "status_of"]
+
+log = structlog.get_logger("duban.api")
+
+_NOT_FOUND = frozenset({"task_not_found", "token_not_found", "plan_not_found"})
+_UNPROCESSABLE = frozenset(
+    {"extension_date_not_later", "invalid_token_request", "invalid_request", "no_deadline"}
+)
+
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    401: {"model": ErrorBody, "description": "缺少、无效或已吊销的访问令牌"},
+    403: {"model": ErrorBody, "description": "该角色无权执行此操作"},
+    404: {"model": ErrorBody, "description": "任务、方案或令牌不存在"},
+    409: {"model": ErrorBody, "description": "任务当前状态不允许此操作，或被同时修改"},
+    422: {"model": ErrorBody, "description": "请求参数有误（fields 指明字段）"},
+    503: {"model": ErrorBody, "description": "存储繁忙，请稍后重试"},
+}
+
+
+class InvalidRequest(DomainError):
+    """Input that passes the schema but not a rule of the entry point (e.g. a missing unit)."""
+
+    code = "invalid_request"
+
+
+def status_of(error: DomainError) -> int:
+    if isinstance(error, Forbidden):
+        return 403
+    if error.code in _NOT_FOUND:
+        return 404
+    if error.code in _UNPROCESSABLE:
+        return 422
+    return 409
+
+
+def _answer(status: int, body: ErrorBody, headers: dict[str, str] | None = None) -> JSONResponse:
+    return JSONResponse(body.model_dump(), status_code=status, headers=headers)
+
+
+async def _domain_error(_request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, DomainError)
+    return _answer(status_of(exc), ErrorBody(error=exc.code, message=exc.message))
+
+
+async def _unauthenticated(_request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, Unauthenticated)
+    body = ErrorBody(error="unauthenticated", message=exc.message)
+    return _answer(401, body, {"WWW-Authenticate": "Bearer"})
+
+
+async def _invalid(_request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, RequestValidationError)
+    problems = [_problem(e) for e in exc.errors()]
+    named = "；".join(f"{p.field}：{p.message}" for p in problems[:5])
+    body = ErrorBody(error="validation_error", message=f"请求参数有误：{named}", fields=problems)
+    return _answer(422, body)
+
+
+def _problem(error: dict[str, Any]) -> FieldProblem:
+    where = ".".join(str(p) for p in error.get("loc", ())) or "body"
+    return FieldProblem(field=where, message=str(error.get("msg", "")), type=str(error["type"]))
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, StarletteHTTPException)
+    code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
+    body = ErrorBody(error=code, message=str(exc.detail))
+    return _answer(exc.status_code, body, dict(exc.headers or {}))
+
+
+async def _race_lost(_request: Request, _exc: Exception) -> Response:
+    body = ErrorBody(error="conflict", message="数据已被同时修改，请刷新后重试")
+    return _answer(409, body)
+
+
+async def _store_busy(request: Request, exc: Exception) -> Response:
+    log.warning("store_busy", path=request.url.path, error=repr(exc))
+    body = ErrorBody(error="store_busy", message="台账存储繁忙，请稍后重试")
+    return _answer(503, body, {"Retry-After": "1"})
+
+
+async def _bug(request: Request, exc: Exception) -> Response:
+    log.error("unhandled_error", path=request.url.path, method=request.method, exc_info=exc)
+    body = ErrorBody(error="internal_error", message="服务器内部错误，已记录日志")
+    return _answer(500, body)
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(DomainError, _domain_error)
+    app.add_exception_handler(Unauthenticated, _unauthenticated)
+    app.add_exception_handler(RequestValidationError, _invalid)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(IntegrityError, _race_lost)
+    app.add_exception_handler(OperationalError, _store_busy)
+    app.add_exception_handler(Exception, _bug)

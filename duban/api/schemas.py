@@ -1,0 +1,238 @@
+"""What the API answers and the request bodies it adds to `duban.commands`: the OpenAPI contract."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+from duban import commands as cmd
+
+__all__ = [
+    "Board",
+    "BoardRow",
+    "CommandDone",
+    "ErrorBody",
+    "EventView",
+    "FieldProblem",
+    "ImportChangeView",
+    "ImportRequest",
+    "ImportResult",
+    "IssueToken",
+    "IssuedTokenView",
+    "Me",
+    "PlanView",
+    "ReviewPlan",
+    "RevokeToken",
+    "SubmitPlan",
+    "TaskView",
+    "TokenView",
+]
+
+PlanCode = Annotated[
+    str,
+    StringConstraints(
+        strip_whitespace=True, min_length=1, max_length=60, pattern=r"^[0-9A-Za-z\-_.]+$"
+    ),
+]
+Light = Literal["red", "yellow", "green", "none"]
+MAX_IMPORT_ROWS = 5000
+
+
+class _Answer(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class _Body(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+# ---- errors ------------------------------------------------------------------------------
+
+
+class FieldProblem(_Answer):
+    field: str = Field(description="where: body.percent, query.unit, path.code, …")
+    message: str
+    type: str
+
+
+class ErrorBody(_Answer):
+    """Every error: a stable code, a message a person can act on (Chinese), the fields at fault."""
+
+    error: str = Field(description="stable code, e.g. forbidden, task_not_found, not_claimed")
+    message: str
+    fields: list[FieldProblem] = []
+
+
+# ---- tasks -------------------------------------------------------------------------------
+
+
+class CommandDone(_Answer):
+    code: str
+    action: str
+    message: str
+
+
+class MilestoneView(_Answer):
+    name: str
+    due: dt.date
+
+
+class TaskView(_Answer):
+    """A task as it stands now (the ledger's state of the aggregate) with its light."""
+
+    code: str
+    title: str
+    area: str | None
+    lead_unit: str
+    co_units: list[str]
+    official: str | None
+    group: str | None
+    deadline: dt.date | None
+    assigned_deadline: dt.date | None
+    deadline_text: str
+    milestones: list[MilestoneView]
+    notes: str
+    status: str
+    status_label: str
+    claimed_by: str | None
+    percent: int
+    last_report_at: dt.datetime | None
+    reports: int
+    pending_extension: dt.date | None
+    extensions: list[dict[str, Any]]
+    submitted_at: dt.datetime | None
+    closed_at: dt.datetime | None
+    completed_on_time: bool | None
+    escalations: list[dict[str, Any]]
+    recognitions: list[dict[str, Any]]
+    version: int
+    light: Light
+    light_label: str
+
+
+class BoardRow(_Answer):
+    code: str
+    title: str
+    area: str | None
+    lead_unit: str
+    co_units: list[str]
+    official: str | None
+    group: str | None
+    deadline: dt.date | None
+    deadline_text: str
+    status: str
+    status_label: str
+    percent: int
+    last_report_at: dt.datetime | None
+    light: Light
+    light_label: str
+
+
+class Board(_Answer):
+    today: dt.date
+    count: int
+    rows: list[BoardRow]
+
+
+class EventView(BaseModel):
+    """One stored event: its type, position and every field it recorded (fields vary by type)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    type: str
+    originator_id: str
+    version: int
+    recorded_at: dt.datetime
+
+
+class ImportRequest(_Body):
+    """交办 in bulk: the rows of a 改革要点 list as JSON; one bad row and nothing is imported."""
+
+    rows: list[cmd.AssignTask] = Field(min_length=1, max_length=MAX_IMPORT_ROWS)
+    dry_run: bool = False
+
+
+class ImportChangeView(_Answer):
+    code: str
+    action: Literal["create", "revise", "unchanged"]
+    changes: dict[str, Any]
+
+
+class ImportResult(_Answer):
+    dry_run: bool
+    changes: list[ImportChangeView]
+
+
+class Assigned(_Answer):
+    code: str
+    id: str
+
+
+# ---- plans (前置初审) -----------------------------------------------------------------------
+
+
+class SubmitPlan(_Body):
+    plan_code: PlanCode
+    title: cmd.Name
+    unit: cmd.Name | None = Field(
+        default=None, description="the submitting unit; a liaison's own unit when omitted"
+    )
+    task_code: cmd.TaskCode | None = None
+
+
+class ReviewPlan(_Body):
+    verdict: Literal["opinion", "approve", "return"]
+    text: cmd.Reason
+
+
+class PlanView(_Answer):
+    plan_code: str
+    title: str
+    unit: str
+    task_code: str | None
+    status: str
+    opinions: list[dict[str, str]]
+    version: int
+
+
+# ---- tokens ------------------------------------------------------------------------------
+
+
+class IssueToken(_Body):
+    role: Literal["office", "liaison", "official", "auditor"]
+    name: cmd.Name | None = None
+    unit: cmd.Name | None = None
+    reason: Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000)] = ""
+
+
+class RevokeToken(_Body):
+    reason: Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000)] = ""
+
+
+class TokenView(_Answer):
+    token_id: str
+    role: str
+    name: str
+    unit: str | None
+    issued_by: str
+    issued_at: dt.datetime
+    revoked: bool
+    revoked_by: str | None
+    revoked_at: dt.datetime | None
+
+
+class IssuedTokenView(_Answer):
+    token_id: str
+    token: str = Field(description="shown this once; only its SHA-256 digest is stored")
+    role: str
+    name: str
+    unit: str | None
+
+
+class Me(_Answer):
+    role: str
+    name: str
+    unit: str | None
+    actor: str

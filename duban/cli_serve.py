@@ -1,0 +1,140 @@
+"""`duban serve` (the HTTP API and the web board) and `duban token issue|revoke|list`.
+
+The scheduler plugs into `serve` through the composition root: when `duban.bootstrap` defines
+`scheduler_service(services)` returning an object with `start()` and `stop()`, `serve` starts it
+with the app and stops it on shutdown, unless `--no-scheduler` is given.
+"""
+
+from __future__ import annotations
+
+import signal
+from types import FrameType
+from typing import Annotated
+
+import typer
+import uvicorn
+
+from duban import bootstrap as composition_root
+from duban.api import Background, create_app
+from duban.bootstrap import Services
+from duban.cli_common import AsOpt, Fmt, FormatOpt, echo, parse_identity, services, user_errors
+from duban.logs import register_secrets
+from duban.output import to_json
+from duban.tokens import TokenRegistry
+
+__all__ = ["register"]
+
+token_app = typer.Typer(help="访问令牌: issue, revoke and list API tokens", no_args_is_help=True)
+
+TOKEN_COLUMNS = [
+    ("token_id", "编号"),
+    ("role", "角色"),
+    ("name", "名称"),
+    ("unit", "单位"),
+    ("issued_at", "签发时间"),
+    ("revoked_at", "吊销时间"),
+]
+
+
+class _GracefulServer(uvicorn.Server):
+    """Finishes in-flight requests on SIGINT/SIGTERM, then returns instead of re-raising."""
+
+    stopped_by: str | None = None
+
+    def handle_exit(self, sig: int, frame: FrameType | None) -> None:
+        self.stopped_by = signal.Signals(sig).name
+        if self.should_exit and sig == signal.SIGINT:
+            self.force_exit = True
+        self.should_exit = True
+
+
+def scheduler_services(svc: Services, enabled: bool) -> list[Background]:
+    """The composition root's scheduler, if it offers one (`scheduler_service(services)`)."""
+    factory = getattr(composition_root, "scheduler_service", None)
+    if not enabled or factory is None:
+        return []
+    service: Background = factory(svc)
+    return [service]
+
+
+def serve(
+    host: Annotated[str, typer.Option(help="address to listen on")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="port to listen on")] = 8000,
+    no_scheduler: Annotated[
+        bool, typer.Option("--no-scheduler", help="serve only; do not start the scheduler")
+    ] = False,
+) -> None:
+    """Run the HTTP API (/api/v1) and the read-only web board (/) until SIGINT or SIGTERM."""
+    svc = services()
+    background = scheduler_services(svc, enabled=not no_scheduler)
+    app = create_app(svc, background)
+    config = uvicorn.Config(
+        app, host=host, port=port, log_config=None, log_level="warning", access_log=False,
+        timeout_graceful_shutdown=10, server_header=False,
+    )  # fmt: skip
+    server = _GracefulServer(config)
+    scheduler = "，提醒调度已启动" if background else ""
+    typer.echo(f"督办服务: http://{host}:{port}/  (API /api/v1, 文档 /api/docs){scheduler}")
+    try:
+        server.run()
+    finally:
+        svc.ledger.close()
+    if server.stopped_by:
+        typer.echo(f"已停止（{server.stopped_by}）")
+
+
+def _tokens() -> TokenRegistry:
+    return TokenRegistry(services().ledger)
+
+
+def token_issue(
+    role: Annotated[str, typer.Option("--role", help="office | liaison | official | auditor")],
+    unit: Annotated[str | None, typer.Option("--unit", help="the liaison's unit")] = None,
+    name: Annotated[
+        str | None, typer.Option("--name", help="who holds it (officials: required)")
+    ] = None,
+    reason: Annotated[str, typer.Option("--reason", help="why it is issued")] = "",
+    quiet: Annotated[bool, typer.Option("--quiet", help="print only the token")] = False,
+    fmt: FormatOpt = Fmt.table,
+    as_: AsOpt = "office",
+) -> None:
+    """Issue a token bound to a role (and unit): printed this once, stored only as its hash."""
+    with user_errors():
+        issued = _tokens().issue(role, name, unit, parse_identity(as_), reason)
+    register_secrets([issued.token])
+    if quiet:
+        typer.echo(issued.token)
+    elif fmt is Fmt.json:
+        typer.echo(to_json(vars(issued)))
+    else:
+        typer.echo("访问令牌（只显示这一次，请妥善保存；台账只保存其哈希）：")
+        typer.echo(issued.token)
+        bound = f"，单位 {issued.unit}" if issued.unit else ""
+        typer.echo(f"编号 {issued.token_id}，角色 {issued.role}，名称 {issued.name}{bound}")
+        typer.echo(f"吊销：duban token revoke {issued.token_id}")
+
+
+def token_revoke(
+    token_id: Annotated[str, typer.Argument(help="the token's id (编号), not the token")],
+    reason: Annotated[str, typer.Option("--reason")] = "",
+    as_: AsOpt = "office",
+) -> None:
+    """Revoke a token: from now on every request with it is refused (401)."""
+    with user_errors():
+        _tokens().revoke(token_id, parse_identity(as_), reason)
+    typer.echo(f"令牌 {token_id} 已吊销")
+
+
+def token_list(fmt: FormatOpt = Fmt.table, as_: AsOpt = "office") -> None:
+    """Every token issued, with its binding and whether it is revoked (never the token itself)."""
+    with user_errors():
+        rows = _tokens().tokens(parse_identity(as_))
+    echo(rows, fmt, TOKEN_COLUMNS)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("serve")(serve)
+    token_app.command("issue")(token_issue)
+    token_app.command("revoke")(token_revoke)
+    token_app.command("list")(token_list)
+    app.add_typer(token_app, name="token")

@@ -1,0 +1,146 @@
+"""Bearer tokens for the HTTP API: issue, revoke, list, and turn a presented token into an Identity.
+
+A token reads `dbn_<token_id>_<secret>`. The public `token_id` names the `AccessToken` aggregate,
+so checking a token is one small read; only the SHA-256 digest of the whole token is stored.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+import secrets
+from dataclasses import dataclass
+from typing import Any
+
+from eventsourcing.application import AggregateNotFoundError
+from eventsourcing.persistence import IntegrityError
+
+from domain.roles import Identity, authorize
+from domain.token import AccessToken, TokenNotFound, binding, token_aggregate_id
+from duban.ledger import Ledger
+
+__all__ = ["IssuedToken", "TokenRegistry", "Unauthenticated", "digest", "token_id_of"]
+
+PREFIX = "dbn"
+_SHAPE = re.compile(rf"^{PREFIX}_([0-9a-f]{{12}})_([A-Za-z0-9_\-]{{20,100}})$")
+_ISSUED_TOPIC = f"{AccessToken.__module__}:{AccessToken.__qualname__}.Issued"
+
+
+class Unauthenticated(Exception):
+    """No token, a malformed, unknown or revoked one: the caller is nobody."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+@dataclass(frozen=True)
+class IssuedToken:
+    """The one moment the token exists in clear: hand it over, then forget it."""
+
+    token_id: str
+    token: str
+    role: str
+    name: str
+    unit: str | None
+
+
+def digest(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def token_id_of(token: str) -> str | None:
+    match = _SHAPE.match(token)
+    return match.group(1) if match else None
+
+
+class TokenRegistry:
+    """Token administration for the office, and token checking for every API request."""
+
+    def __init__(self, ledger: Ledger) -> None:
+        self.ledger = ledger
+
+    def issue(
+        self, role: str, name: str | None, unit: str | None, who: Identity, reason: str = ""
+    ) -> IssuedToken:
+        authorize(who, "admin")
+        role_, name_, unit_ = binding(role, name, unit)
+        while True:
+            token_id = secrets.token_hex(6)
+            token = f"{PREFIX}_{token_id}_{secrets.token_urlsafe(32)}"
+            record = AccessToken(
+                token_id=token_id, role=role_, name=name_, unit=unit_, digest=digest(token),
+                actor=who.actor, at=self.ledger.clock(), reason=reason or "签发访问令牌",
+            )  # fmt: skip
+            try:
+                self.ledger.save(record)
+            except IntegrityError:  # the same 48-bit id drawn twice: draw again
+                continue
+            return IssuedToken(token_id, token, role_, name_, unit_)
+
+    def revoke(self, token_id: str, who: Identity, reason: str = "") -> dict[str, Any]:
+        authorize(who, "admin")
+        record = self._require(token_id)
+        record.revoke(reason or "吊销访问令牌", who.actor, self.ledger.clock())
+        self.ledger.save(record)
+        return describe(record)
+
+    def token(self, token_id: str, who: Identity) -> dict[str, Any]:
+        authorize(who, "admin")
+        return describe(self._require(token_id))
+
+    def tokens(self, who: Identity) -> list[dict[str, Any]]:
+        """Every token ever issued, oldest first, without anything that could be used to act."""
+        authorize(who, "admin")
+        found: list[dict[str, Any]] = []
+        start = 0
+        while batch := self.ledger.recorder.select_notifications(
+            start, 500, topics=[_ISSUED_TOPIC], inclusive_of_start=False
+        ):
+            for note in batch:
+                token_id = self.ledger.mapper.to_domain_event(note).__dict__["token_id"]
+                record = self._get(token_id)
+                if record is not None:
+                    found.append(describe(record))
+            start = batch[-1].id
+        return found
+
+    def identify(self, presented: str | None) -> Identity:
+        """The identity a presented token speaks for; raises `Unauthenticated` otherwise."""
+        if not presented:
+            raise Unauthenticated("缺少访问令牌：请在 Authorization 头中提供 Bearer 令牌")
+        token_id = token_id_of(presented)
+        record = self._get(token_id) if token_id else None
+        if record is None or not hmac.compare_digest(record.digest, digest(presented)):
+            raise Unauthenticated("访问令牌无效")
+        if record.revoked:
+            raise Unauthenticated("访问令牌已吊销")
+        return record.identity()
+
+    def _require(self, token_id: str) -> AccessToken:
+        record = self._get(token_id)
+        if record is None:
+            raise TokenNotFound(f"没有编号为 {token_id} 的令牌")
+        return record
+
+    def _get(self, token_id: str) -> AccessToken | None:
+        try:
+            record: AccessToken = self.ledger.repository.get(token_aggregate_id(token_id))
+        except AggregateNotFoundError:
+            return None
+        return record
+
+
+def describe(record: AccessToken) -> dict[str, Any]:
+    return {
+        "token_id": record.token_id,
+        "role": record.role,
+        "name": record.name,
+        "unit": record.unit,
+        "issued_by": record.issued_by,
+        "issued_at": record.issued_at,
+        "revoked": record.revoked,
+        "revoked_by": record.revoked_by,
+        "revoked_at": record.revoked_at,
+    }

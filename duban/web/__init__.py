@@ -1,0 +1,113 @@
+"""The web board at `/`: read-only, Chinese, server-rendered, usable on a phone.
+
+It is open without a token on purpose (PRODUCT: a read-only board for people who would rather
+look): it shows what the board and the audit trail show, and nothing that could be used to act.
+Every piece of user text goes through Jinja2's autoescaping; charts are inline SVG computed on
+the server; there is no JavaScript at all.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.responses import HTMLResponse
+from fastapi.staticfiles import StaticFiles
+from fastapi.templating import Jinja2Templates
+
+from domain.errors import TaskNotFound
+from duban.api.board import (
+    BOARD_READER,
+    LIGHT_LABELS,
+    BoardQuery,
+    board_row,
+    board_rows,
+    unit_summaries,
+)
+from duban.api.deps import Ctx
+from duban.web.charts import unit_bars
+from duban.web.timeline import format_value, timeline
+
+__all__ = ["mount_web"]
+
+HERE = Path(__file__).parent
+templates = Jinja2Templates(directory=HERE / "templates")
+router = APIRouter(include_in_schema=False)
+
+
+def _choices(rows: list[dict[str, Any]]) -> dict[str, list[str]]:
+    units = {r["lead_unit"] for r in rows} | {u for r in rows for u in r["co_units"]}
+    return {
+        "unit": sorted(units),
+        "group": sorted({r["group"] for r in rows if r["group"]}),
+        "official": sorted({r["official"] for r in rows if r["official"]}),
+    }
+
+
+def _query(request: Request) -> BoardQuery:
+    params = request.query_params
+    light = params.get("light") or None
+    return BoardQuery(
+        unit=params.get("unit") or None,
+        group=params.get("group") or None,
+        official=params.get("official") or None,
+        light=light if light in LIGHT_LABELS else None,
+    )
+
+
+def _light_link(query: BoardQuery, light: str | None) -> str:
+    params = {k: v for k, v in vars(query).items() if v and k != "light"}
+    if light:
+        params["light"] = light
+    return "/?" + urlencode(params) if params else "/"
+
+
+@router.get("/", response_class=HTMLResponse)
+def board_page(request: Request, ctx: Ctx) -> HTMLResponse:
+    everything = board_rows(ctx.ledger)
+    query = _query(request)
+    rows = [r for r in everything if query.matches(r)]
+    counts = {light: sum(1 for r in rows if r["light"] == light) for light in LIGHT_LABELS}
+    context = {
+        "rows": rows,
+        "query": query,
+        "choices": _choices(everything),
+        "counts": counts,
+        "light_labels": LIGHT_LABELS,
+        "light_links": {light: _light_link(query, light) for light in LIGHT_LABELS},
+        "all_link": _light_link(query, None),
+        "bars": unit_bars(unit_summaries(rows)),
+        "today": ctx.ledger.clock().date(),
+        "office": ctx.config.office.name,
+    }
+    return templates.TemplateResponse(request, "board.html", context)
+
+
+@router.get("/tasks/{code}", response_class=HTMLResponse)
+def task_page(request: Request, code: str, ctx: Ctx) -> HTMLResponse:
+    try:
+        state = ctx.ledger.task(code, BOARD_READER)
+        history = ctx.ledger.task_history(code, BOARD_READER)
+    except TaskNotFound as exc:
+        page = {"message": exc.message, "office": ctx.config.office.name}
+        return templates.TemplateResponse(request, "not_found.html", page, status_code=404)
+    tz = ctx.config.tz
+    context = {
+        "task": board_row(state, ctx.ledger.clock().date()),
+        "entries": list(reversed(timeline(history, tz))),
+        "fmt": lambda value: format_value(value, tz),
+        "office": ctx.config.office.name,
+    }
+    return templates.TemplateResponse(request, "task.html", context)
+
+
+@router.get("/healthz", include_in_schema=False)
+def health() -> dict[str, str]:
+    return {"status": "ok"}
+
+
+def mount_web(app: FastAPI) -> None:
+    app.include_router(router)
+    app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
