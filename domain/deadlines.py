@@ -35,6 +35,9 @@ class DeadlineError(ValueError):
     def __init__(self, text: str, problem: str, english: str, hint: str = "") -> None:
         self.text = text
         short = _shorten(text)
+        if not short:
+            super().__init__(f"{problem}{hint}（{english}）")
+            return
         super().__init__(f"{problem}：「{short}」{hint}（{english}: {short!r}）")
 
 
@@ -210,7 +213,7 @@ def _milestone(item: str, default_year: int | None) -> tuple[str, dt.date]:
             continue
         return _named_milestone(item, end, parsed)
     raise DeadlineError(
-        item, "阶段节点应以时限开头，如“2024年3月底前完成方案制定”", "bad milestone"
+        item, "阶段节点应以时限开头", "a milestone starts with its date", _MILESTONE_HINT
     )
 
 

@@ -150,10 +150,13 @@ class _Record:
 
     row: int
     cells: dict[str, tuple[str, object]]
+    english: bool = False  # a YAML task keyed in English names its missing fields in English
 
     def column(self, name: str) -> str:
         name = "deadline" if name == "deadline_text" else name
-        return self.cells[name][0] if name in self.cells else FIELD_LABELS.get(name, name)
+        if name in self.cells:
+            return self.cells[name][0]
+        return name if self.english else FIELD_LABELS.get(name, name)
 
     def raw(self, name: str) -> object:
         return self.cells[name][1] if name in self.cells else None
@@ -523,11 +526,10 @@ def _table_records(rows: Sequence[_Row], columns: dict[int, tuple[str, str]]) ->
             name: (written, row.cells[index] if index < len(row.cells) else None)
             for index, (name, written) in columns.items()
         }
-        if not _filled(cells.get("code", ("", None))[1]):
-            heading = _section_heading(row)
-            if heading is not None:
-                area = heading or area
-                continue
+        heading = _section_heading(row)
+        if heading is not None:
+            area = heading or area
+            continue
         if not any(_filled(cells[name][1]) for name in _TASK_FIELDS if name in cells):
             continue  # blank line, or a note in a column of the office's own
         if area is not None and not _filled(cells.get("area", ("", None))[1]):
@@ -540,16 +542,21 @@ def _filled(value: object) -> bool:
 
 
 def _section_heading(row: _Row) -> str | None:
-    """For a section row, the area it opens ("" for a sub-heading that keeps the area)."""
-    texts = [cell for cell in row.cells if _filled(cell)]
-    if not texts or not isinstance(texts[0], str):
+    """For a section row, the area it opens ("" for a sub-heading that keeps the area).
+
+    A section row fills one cell ("一、在"稳增长"上…", often merged across the table) or two
+    (序号 "一" and the heading beside it); a task fills more.
+    """
+    filled = [cell for cell in row.cells if _filled(cell)]
+    texts = [cell for cell in filled if isinstance(cell, str)]
+    if not texts or len(texts) > 2 or len(texts) < len(filled):
         return None
     first = texts[0]
     match = _HEADING.match(first)
     if match:
         return _area_name(match["body"])
-    if _NUMERAL.match(first) and len(texts) > 1 and isinstance(texts[1], str):
-        return _area_name(texts[1])  # 序号 "一" with the heading in the next cell
+    if _NUMERAL.match(first) and len(texts) == 2:
+        return _area_name(texts[1])
     if _SUB_HEADING.match(first):
         return ""
     return None
@@ -768,14 +775,15 @@ def _yaml_record(item: object, line: int, found: _Found) -> None:
         written = str(key)
         name = _FIELD_OF_HEADER.get(_header_key(written))
         if name is None and _header_key(written) not in _IGNORED_HEADERS:
-            known = "、".join(FIELD_LABELS.values())
+            known = "、".join(f"{key}/{label}" for key, label in FIELD_LABELS.items())
             found.errors.append(RowError(line, written, f"未知字段「{written}」（可用：{known}）"))
         elif name in cells:
             message = f"字段「{written}」与「{cells[name][0]}」是同一项，请只写一个"
             found.errors.append(RowError(line, written, message))
         elif name is not None:
             cells[name] = (written, value)
-    found.records.append(_Record(line, cells))
+    english = all(str(key).isascii() for key in item)
+    found.records.append(_Record(line, cells, english=english))
 
 
 _READERS: dict[FileKind, Callable[[bytes], _Found]] = {
