@@ -31,7 +31,7 @@ Rules (PRODUCT.md rules 3 and 4):
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Collection, Iterable
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from typing import Literal, NamedTuple, get_args
 
@@ -408,42 +408,83 @@ def _key(target: LadderTarget, candidate: _Candidate) -> ReminderKey:
     )
 
 
-def _fired_candidates(
-    target: LadderTarget, ladder: Ladder, calendar: WorkingCalendar, fired: Iterable[str]
-) -> list[_Candidate]:
-    """The fired keys about this (task, target, due), as candidates of the current ladder.
+_REPEAT_PROBE_RUN = 64
+"""Fired re-urges are found by probing successive seqs; this many unfired in a row end it."""
 
-    Keys of rungs no longer configured (or no longer applying to the target) are ignored.
-    Scans ``fired`` once: pass the task's own keys rather than every key ever issued.
+
+def _key_prefix(target: LadderTarget, rung_name: str) -> str:
+    """``as_str()`` of the target's keys for ``rung_name`` up to the seq, for cheap probes."""
+    parts = (target.task_code, target.target, target.due.isoformat(), rung_name)
+    return "".join(_escape(p) + _SEP for p in parts)
+
+
+def _fired_rungs(
+    target: LadderTarget, ladder: Ladder, calendar: WorkingCalendar, fired: Collection[str]
+) -> list[_Candidate]:
+    """The rungs (seq 0) of ``target`` whose keys already fired."""
+    return [
+        c
+        for c in _rung_candidates(target, ladder, calendar)
+        if _key_prefix(target, c.rung.name) + "0" in fired
+    ]
+
+
+def _highest_fired_repeat(
+    target: LadderTarget,
+    ladder: Ladder,
+    calendar: WorkingCalendar,
+    fired: Collection[str],
+    start: int,
+) -> _Candidate | None:
+    """The fired re-urge with the highest seq >= ``start``, found by membership probes.
+
+    Only membership is asked of ``fired``, so passing every key ever issued costs nothing
+    extra. Fired seqs have gaps (re-urges absorbed by a rung, or skipped after downtime);
+    the search ends after ``_REPEAT_PROBE_RUN`` unfired seqs in a row, about six months of
+    re-urges, which only a clock that ran far ahead could exceed.
     """
-    prefix = _SEP.join(
-        _escape(p) for p in (target.task_code, target.target, target.due.isoformat())
-    )
-    applicable = {r.name for r in ladder.rungs_for(target)}
-    found: list[_Candidate] = []
-    for text in fired:
-        if not text.startswith(prefix + _SEP):
-            continue
-        try:
-            key = ReminderKey.parse(text)
-        except ValueError:
-            continue
-        if key.rung not in applicable or key.seq < 0:
-            continue
-        if key.seq == 0:
-            rung = ladder.rung(key.rung)
-            found.append(_Candidate(rung, 0, calendar.add_working_days(target.due, rung.offset)))
-        elif key.rung == ladder.repeat_rung and ladder.repeats_for(target):
-            found.append(_repeat_candidate(target, ladder, calendar, key.seq))
-    return found
+    prefix = _key_prefix(target, ladder.repeat_rung)
+    highest: int | None = None
+    seq, misses = start, 0
+    while misses < _REPEAT_PROBE_RUN:
+        if prefix + str(seq) in fired:
+            highest, misses = seq, 0
+        else:
+            misses += 1
+        seq += 1
+    return None if highest is None else _repeat_candidate(target, ladder, calendar, highest)
 
 
 def _top_fired(
-    target: LadderTarget, ladder: Ladder, calendar: WorkingCalendar, fired: Iterable[str]
+    target: LadderTarget,
+    ladder: Ladder,
+    calendar: WorkingCalendar,
+    fired: Collection[str],
+    repeats_from: int = 1,
 ) -> _Position | None:
-    """The highest position already fired for this target, if any."""
-    positions = [c.position for c in _fired_candidates(target, ladder, calendar, fired)]
-    return max(positions, default=None)
+    """The highest position fired for this (task, target, due), if any.
+
+    Keys of rungs no longer configured, or no longer applying to the target, are ignored.
+    Re-urges below ``repeats_from`` are not looked at (callers know they rank lower).
+    """
+    found = _fired_rungs(target, ladder, calendar, fired)
+    if ladder.repeats_for(target):
+        repeat = _highest_fired_repeat(target, ladder, calendar, fired, repeats_from)
+        if repeat is not None:
+            found.append(repeat)
+    return max((c.position for c in found), default=None)
+
+
+def _first_repeat_above(
+    target: LadderTarget, ladder: Ladder, calendar: WorkingCalendar, candidate: _Candidate
+) -> int:
+    """The lowest re-urge seq ranked at or above ``candidate``."""
+    if candidate.seq > 0:
+        return candidate.seq
+    if not ladder.repeats_for(target):
+        return 1
+    # re-urges on the candidate's own date rank below a rung
+    return _repeats_done_by(target, ladder, calendar, candidate.fire_date) + 1
 
 
 def _due_for_target(
@@ -462,7 +503,8 @@ def _due_for_target(
     if not candidates:
         return None
     best = max(candidates, key=lambda c: c.position)
-    top = _top_fired(target, ladder, calendar, fired)
+    repeats_from = _first_repeat_above(target, ladder, calendar, best)
+    top = _top_fired(target, ladder, calendar, fired, repeats_from)
     if top is not None and top >= best.position:
         return None
     return DueReminder(_key(target, best), best.rung, target, best.fire_date)
@@ -477,9 +519,10 @@ def due_reminders(
 ) -> list[DueReminder]:
     """What to send about ``task`` at ``now``: at most one reminder per target.
 
-    ``fired`` holds the ``as_str()`` of every key already issued for the task (a superset
-    is fine). Nothing is due outside working hours, or while the task is submitted or
-    closed. The result is ordered most urgent first.
+    ``fired`` holds the ``as_str()`` of the keys already issued, the task's own or every
+    key ever issued: it is only asked about membership, so make it a set. Nothing is due
+    outside working hours, or while the task is submitted or closed. The result is
+    ordered most urgent first.
     """
     working = calendar.is_working_time(now)  # also rejects a naive ``now``
     if task.state != "open" or not working:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from zoneinfo import ZoneInfo
 
 import chinese_calendar as cc
@@ -188,6 +188,17 @@ def test_never_steps_down_below_a_fired_rung() -> None:
     assert due_reminders(subject, DEFAULT_LADDER, CAL, at(D(2024, 10, 21)), fired) == []
     [next_repeat] = due_reminders(subject, DEFAULT_LADDER, CAL, at(D(2024, 10, 24)), fired)
     assert (next_repeat.rung.name, next_repeat.seq) == ("urge", 4)
+
+
+def test_a_node_with_a_late_clock_does_not_step_back() -> None:
+    subject = task(D(2024, 10, 8))
+    fired: set[str] = set()
+    assert summary(sweep(subject, [at(D(2024, 10, 16))], fired)) == [("urge", 2, D(2024, 10, 16))]
+    # a second node still on 10-14/10-15: supervise is due there but ranks below re-urge 2
+    assert sweep(subject, [at(D(2024, 10, 14)), at(D(2024, 10, 15))], fired) == []
+    assert summary(sweep(subject, [at(D(2024, 10, 21))], fired)) == [
+        ("bulletin", 0, D(2024, 10, 21))
+    ]
 
 
 def test_fired_keys_of_other_tasks_and_dates_do_not_interfere() -> None:
@@ -531,3 +542,22 @@ def test_after_downtime_the_single_reminder_is_the_latest_due(due: dt.date, days
 def test_target_kinds() -> None:
     assert LadderTarget("x", "milestone:a", D(2024, 1, 1)).is_milestone
     assert not LadderTarget("x", "deadline", D(2024, 1, 1)).is_milestone
+
+
+class MembershipOnly(set[str]):
+    """A fired set that refuses iteration: sweeps pass every key ever issued, so no scans."""
+
+    def __iter__(self) -> Iterator[str]:
+        raise AssertionError("fired keys must only be probed by membership")
+
+
+def test_fired_keys_are_only_probed_by_membership() -> None:
+    fired = MembershipOnly({"2024-07|deadline|2024-10-08|supervise|0"})
+    subject = task(D(2024, 10, 8), milestones=(("节点", D(2024, 9, 30)),))
+    found = due_reminders(subject, DEFAULT_LADDER, CAL, at(D(2024, 10, 16)), fired)
+    # same severity: the older (milestone) first
+    assert [(r.target.target, r.rung.name, r.seq) for r in found] == [
+        ("milestone:节点", "urge", 0),
+        ("deadline", "urge", 2),
+    ]
+    assert next_fire_date(subject, DEFAULT_LADDER, CAL, fired) == D(2024, 9, 24)
