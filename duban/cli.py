@@ -63,7 +63,7 @@ def import_(
     result = read_task_list(file)
     if result.errors:
         for error in result.errors:
-            typer.echo(f"{file.name} 第{error.row}行 [{error.column}]: {error.message}", err=True)
+            typer.echo(f"{file.name} {error}", err=True)
         fail(f"{len(result.errors)} 处错误，未导入任何任务", 1)
     with user_errors():
         changes = services().ledger.import_tasks(result.rows, parse_identity(as_), dry_run=dry_run)

@@ -1,0 +1,116 @@
+"""The import story as an admin lives it, through the real `duban` command on an SQLite file."""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import shutil
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+EXAMPLES = ROOT / "examples"
+
+
+@pytest.fixture
+def workdir(tmp_path: Path) -> Path:
+    config = (EXAMPLES / "duban.toml").read_text(encoding="utf-8")
+    db = tmp_path / "duban.db"
+    (tmp_path / "duban.toml").write_text(
+        config.replace('store = "sqlite:///var/duban.db"', f'store = "sqlite:///{db}"'),
+        encoding="utf-8",
+    )
+    return tmp_path
+
+
+def duban(workdir: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "DUBAN_CONFIG": str(workdir / "duban.toml")}
+    return subprocess.run(
+        [sys.executable, "-m", "duban.cli", *args],
+        capture_output=True, text=True, env=env, cwd=workdir, timeout=120, check=False,
+    )  # fmt: skip
+
+
+def event_count(workdir: Path) -> int:
+    with sqlite3.connect(workdir / "duban.db") as conn:
+        return int(conn.execute("SELECT COUNT(*) FROM stored_events").fetchone()[0])
+
+
+def imported(workdir: Path, file: Path, *extra: str) -> list[dict[str, object]]:
+    result = duban(workdir, "import", str(file), "--format", "json", *extra)
+    assert result.returncode == 0, result.stderr
+    rows: list[dict[str, object]] = json.loads(result.stdout)
+    return rows
+
+
+def test_sample_list_imports_then_reimports_as_nothing(workdir: Path) -> None:
+    assert duban(workdir, "init").returncode == 0
+    rows = imported(workdir, EXAMPLES / "tasks-2024.csv")
+    assert len(rows) >= 24
+    assert {r["action"] for r in rows} == {"create"}
+    count = event_count(workdir)
+    for same_list in ("tasks-2024.csv", "tasks-2024.xlsx", "tasks-2024.yaml"):
+        again = imported(workdir, EXAMPLES / same_list)
+        assert {r["action"] for r in again} == {"unchanged"}, same_list
+    assert event_count(workdir) == count
+    board = json.loads(duban(workdir, "board", "--format", "json").stdout)
+    areas = {row["area"] for row in board}
+    assert {"稳增长", "添动能", "优环境", "惠民生", "强保障"} <= areas
+
+
+def test_every_deadline_form_imports_to_the_date_in_its_notes(workdir: Path) -> None:
+    rows = imported(workdir, EXAMPLES / "all-deadline-forms.csv")
+    by_code = {r["code"]: r["changes"] for r in rows}
+    with (EXAMPLES / "all-deadline-forms.csv").open(encoding="utf-8-sig") as handle:
+        lines = list(csv.reader(handle))[2:]
+    assert len(lines) == len(by_code)
+    for line in lines:
+        code, expected = line[0], line[4]
+        deadline = by_code[code]["deadline"]  # type: ignore[index]
+        assert (deadline or "持续推进") == expected, (code, deadline, expected)
+
+
+def test_bad_rows_import_nothing_and_each_row_and_column_is_named(workdir: Path) -> None:
+    imported(workdir, EXAMPLES / "tasks-2024.csv")
+    before = event_count(workdir)
+    result = duban(workdir, "import", str(ROOT / "tests/data/import/bad-rows.csv"))
+    assert result.returncode == 1
+    named = {(line.split("第")[1].split("行")[0], line.split("「")[1].split("」")[0])
+             for line in result.stderr.splitlines() if "行「" in line}  # fmt: skip
+    assert ("4", "编号") in named
+    assert ("7", "完成时限") in named
+    assert ("11", "牵头单位") in named
+    assert ("11", "完成时限") in named
+    assert len(named) >= 10
+    assert "未导入任何任务" in result.stderr
+    assert event_count(workdir) == before
+
+
+def test_an_edited_row_records_only_what_changed(workdir: Path, tmp_path: Path) -> None:
+    source = EXAMPLES / "tasks-2024.csv"
+    imported(workdir, source)
+    before = event_count(workdir)
+    edited = tmp_path / "edited.csv"
+    shutil.copy(source, edited)
+    text = edited.read_text(encoding="utf-8-sig")
+    assert "2024-12-31,2024年3月底前完成2024年重点项目谋划清单" in text
+    edited.write_text(
+        text.replace("2024-12-31,2024年3月底前完成2024年重点项目谋划清单",
+                     "2025-03-31,2024年3月底前完成2024年重点项目谋划清单", 1),
+        encoding="utf-8",
+    )  # fmt: skip
+    dry = imported(workdir, edited, "--dry-run")
+    assert event_count(workdir) == before
+    changed = [r for r in dry if r["action"] == "revise"]
+    expected = {"deadline": "2025-03-31", "deadline_text": "2025-03-31"}
+    assert [(r["code"], r["changes"]) for r in changed] == [("2024-01", expected)]
+    imported(workdir, edited)
+    assert event_count(workdir) == before + 1
+    history = json.loads(duban(workdir, "task", "history", "2024-01", "--format", "json").stdout)
+    assert history[-1]["type"].endswith("Revised")
+    assert history[-1]["previous"] == {"deadline": "2024-12-31", "deadline_text": "2024-12-31"}
