@@ -108,17 +108,19 @@ class WebhookNotifier(ABC):
         limit = self.max_body_bytes
         if self._measure(message) <= limit:
             return [message]
-        # Room for everything but the text, found by measuring a one-byte text; JSON escaping
-        # inside the text can still push a part over, so measure the parts and tighten.
+        # Room for everything but the text, found by measuring a one-byte text. The text then
+        # grows in the payload (JSON escapes, Feishu's per-line wrappers): measure the parts and
+        # shrink the text budget in proportion until every part fits.
         header = self._measure(replace(message, markdown=" ")) - 1
+        budget = limit - header
         while True:
-            chunks = split_message(message.markdown, limit, header_budget=header)
+            chunks = split_message(message.markdown, budget)
             parts = [replace(message.without_mentions(), markdown=c) for c in chunks[:-1]]
             parts.append(replace(message, markdown=chunks[-1]))
-            over = max(self._measure(part) for part in parts) - limit
-            if over <= 0:
+            biggest = max(self._measure(part) for part in parts)
+            if biggest <= limit:
                 return parts
-            header += over
+            budget = min(budget - 1, budget * (limit - header) // (biggest - header))
 
     def _titled(self, title: str) -> str:
         """The title with the robot's keyword in front, unless it already carries it."""
