@@ -8,7 +8,9 @@ Typical use by the delivery layer::
     for part in notifier.parts(OutgoingMessage(title, markdown, mention_mobiles=...)):
         cost = notifier.requests_for(part)
         wait = limiter.acquire(notifier.robot, notifier.limits, time.time(), cost)
-        ...  # wait > 0: come back later; else answer = notifier.send(part), record it
+        ...  # wait > 0: come back later; else answer = notifier.send(part), record it;
+        ...  # answer.retry_after_s (DingTalk 130101: 600 s): limiter.block(robot, now + it);
+        ...  # answer.remainder: retry that, not the whole part
 """
 
 from notifiers.base import (

@@ -73,8 +73,8 @@ class _SQLite:
             str(path), timeout=30.0, isolation_level=None, check_same_thread=False
         )
         self._mutex = threading.Lock()
-        if str(path) != ":memory:":
-            self._conn.execute("PRAGMA journal_mode=WAL")
+        # The journal mode is left as the file has it: switching to WAL needs a lock that the
+        # busy timeout does not wait for, so processes opening a new file together would fail.
         with self.locked("") as tx:
             for statement in _SCHEMA:
                 tx.run(statement.format(real="REAL"), ())

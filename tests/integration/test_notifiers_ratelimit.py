@@ -36,8 +36,7 @@ def _worst_window(times: list[float], window: float) -> int:
 
 
 def test_two_processes_sharing_one_file_never_exceed_the_limit_together(tmp_path: Path) -> None:
-    path = str(tmp_path / "sends.db")
-    RateLimiter.sqlite(path).close()  # create the tables before the race
+    path = str(tmp_path / "sends.db")  # a new file: creating the tables is part of the race
     ctx = multiprocessing.get_context("spawn")
     with ctx.Pool(2) as pool:
         results = pool.starmap(_hammer, [(path, "robot-a", LIMITS, 1.0)] * 2)
@@ -47,6 +46,19 @@ def test_two_processes_sharing_one_file_never_exceed_the_limit_together(tmp_path
     assert _worst_window(combined, window) <= count
     # And the limiter was the constraint, not slowness: the windows were filled.
     assert len(combined) >= count * 2
+
+
+def _open_and_send(path: str) -> float:
+    with RateLimiter.sqlite(path) as limiter:
+        return limiter.acquire("robot-a", [(100, 60.0)], 1_717_203_600.0)
+
+
+def test_processes_opening_a_new_file_together_all_succeed(tmp_path: Path) -> None:
+    ctx = multiprocessing.get_context("spawn")
+    with ctx.Pool(4) as pool:
+        for round_ in range(40):
+            path = str(tmp_path / f"sends-{round_}.db")
+            assert pool.map(_open_and_send, [path] * 4) == [0.0] * 4
 
 
 def test_worst_window_counts_what_it_should() -> None:
