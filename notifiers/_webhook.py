@@ -9,7 +9,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable, Collection
 from dataclasses import replace
 from types import TracebackType
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Self
 
 import httpx
 import structlog
@@ -78,7 +78,7 @@ class WebhookNotifier(ABC):
         if self._owns_client:
             self._client.close()
 
-    def __enter__(self) -> WebhookNotifier:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(
@@ -138,7 +138,10 @@ class WebhookNotifier(ABC):
             )
         except httpx.HTTPError as exc:
             detail = self._scrub(f"{type(exc).__name__}: {exc}", str(target))
-            return self._answer(DeliveryAnswer(False, "retry_later", None, detail, None))
+            answer = DeliveryAnswer(
+                ok=False, kind="retry_later", code=None, detail=detail, http_status=None
+            )
+            return self._answer(answer)
         code, text = _read_code(response)
         kind, wait = classify(
             self.platform, response.status_code, code, text, response.headers.get("Retry-After")
@@ -146,9 +149,15 @@ class WebhookNotifier(ABC):
         if code is None:
             text = f"HTTP {response.status_code}: {response.text[:_DETAIL_MAX]}"
         detail = self._scrub(text, str(target))
-        return self._answer(
-            DeliveryAnswer(kind == "ok", kind, code, detail, response.status_code, wait)
+        answer = DeliveryAnswer(
+            ok=kind == "ok",
+            kind=kind,
+            code=code,
+            detail=detail,
+            http_status=response.status_code,
+            retry_after_s=wait,
         )
+        return self._answer(answer)
 
     def _scrub(self, text: str, *extra: str) -> str:
         for secret in sorted({*extra, *self._secrets}, key=len, reverse=True):

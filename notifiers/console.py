@@ -53,4 +53,4 @@ class ConsoleNotifier:
         stream = self._stream if self._stream is not None else sys.stdout
         stream.write(self.render(message))
         stream.flush()
-        return DeliveryAnswer(True, "ok", 0, "已输出到控制台", None)
+        return DeliveryAnswer(ok=True, kind="ok", code=0, detail="已输出到控制台", http_status=None)

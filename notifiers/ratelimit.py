@@ -16,7 +16,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, Self
 
 if TYPE_CHECKING:
     import psycopg
@@ -193,7 +193,7 @@ class RateLimiter:
     def close(self) -> None:
         self._backend.close()
 
-    def __enter__(self) -> RateLimiter:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(
