@@ -18,7 +18,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from duban.api import admin, plans, tasks
-from duban.api.deps import ServiceContext, checked_text
+from duban.api.deps import ServiceContext, checked_request
 from duban.api.errors import ERROR_RESPONSES, install_error_handlers
 from duban.bootstrap import Services
 from duban.tokens import TokenRegistry
@@ -105,7 +105,7 @@ def create_app(services: Services, background: Sequence[Background] = ()) -> Fas
             router,
             prefix=API_PREFIX,
             responses=ERROR_RESPONSES,
-            dependencies=[Depends(checked_text)],
+            dependencies=[Depends(checked_request)],
         )
     mount_web(app)
     app.add_middleware(AccessLog)

@@ -7,15 +7,15 @@ from dataclasses import dataclass
 from typing import Annotated, Any
 
 from fastapi import Depends, Path, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from domain.roles import Identity
-from duban.api.errors import InvalidRequest
 from duban.config import Config
 from duban.ledger import Ledger
 from duban.tokens import TokenRegistry
 
-__all__ = ["Caller", "Code", "Ctx", "ServiceContext", "checked_text"]
+__all__ = ["Caller", "Code", "Ctx", "ServiceContext", "checked_request"]
 
 
 @dataclass(frozen=True)
@@ -57,24 +57,43 @@ Code = Annotated[
 ]
 
 
-async def checked_text(request: Request) -> None:
-    """Reject text that cannot be stored (lone UTF-16 surrogates from `\\ud800` escapes), by field.
+async def checked_request(request: Request) -> None:
+    """Refuse what the schema cannot: unknown query parameters, text no store can keep.
 
-    JSON allows them and Python decodes them, but no UTF-8 store can keep them.
+    A misspelt filter (`?unti=…`) would otherwise silently answer for everything; and JSON
+    allows lone UTF-16 surrogates (`\\ud800`) that Python decodes but UTF-8 cannot encode.
     """
+    problems = _unknown_query(request) + await _unstorable_text(request)
+    if problems:
+        raise RequestValidationError(problems)
+
+
+def _unknown_query(request: Request) -> list[dict[str, Any]]:
+    dependant = getattr(request.scope.get("route"), "dependant", None)
+    declared = {f.alias for f in dependant.query_params} if dependant else set()
+    return [
+        {"type": "extra_forbidden", "loc": ("query", name), "msg": "未知的查询参数", "input": v}
+        for name, v in request.query_params.multi_items()
+        if name not in declared
+    ]
+
+
+async def _unstorable_text(request: Request) -> list[dict[str, Any]]:
     body = await request.body()
-    if b"\\u" not in body and b"\\U" not in body:
-        return
+    if b"\\u" not in body:
+        return []
     try:
         data = json.loads(body)
     except ValueError:
-        return  # FastAPI has already answered for malformed JSON
-    where = _unencodable(data, "body")
-    if where:
-        raise InvalidRequest(f"{where}：文本含有无法保存的字符（孤立的 UTF-16 代理项）")
+        return []  # FastAPI answers for malformed JSON itself
+    where = _unencodable(data, ("body",))
+    if where is None:
+        return []
+    message = "文本含有无法保存的字符（孤立的 UTF-16 代理项）"
+    return [{"type": "string_unicode", "loc": where, "msg": message, "input": None}]
 
 
-def _unencodable(value: Any, where: str) -> str | None:
+def _unencodable(value: Any, where: tuple[str, ...]) -> tuple[str, ...] | None:
     if isinstance(value, str):
         try:
             value.encode("utf-8")
@@ -83,13 +102,13 @@ def _unencodable(value: Any, where: str) -> str | None:
         return None
     if isinstance(value, dict):
         items: list[tuple[str, Any]] = [(str(k), v) for k, v in value.items()]
-        items += [(f"{k!r}", k) for k in value]
+        items += [(repr(k), k) for k in value]
     elif isinstance(value, list):
         items = [(str(i), v) for i, v in enumerate(value)]
     else:
         return None
     for key, item in items:
-        found = _unencodable(item, f"{where}.{key}")
+        found = _unencodable(item, (*where, key))
         if found:
             return found
     return None

@@ -32,6 +32,7 @@ _UNPROCESSABLE = frozenset(
 )
 
 ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    400: {"model": ErrorBody, "description": "请求体无法解析（不是 UTF-8 编码的 JSON）"},
     401: {"model": ErrorBody, "description": "缺少、无效或已吊销的访问令牌"},
     403: {"model": ErrorBody, "description": "该角色无权执行此操作"},
     404: {"model": ErrorBody, "description": "任务、方案或令牌不存在"},
@@ -85,10 +86,17 @@ def _problem(error: dict[str, Any]) -> FieldProblem:
     return FieldProblem(field=where, message=str(error.get("msg", "")), type=str(error["type"]))
 
 
+_HTTP_ERRORS = {
+    400: ("malformed_body", "请求体无法解析：必须是 UTF-8 编码的 JSON"),
+    404: ("not_found", "没有这个地址"),
+    405: ("method_not_allowed", "该地址不支持此请求方法"),
+}
+
+
 async def _http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, StarletteHTTPException)
-    code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
-    body = ErrorBody(error=code, message=str(exc.detail))
+    code, message = _HTTP_ERRORS.get(exc.status_code, ("http_error", str(exc.detail)))
+    body = ErrorBody(error=code, message=message)
     return _answer(exc.status_code, body, dict(exc.headers or {}))
 
 

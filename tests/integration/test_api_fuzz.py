@@ -1,0 +1,99 @@
+"""schemathesis fuzzes every operation of /openapi.json: no 5xx, and every answer fits the schema.
+
+Both valid and deliberately invalid inputs are generated (wrong types, out-of-range numbers,
+missing fields, odd Unicode), with the office's token so that every operation is reachable.
+The number of cases is bounded so the whole run stays well under a minute.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import schemathesis
+from fastapi import FastAPI
+from hypothesis import HealthCheck, given, settings
+from hypothesis.errors import Unsatisfiable
+from schemathesis import GenerationMode
+from schemathesis.checks import not_a_server_error
+from schemathesis.specs.openapi.checks import (
+    content_type_conformance,
+    negative_data_rejection,
+    response_schema_conformance,
+    status_code_conformance,
+)
+
+from duban import commands as cmd
+from duban.api import create_app
+from duban.bootstrap import bootstrap
+from duban.config import load_config
+from duban.tokens import TokenRegistry
+from tests.conftest import FakeClock
+from tests.support.api import OFFICE, bearer, sample_rows, write_config
+
+CHECKS = [
+    not_a_server_error,
+    status_code_conformance,
+    content_type_conformance,
+    response_schema_conformance,
+    negative_data_rejection,
+]
+CASES_PER_OPERATION = 40
+
+
+@pytest.fixture
+def fuzzed_app(tmp_path: Path, clock: FakeClock) -> Iterator[tuple[FastAPI, str]]:
+    services = bootstrap(
+        load_config(write_config(tmp_path, f"sqlite:///{tmp_path / 'fuzz.db'}")), clock=clock
+    )
+    rows = [cmd.AssignTask.model_validate(r) for r in sample_rows()]
+    services.ledger.import_tasks(rows, OFFICE)
+    token = TokenRegistry(services.ledger).issue("office", "fuzzer", None, OFFICE).token
+    yield create_app(services), token
+    services.ledger.close()
+
+
+def _fuzz(operation: Any, mode: GenerationMode, token: str, **fixed: Any) -> str | None:
+    """Run one operation's cases; the failure (after shrinking) as text, or None."""
+    strategy = operation.as_strategy(generation_mode=mode, **fixed)
+
+    @given(case=strategy)
+    @settings(
+        max_examples=CASES_PER_OPERATION,
+        deadline=None,
+        suppress_health_check=list(HealthCheck),
+        database=None,
+        derandomize=True,
+    )
+    def run(case: schemathesis.Case) -> None:
+        case.call_and_validate(headers=bearer(token), checks=CHECKS)
+
+    try:
+        run()
+    except Unsatisfiable:  # an operation without parameters has no invalid input to send
+        return None
+    except Exception as exc:  # every check failure of every operation is reported together
+        return f"{operation.label} [{mode.value}{' ' + str(fixed) if fixed else ''}]: {exc}"
+    return None
+
+
+def test_no_input_makes_the_api_fail_or_break_its_schema(
+    fuzzed_app: tuple[FastAPI, str],
+) -> None:
+    app, token = fuzzed_app
+    schema = schemathesis.openapi.from_asgi("/openapi.json", app)
+    # The token is sent with every case; the matrix test covers requests without one.
+    schema.config.generation.update(with_security_parameters=False)
+    failures: list[str] = []
+    operations = [result.ok() for result in schema.get_all_operations()]
+    for operation in operations:
+        for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
+            failures.append(_fuzz(operation, mode, token))
+        if "{code}" in operation.path:  # also on a task that exists, so commands really run
+            real = {"path_parameters": {"code": "2024-01"}}
+            failures.append(_fuzz(operation, GenerationMode.POSITIVE, token, **real))
+    found = [f for f in failures if f]
+    assert not found, f"{len(found)} operation(s) failed:\n\n" + "\n\n".join(found)
+    assert len(operations) >= 20
