@@ -86,47 +86,6 @@ def import_(
         )
 
 
-# ---- board (direct view until the projections land) ----------------------------------------
-
-BOARD_COLUMNS = [
-    ("code", "编号"),
-    ("title", "改革任务"),
-    ("lead_unit", "牵头单位"),
-    ("deadline", "完成时限"),
-    ("status_label", "状态"),
-    ("percent", "进度%"),
-]
-
-
-@app.command()
-def board(
-    unit: Annotated[
-        str | None, typer.Option(help="only tasks this unit leads or co-operates")
-    ] = None,
-    fmt: FormatOpt = Fmt.table,
-    as_: AsOpt = "office",
-) -> None:
-    """The task board."""
-    from domain.task import STATUS_LABELS
-
-    svc = services()
-    who = parse_identity(as_)
-    with user_errors():
-        rows = [svc.ledger.task(code, who) for code in svc.ledger.task_codes()]
-    if unit:
-        rows = [r for r in rows if unit == r["lead_unit"] or unit in r["co_units"]]
-    for row in rows:
-        row["status_label"] = STATUS_LABELS[row["status"]]
-        row["title"] = _short(row["title"], 24) if fmt is Fmt.table else row["title"]
-        if row["deadline"] is None:
-            row["deadline"] = "持续推进"
-    echo(rows, fmt, BOARD_COLUMNS)
-
-
-def _short(text: str, width: int) -> str:
-    return text if len(text) <= width else text[: width - 1] + "…"
-
-
 # ---- task commands -------------------------------------------------------------------------
 
 CodeArg = Annotated[str, typer.Argument(help="task code (编号), e.g. 2024-07")]

@@ -1,0 +1,304 @@
+"""`duban board`, `duban audit log|verify|head`, `duban rebuild`: the read side on the terminal.
+
+Every command first catches the projections up (incrementally, from their own positions), so
+what it shows includes the last stored event. Reads are open to every role (`authorize(...,
+"read")`); liaisons see the whole board, read-only.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sys
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from domain.calendar import WorkingCalendar
+from domain.roles import authorize
+from duban.bootstrap import Services
+from duban.cli_common import AsOpt, Fmt, echo, fail, parse_identity, services, user_errors
+from projections.asof import board_as_of
+from projections.board import BOARD_COLUMNS, LIGHT_LABELS
+from projections.chain import ChainHead, Verification
+from projections.runner import stderr_progress
+from projections.views import NAMES, Views, open_views
+
+__all__ = ["register"]
+
+audit_app = typer.Typer(
+    help="审计: the audit trail and the tamper-evident chain", no_args_is_help=True
+)
+
+
+class BoardFmt(StrEnum):
+    table = "table"
+    json = "json"
+    csv = "csv"
+    xlsx = "xlsx"
+
+
+class LogFmt(StrEnum):
+    table = "table"
+    jsonl = "jsonl"
+
+
+DateOpt = Annotated[dt.datetime | None, typer.Option(formats=["%Y-%m-%d"])]
+
+
+def register(app: typer.Typer) -> None:
+    app.command("board")(board)
+    app.command("rebuild")(rebuild)
+    app.add_typer(audit_app, name="audit")
+
+
+# ---- wiring ----------------------------------------------------------------------------------
+
+
+def _calendar(svc: Services) -> WorkingCalendar:
+    cal = svc.config.calendar
+    return WorkingCalendar(
+        extra_holidays=frozenset(cal.extra_holidays),
+        extra_workdays=frozenset(cal.extra_workdays),
+        tz=svc.config.tz,
+        on_uncovered_year=lambda year: typer.echo(
+            f"警告: {year} 年的法定节假日安排尚未收录，按周一至周五计算工作日", err=True
+        ),
+    )
+
+
+def _views(svc: Services) -> Views:
+    return open_views(svc.ledger, _calendar(svc))
+
+
+def _today(svc: Services) -> dt.date:
+    return svc.ledger.clock().astimezone(svc.config.tz).date()
+
+
+def _reader(as_: str) -> None:
+    with user_errors():
+        authorize(parse_identity(as_), "read")
+
+
+# ---- board -----------------------------------------------------------------------------------
+
+
+def board(
+    unit: Annotated[str | None, typer.Option(help="tasks this unit leads or co-operates")] = None,
+    group: Annotated[str | None, typer.Option(help="tasks of this 专责小组")] = None,
+    official: Annotated[str | None, typer.Option(help="tasks this 领衔领导 leads")] = None,
+    as_of: Annotated[
+        dt.datetime | None,
+        typer.Option("--as-of", formats=["%Y-%m-%d"], help="the board as it stood that day"),
+    ] = None,
+    at_position: Annotated[
+        int | None, typer.Option("--at-position", help="the board after event N")
+    ] = None,
+    fmt: Annotated[BoardFmt, typer.Option("--format", help="table|json|csv|xlsx")] = BoardFmt.table,
+    output: Annotated[Path | None, typer.Option("--output", help="file for xlsx")] = None,
+    as_: AsOpt = "office",
+) -> None:
+    """任务看板: one row per task with its light (红/黄/绿灯)."""
+    _reader(as_)
+    if as_of is not None and at_position is not None:
+        fail("--as-of 与 --at-position 只能选一个", 2)
+    if fmt is BoardFmt.xlsx and output is None:
+        fail("--format xlsx 需要 --output 文件路径", 2)
+    svc = services()
+    views = _views(svc)
+    filters: dict[str, Any] = {"unit": unit, "group": group, "official": official}
+    if as_of is not None or at_position is not None:
+        on = as_of.date() if as_of else None
+        rows = board_as_of(
+            svc.ledger, on=on, position=at_position, calendar=views.board.calendar, **filters
+        )
+    else:
+        views.catch_up(svc.ledger)
+        rows = views.board.rows(_today(svc), **filters)
+    _show_board(rows, fmt, output)
+
+
+def _show_board(rows: list[dict[str, Any]], fmt: BoardFmt, output: Path | None) -> None:
+    if fmt is BoardFmt.json:
+        typer.echo(json.dumps(rows, ensure_ascii=False, indent=2))
+        return
+    flat = [_flat(r, short=fmt is BoardFmt.table) for r in rows]
+    if fmt is BoardFmt.xlsx:
+        assert output is not None
+        _write_xlsx(flat, output)
+        typer.echo(f"已写出 {len(flat)} 行到 {output}")
+        return
+    if fmt is BoardFmt.csv:
+        echo(flat, Fmt.csv, BOARD_COLUMNS)
+        return
+    echo(flat, Fmt.table, TABLE_COLUMNS)
+    counts = {label: sum(1 for r in rows if r["light"] == k) for k, label in LIGHT_LABELS.items()}
+    typer.echo("，".join(f"{label} {n}" for label, n in counts.items()))
+
+
+def _flat(row: dict[str, Any], *, short: bool) -> dict[str, Any]:
+    milestone = row["next_milestone"]
+    flat = dict(row)
+    flat.update(
+        title=_short(row["title"], 24) if short else row["title"],
+        deadline=row["deadline"] or "持续推进",
+        next_milestone_text=f"{milestone['name']} {milestone['due']}" if milestone else "",
+        recognitions_text="、".join(r["title"] for r in row["recognitions"]),
+        light_reasons_text="；".join(row["light_reasons"]),
+        escalation_label=row["escalation_label"] or "",
+    )
+    return flat
+
+
+def _short(text: str, width: int) -> str:
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+# The terminal gets the columns that fit a screen; CSV and XLSX get all of BOARD_COLUMNS.
+_TABLE_KEYS = (
+    "code", "title", "lead_unit", "status_label", "light_label", "deadline",
+    "next_milestone_text", "last_report_date", "percent", "escalation_label", "light_reasons_text",
+)  # fmt: skip
+TABLE_COLUMNS = [(k, h) for k, h in BOARD_COLUMNS if k in _TABLE_KEYS]
+
+_FILLS = {"green": "C6EFCE", "yellow": "FFEB9C", "red": "FFC7CE", "closed": "D9D9D9"}
+
+
+def _write_xlsx(rows: list[dict[str, Any]], path: Path) -> None:
+    from openpyxl import Workbook
+    from openpyxl.styles import Font, PatternFill
+
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.title = "任务看板"
+    sheet.append([header for _, header in BOARD_COLUMNS])
+    for cell in sheet[1]:
+        cell.font = Font(bold=True)
+    light_column = [key for key, _ in BOARD_COLUMNS].index("light_label") + 1
+    for row in rows:
+        sheet.append([_xlsx_cell(row.get(key)) for key, _ in BOARD_COLUMNS])
+        color = _FILLS[row["light"]]
+        sheet.cell(sheet.max_row, light_column).fill = PatternFill("solid", fgColor=color)
+    sheet.freeze_panes = "A2"
+    book.save(path)
+
+
+def _xlsx_cell(value: Any) -> Any:
+    if isinstance(value, list):
+        return "、".join(str(v) for v in value)
+    return value
+
+
+# ---- audit -----------------------------------------------------------------------------------
+
+LOG_COLUMNS = [("position", "#"), ("at", "时间"), ("tasks_text", "任务"), ("summary", "事项")]
+
+
+@audit_app.command("log")
+def audit_log(
+    task: Annotated[str | None, typer.Option("--task", help="one task's trail (编号)")] = None,
+    since: DateOpt = None,
+    fmt: Annotated[LogFmt, typer.Option("--format", help="table|jsonl")] = LogFmt.table,
+    as_: AsOpt = "office",
+) -> None:
+    """审计留痕: every event, oldest first, in plain Chinese (and as JSON with jsonl)."""
+    _reader(as_)
+    svc = services()
+    views = _views(svc)
+    views.catch_up(svc.ledger, ["audit"])
+    entries = views.audit.entries(task, since.date() if since else None)
+    if fmt is LogFmt.jsonl:
+        for entry in entries:
+            sys.stdout.write(json.dumps(entry, ensure_ascii=False) + "\n")
+        return
+    for entry in entries:
+        entry["tasks_text"] = "、".join(entry["tasks"])
+        entry["at"] = (entry["at"] or "")[:19].replace("T", " ")
+    echo(entries, Fmt.table, LOG_COLUMNS)
+
+
+@audit_app.command("verify")
+def audit_verify(
+    head: Annotated[
+        str | None, typer.Option("--head", help="a posted chain head HASH@POSITION to check")
+    ] = None,
+    as_: AsOpt = "auditor",
+) -> None:
+    """防篡改校验: recompute the hash chain from the stored rows; exit 1 naming the first
+    altered, deleted, inserted or reordered event."""
+    _reader(as_)
+    svc = services()
+    views = _views(svc)
+    result = views.chain.verify(_parse_head(head) if head else None)
+    if not result.intact:
+        assert result.breach is not None
+        fail(f"校验未通过：{result.breach.message}（已核对 {result.checked} 条）", 1)
+    views.catch_up(svc.ledger, ["chain"])
+    _report_intact(result, views.chain.head())
+
+
+def _report_intact(result: Verification, head: ChainHead | None) -> None:
+    typer.echo(f"校验通过：{result.checked} 条事件与写入时一致")
+    if result.unchained:
+        typer.echo(f"另有 {result.unchained} 条新事件已接入链")
+    if head is not None:
+        typer.echo(f"链头 {head}")
+
+
+def _parse_head(text: str) -> ChainHead:
+    digest, _, position = text.partition("@")
+    if len(digest) != 64 or not position.isdigit():
+        fail("--head 格式为 HASH@POSITION（64 位十六进制@事件序号）", 2)
+    return ChainHead(int(position), digest.lower(), 0)
+
+
+@audit_app.command("head")
+def audit_head(
+    fmt: Annotated[Fmt, typer.Option("--format")] = Fmt.table, as_: AsOpt = "office"
+) -> None:
+    """链头: the hash and position the office posts (extends the chain first)."""
+    _reader(as_)
+    svc = services()
+    views = _views(svc)
+    views.catch_up(svc.ledger, ["chain"])
+    head = views.chain.head()
+    if head is None:
+        fail("尚无事件，链为空", 1)
+    data = {"position": head.position, "hash": head.hash, "events": head.events, "head": str(head)}
+    if fmt is Fmt.json:
+        echo(data, Fmt.json)
+    else:
+        typer.echo(f"链头 {head}（共 {head.events} 条事件）")
+
+
+# ---- rebuild ---------------------------------------------------------------------------------
+
+
+def rebuild(
+    which: Annotated[str, typer.Argument(help="board | audit | chain | all")] = "all",
+    as_: AsOpt = "office",
+) -> None:
+    """重建: drop a projection and process every event again (progress on stderr)."""
+    with user_errors():
+        authorize(parse_identity(as_), "admin")
+    names = list(NAMES) if which == "all" else [which]
+    if not set(names) <= set(NAMES):
+        fail(f"未知的投影 {which!r}（board、audit、chain 或 all）", 2)
+    svc = services()
+    views = _views(svc)
+    if "chain" in names:
+        _refuse_to_rebase_a_broken_chain(views)
+    positions = views.rebuild(svc.ledger, names, progress=stderr_progress())
+    for name, position in positions.items():
+        typer.echo(f"{name}: 已重建至第 {position} 号事件")
+
+
+def _refuse_to_rebase_a_broken_chain(views: Views) -> None:
+    """Rebuilding the chain over tampered rows would bless them: verify first."""
+    result = views.chain.verify()
+    if not result.intact:
+        assert result.breach is not None
+        fail(f"链校验未通过，拒绝重建：{result.breach.message}", 1)
