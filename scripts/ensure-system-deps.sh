@@ -1,9 +1,14 @@
 #!/usr/bin/env bash
-# Installs the Debian packages the tests use (PostgreSQL server binaries) when they are missing.
+# Installs the Debian packages the tests use (PostgreSQL server binaries; Chromium and its
+# driver for the web board's browser test) when they are missing.
 set -euo pipefail
 
 need=()
 ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1 || need+=(postgresql)
+command -v chromium >/dev/null 2>&1 || need+=(chromium)
+command -v chromedriver >/dev/null 2>&1 || need+=(chromium-driver)
+# A CJK font, so that the browser test's screenshot shows the Chinese text, not boxes.
+dpkg -s fonts-wqy-zenhei >/dev/null 2>&1 || need+=(fonts-wqy-zenhei)
 
 if [ ${#need[@]} -eq 0 ]; then
   exit 0

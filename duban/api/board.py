@@ -24,7 +24,7 @@ __all__ = [
     "unit_summaries",
 ]
 
-LIGHT_LABELS = {"red": "红灯", "yellow": "黄灯", "green": "绿灯", "none": "无"}
+LIGHT_LABELS = {"red": "红灯", "yellow": "黄灯", "green": "绿灯", "closed": "已关闭"}
 AT_RISK_DAYS = 7  # a deadline this close, without completion submitted, is a yellow light
 _ESCALATED = frozenset({"urge", "supervise", "bulletin"})
 BOARD_READER = Identity(role="auditor", name="看板")
@@ -49,12 +49,10 @@ class BoardQuery:
 
 
 def light_of(state: dict[str, Any], today: dt.date) -> str:
-    """Green on track, yellow at risk, red overdue or escalated; none for a cancelled task."""
+    """Green on track, yellow at risk, red overdue or escalated; closed when completed/cancelled."""
     status = state["status"]
-    if status == "cancelled":
-        return "none"
-    if status == "completed":
-        return "green"
+    if status in ("completed", "cancelled"):
+        return "closed"
     deadline: dt.date | None = state["deadline"]
     escalated = any(e.get("rung") in _ESCALATED for e in state["escalations"])
     if escalated or (deadline is not None and deadline < today and status != "submitted"):

@@ -36,7 +36,7 @@ PlanCode = Annotated[
         strip_whitespace=True, min_length=1, max_length=60, pattern=r"^[0-9A-Za-z\-_.]+$"
     ),
 ]
-Light = Literal["red", "yellow", "green", "none"]
+Light = Literal["red", "yellow", "green", "closed"]
 MAX_IMPORT_ROWS = 5000
 
 

@@ -47,7 +47,7 @@ def board(
     unit: Filter = None,
     group: Filter = None,
     official: Filter = None,
-    light: Annotated[str | None, Query(pattern="^(red|yellow|green|none)$")] = None,
+    light: Annotated[str | None, Query(pattern="^(red|yellow|green|closed)$")] = None,
 ) -> Board:
     authorize(who, "read")
     query = BoardQuery(unit=unit, group=group, official=official, light=light)

@@ -12,7 +12,7 @@ from duban.api.board import LIGHT_LABELS, UnitSummary
 
 __all__ = ["Segment", "UnitBars", "unit_bars"]
 
-_ORDER = ("red", "yellow", "green", "none")
+_ORDER = ("red", "yellow", "green", "closed")
 
 
 @dataclass(frozen=True)

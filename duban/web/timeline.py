@@ -45,7 +45,9 @@ FIELD_LABELS = {
     "notes": "备注", "channels": "群", "channel": "群", "audience": "通知对象",
     "status": "状态", "attempt": "第几次", "response": "平台应答", "error": "错误",
 }  # fmt: skip
-_SKIP = frozenset({"type", "originator_id", "version", "recorded_at", "actor", "at", "code"})
+_SKIP = frozenset(
+    {"type", "originator_id", "originator_topic", "version", "recorded_at", "actor", "at", "code"}
+)
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,4 @@
-"""The authorization matrix: every endpoint, called by every kind of caller, answers as the rules say.
+"""The authorization matrix: every endpoint, called by every kind of caller, answers by the rules.
 
 Each cell gets a fresh task (or plan, or token) in the state where the call would succeed if
 allowed, so a refusal can only come from the role. A refused call must write nothing; an allowed

@@ -1,0 +1,116 @@
+"""A person opens the web board in Chromium: filters by unit, opens a task, reads its timeline.
+
+Served by a real `duban serve` process; driven by headless Debian Chromium through chromedriver.
+Screenshots of what the person saw are kept under test-artifacts/.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.support.api import CO_UNIT, HOSTILE_TITLE, row, sample_rows, write_config
+from tests.support.server import REPO, ServeProcess, duban, start_serve
+from tests.support.webdriver import Browser, available, chromium
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(not available(), reason="needs /usr/bin/chromium and /usr/bin/chromedriver"),
+]
+ARTIFACTS = REPO / "test-artifacts"
+
+
+def _seed(server: ServeProcess, office: str) -> None:
+    """Lights of every colour: overdue (red), due within days (yellow), ongoing (green), closed."""
+    soon = (dt.date.today() + dt.timedelta(days=3)).isoformat()
+    ongoing = {"deadline": None, "deadline_text": "持续推进"}
+    rows = [
+        *sample_rows(),
+        row("2024-04", title="深化财政预算管理改革", deadline=soon),
+        row("2024-05", title="推进政务服务“一网通办”", **ongoing),
+    ]
+    headers = {"Authorization": f"Bearer {office}"}
+    with httpx.Client(base_url=f"{server.url}/api/v1", headers=headers) as api:
+        api.post("/tasks/import", json={"rows": rows}).raise_for_status()
+        api.post("/tasks/2024-01/claim").raise_for_status()
+        report = {"text": "重点项目谋划清单已印发", "percent": 35}
+        api.post("/tasks/2024-01/reports", json=report).raise_for_status()
+        api.post("/tasks/2024-05/claim").raise_for_status()
+        api.post("/tasks/2024-05/completion/submit", json={"summary": "已上线"}).raise_for_status()
+        api.post("/tasks/2024-05/completion/accept", json={"reason": "同意销号"}).raise_for_status()
+
+
+@pytest.fixture
+def board_url(tmp_path: Path) -> Iterator[str]:
+    config = write_config(tmp_path, f"sqlite:///{tmp_path / 'duban.db'}")
+    duban(config, "init")
+    office = json.loads(duban(config, "token", "issue", "--role", "office", "--format", "json"))
+    server = start_serve(config, tmp_path / "logs", "--no-scheduler")
+    try:
+        _seed(server, office["token"])
+        yield server.url
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def browser() -> Iterator[Browser]:
+    with chromium() as session:
+        yield session
+
+
+def _filter_by_unit(browser: Browser, unit: str) -> None:
+    browser.click(browser.find(f'select#unit option[value="{unit}"]'))
+    browser.click(browser.find("button#apply"))
+
+
+def test_a_person_filters_the_board_by_unit_and_reads_a_task(
+    board_url: str, browser: Browser
+) -> None:
+    browser.open(f"{board_url}/")
+    assert "改革任务督办看板" in browser.text(browser.find("header"))
+    colours = ("red", "yellow", "green", "closed")
+    lights = {light: len(browser.find_all(f"tr.task .dot.{light}")) for light in colours}
+    assert all(count >= 1 for count in lights.values()), lights
+
+    _filter_by_unit(browser, CO_UNIT)
+    assert "unit=" in browser.url
+    rows = browser.texts("tr.task")
+    assert len(rows) == 4
+    assert all(CO_UNIT in text for text in rows)
+    assert not any(text.startswith("2024-02") for text in rows)
+    browser.screenshot(ARTIFACTS / "web-board-filtered.png")
+
+    browser.click(browser.find('tr[data-code="2024-01"] td.title a'))
+    assert browser.url.endswith("/tasks/2024-01")
+    assert "深化“项目攻坚突破年”活动" in browser.text(browser.find("h1"))
+    assert browser.text(browser.find("#light")) == "红灯"
+    timeline = browser.texts("#timeline li")
+    assert [t.split("\n")[1].split(" ")[0] for t in timeline] == ["进展报送", "签收", "交办"]
+    assert "重点项目谋划清单已印发" in timeline[0]
+    assert "office:" in timeline[0]
+    browser.screenshot(ARTIFACTS / "web-task.png")
+
+
+def test_a_hostile_title_renders_as_text_and_runs_nothing(board_url: str, browser: Browser) -> None:
+    browser.open(f"{board_url}/tasks/2024-03")
+    assert HOSTILE_TITLE in browser.text(browser.find("h1"))
+    assert not browser.alert_open()
+    assert browser.script("return document.querySelectorAll('main script, main img').length") == 0
+
+
+def test_the_board_fits_a_phone_screen(board_url: str, browser: Browser) -> None:
+    browser.resize(390, 844)
+    browser.open(f"{board_url}/")
+    fits = "return document.documentElement.scrollWidth <= window.innerWidth"
+    assert browser.script(fits) is True
+    header = "return getComputedStyle(document.querySelector('thead')).display"
+    assert browser.script(header) == "none"  # rows become cards
+    browser.screenshot(ARTIFACTS / "web-board-phone.png")
+    browser.open(f"{board_url}/tasks/2024-01")
+    assert browser.script(fits) is True

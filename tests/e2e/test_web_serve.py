@@ -1,0 +1,102 @@
+"""`duban serve` as a process: tokens from the CLI, signals, two nodes on one PostgreSQL."""
+
+from __future__ import annotations
+
+import json
+import signal
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.support.api import LEAD_UNIT, sample_rows, write_config
+from tests.support.pg import PgServer
+from tests.support.server import ServeProcess, duban, start_serve
+
+
+def _issue(config: Path, *args: str) -> dict[str, str]:
+    issued: dict[str, str] = json.loads(duban(config, "token", "issue", "--format", "json", *args))
+    return issued
+
+
+def _client(server: ServeProcess, token: str) -> httpx.Client:
+    headers = {"Authorization": f"Bearer {token}"}
+    return httpx.Client(base_url=f"{server.url}/api/v1", headers=headers, timeout=30)
+
+
+@pytest.fixture
+def config(tmp_path: Path) -> Path:
+    path = write_config(tmp_path, f"sqlite:///{tmp_path / 'var' / 'duban.db'}")
+    duban(path, "init")
+    return path
+
+
+@pytest.fixture
+def server(config: Path, tmp_path: Path) -> Iterator[ServeProcess]:
+    process = start_serve(config, tmp_path / "logs", "--no-scheduler")
+    yield process
+    process.stop()
+
+
+def test_tokens_from_the_cli_act_on_the_running_server(config: Path, server: ServeProcess) -> None:
+    office = _issue(config, "--role", "office")
+    lead = _issue(config, "--role", "liaison", "--unit", LEAD_UNIT, "--name", "张伟")
+    with _client(server, office["token"]) as api:
+        assert api.post("/tasks/import", json={"rows": sample_rows()}).status_code == 200
+    with _client(server, lead["token"]) as api:
+        assert api.post("/tasks/2024-01/claim").status_code == 200
+        assert api.post("/tasks/2024-01/reports", json={"text": "推进中", "percent": 20}).is_success
+        duban(config, "token", "revoke", lead["token_id"], "--reason", "调离")
+        refused = api.post("/tasks/2024-01/reports", json={"text": "再报", "percent": 30})
+    assert refused.status_code == 401  # revoked by another process, refused at once
+    listing = duban(config, "token", "list")
+    assert lead["token_id"] in listing
+    assert lead["token"].rsplit("_", 1)[1] not in listing
+    assert lead["token"].rsplit("_", 1)[1] not in server.output()
+
+
+def test_serve_stops_gracefully_on_sigterm_and_sigint(config: Path, tmp_path: Path) -> None:
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        process = start_serve(config, tmp_path / sig.name, "--no-scheduler")
+        assert process.stop(sig) == 0
+        assert f"已停止（{sig.name}）" in process.output()
+
+
+@pytest.mark.postgres
+def test_two_servers_on_one_postgresql_database_work_side_by_side(
+    pg_server: PgServer, tmp_path: Path
+) -> None:
+    config = write_config(tmp_path, pg_server.create_database("duban_two_nodes"))
+    duban(config, "init")
+    office = _issue(config, "--role", "office")["token"]
+    nodes = [start_serve(config, tmp_path / f"node{i}", "--no-scheduler") for i in (1, 2)]
+    try:
+        with _client(nodes[0], office) as api:
+            api.post("/tasks/import", json={"rows": sample_rows()}).raise_for_status()
+            api.post("/tasks/2024-01/claim").raise_for_status()
+        statuses = _report_through_both(nodes, office, per_node=40)
+        with _client(nodes[1], office) as api:
+            history = api.get("/tasks/2024-01/history").json()
+            task = api.get("/tasks/2024-01").json()
+    finally:
+        for node in nodes:
+            node.stop()
+    assert statuses == {200}
+    reports = [e for e in history if e["type"].endswith("ProgressReported")]
+    assert len(reports) == 80
+    assert task["reports"] == 80
+    assert [e["version"] for e in history] == list(range(1, len(history) + 1))
+
+
+def _report_through_both(nodes: list[ServeProcess], token: str, per_node: int) -> set[int]:
+    def send(args: tuple[ServeProcess, int]) -> int:
+        node, n = args
+        with _client(node, token) as api:
+            body = {"text": f"第{n}次报送", "percent": n % 101}
+            return api.post("/tasks/2024-01/reports", json=body).status_code
+
+    jobs = [(node, n) for n in range(per_node) for node in nodes]
+    with ThreadPoolExecutor(max_workers=16) as pool:
+        return set(pool.map(send, jobs))
