@@ -1,0 +1,110 @@
+"""`duban scheduler jobs|run` (and `preview`, contributed by the sweep module when present).
+
+`jobs` shows every configured schedule with its next fire times so that an admin sees at once
+whether `0 9 * * 1-5` means what they think (it does: Monday to Friday, crontab numbering).
+`run` runs the scheduler in the foreground until SIGINT or SIGTERM.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import importlib
+from collections.abc import Callable
+from enum import StrEnum
+from typing import Annotated, Any
+
+import typer
+
+from duban.cli_common import fail, services
+from duban.output import render_table, to_json
+from scheduler.jobs import describe_jobs
+from scheduler.leader import SchedulerAlreadyRunning
+from scheduler.runner import DEFAULT_LEASE_SECONDS, run_forever
+
+__all__ = ["register", "scheduler_app"]
+
+scheduler_app = typer.Typer(
+    help="调度: the configured jobs, their next fire times, and the scheduler itself",
+    no_args_is_help=True,
+)
+
+_WEEKDAYS = ("周一", "周二", "周三", "周四", "周五", "周六", "周日")
+JOB_COLUMNS = [("name", "任务"), ("cron", "cron 表达式"), ("next", "下次触发")]
+
+
+class JobsFmt(StrEnum):
+    table = "table"
+    json = "json"
+
+
+def jobs(
+    fmt: Annotated[JobsFmt, typer.Option("--format", help="table | json")] = JobsFmt.table,
+    after: Annotated[
+        dt.datetime | None,
+        typer.Option("--from", help="show fire times after this moment (config timezone)"),
+    ] = None,
+    count: Annotated[int, typer.Option("--count", min=1, max=50, help="fire times per job")] = 3,
+) -> None:
+    """Every job with its cron expression and next fire times (in the config's timezone)."""
+    config = services().config
+    start = _aware(after, config.tz) if after else dt.datetime.now(config.tz)
+    rows = describe_jobs(config, start, count)
+    if fmt is JobsFmt.json:
+        typer.echo(to_json({"timezone": config.timezone, "from": start, "jobs": rows}))
+        return
+    typer.echo(f"时区 {config.timezone}，自 {_moment(start)} 起：")
+    typer.echo(render_table([_table_row(r) for r in rows], JOB_COLUMNS))
+
+
+def _aware(moment: dt.datetime, tz: dt.tzinfo) -> dt.datetime:
+    """A moment typed on the command line is in the config's zone unless it says otherwise."""
+    return moment.replace(tzinfo=tz) if moment.tzinfo is None else moment.astimezone(tz)
+
+
+def _moment(moment: dt.datetime) -> str:
+    return f"{moment:%Y-%m-%d} {_WEEKDAYS[moment.weekday()]} {moment:%H:%M}"
+
+
+def _table_row(row: dict[str, Any]) -> dict[str, Any]:
+    return {**row, "next": "；".join(_moment(t) for t in row["next_fire_times"])}
+
+
+def run(
+    lease: Annotated[
+        float,
+        typer.Option(
+            "--lease",
+            min=0.5,
+            help="seconds between leadership checks (PostgreSQL): a standby takes over within it",
+        ),
+    ] = DEFAULT_LEASE_SECONDS,
+) -> None:
+    """Run the scheduler until SIGINT/SIGTERM; on PostgreSQL only the elected leader runs jobs."""
+    svc = services()
+    try:
+        run_forever(svc, lease=lease)
+    except SchedulerAlreadyRunning as exc:
+        fail(str(exc), 1)
+    finally:
+        svc.ledger.close()
+
+
+def _preview_command() -> Callable[..., Any] | None:
+    """The sweep module's `preview`, once it exists; until then `scheduler preview` is absent."""
+    try:
+        module = importlib.import_module("duban.cli_sweep")
+    except ModuleNotFoundError as exc:
+        if exc.name == "duban.cli_sweep":
+            return None
+        raise
+    command = getattr(module, "preview_command", None) or getattr(module, "preview", None)
+    return command if callable(command) else None
+
+
+def register(app: typer.Typer) -> None:
+    scheduler_app.command("jobs")(jobs)
+    scheduler_app.command("run")(run)
+    preview = _preview_command()
+    if preview is not None:
+        scheduler_app.command("preview")(preview)
+    app.add_typer(scheduler_app, name="scheduler")
