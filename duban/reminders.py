@@ -1,0 +1,470 @@
+"""The sweep: every reminder that is due now, issued once, as one digest per chat.
+
+PRODUCT.md rules 3-5. A sweep catches up the due index (`projections/due.py`), asks the
+ladder what is due for the few tasks whose `next_check` has come, routes each reminder to the
+chats of its audience, renders one digest per chat (most urgent first, split only at the
+platform's size limit) and writes, in ONE `ledger.save`, the `Reminder` aggregates, the
+`EscalationRecorded` events of 催办 and above, and the queued `ChatMessage` per chat.
+
+Each rung fires once because a reminder's id is its ladder key: when another node (or a
+second sweep) issued some of the same reminders first, the save fails as a whole with
+`IntegrityError`, and the sweep catches up the index (which now holds the other node's keys
+as fired) and plans again without them. Nothing is ever queued twice.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+import structlog
+from eventsourcing.domain import Aggregate
+from eventsourcing.persistence import IntegrityError
+
+from domain.calendar import WorkingCalendar
+from domain.errors import DomainError
+from domain.ladder import (
+    DEFAULT_LADDER,
+    DueReminder,
+    Ladder,
+    Rung,
+    due_reminders,
+)
+from domain.reminder import ChatMessage, Reminder
+from domain.task import ReformTask, task_id
+from duban.bootstrap import Services
+from duban.config import Config
+from notifiers.render import RUNG_ORDER, DigestItem, render_digest
+from notifiers.render import Rung as RenderRung
+from notifiers.split import split_message, utf8_len
+from projections.due import DueIndex, DueTask, open_due_index
+
+__all__ = [
+    "ACTOR",
+    "PlannedMessage",
+    "SweepError",
+    "SweepReport",
+    "calendar_from_config",
+    "ladder_from_config",
+    "open_index",
+    "sweep",
+]
+
+log = structlog.get_logger(__name__)
+
+ACTOR = "system:duban"
+MAX_ATTEMPTS = 8
+
+# Body limits per platform, as the notifiers declare them (notifiers/*.py `max_body_bytes`);
+# read here as plain numbers so that planning a digest needs no robot and no webhook.
+PLATFORM_LIMITS = {"wecom": 4096, "dingtalk": 20000, "feishu": 20000, "console": 1_000_000}
+# Room kept in every part for what the robot adds around the text (title, keyword, JSON).
+_ENVELOPE_BYTES = 256
+_MENTION_BYTES = 16
+
+_DEFAULT_LABELS = {r.name: r.label for r in DEFAULT_LADDER.rungs}
+
+
+class SweepError(Exception):
+    """The sweep could not write after repeated conflicts (the store is too busy)."""
+
+
+# ---- configuration → ladder and calendar ---------------------------------------------------------
+
+
+def ladder_from_config(config: Config) -> Ladder:
+    """The configured ladder; the default ladder (with the configured re-urge interval)
+    when no rungs are configured. Severity follows the offset order."""
+    settings = config.ladder
+    if settings.rungs is None:
+        return Ladder(rungs=DEFAULT_LADDER.rungs, repeat_every=settings.repeat_every)
+    ordered = sorted(settings.rungs, key=lambda r: r.offset)
+    rungs = tuple(
+        Rung(
+            name=r.name,
+            offset=r.offset,
+            audience=frozenset(r.audience),
+            mention=r.mention,
+            marks_assessment=r.marks_assessment,
+            severity=i + 1,
+            label=_DEFAULT_LABELS.get(r.name, r.name),
+        )
+        for i, r in enumerate(ordered)
+    )
+    names = {r.name for r in rungs}
+    repeat_rung = "urge" if "urge" in names else next((r.name for r in rungs if r.offset > 0), "")
+    repeat_every = settings.repeat_every if repeat_rung else 0
+    return Ladder(rungs=rungs, repeat_every=repeat_every, repeat_rung=repeat_rung or "urge")
+
+
+def calendar_from_config(config: Config) -> WorkingCalendar:
+    """The office's calendar; a year without official data is logged, never fatal."""
+    start, end = config.working_hours.times()
+
+    def uncovered(year: int) -> None:
+        log.warning("calendar_year_not_covered", year=year, fallback="Monday-Friday")
+
+    return WorkingCalendar(
+        extra_holidays=frozenset(config.calendar.extra_holidays),
+        extra_workdays=frozenset(config.calendar.extra_workdays),
+        work_start=start,
+        work_end=end,
+        tz=config.tz,
+        on_uncovered_year=uncovered,
+    )
+
+
+def _overrides(config: Config) -> str:
+    return config.calendar.model_dump_json()
+
+
+def open_index(services: Services, ladder: Ladder, calendar: WorkingCalendar) -> DueIndex:
+    return open_due_index(services.ledger, ladder, calendar, _overrides(services.config))
+
+
+# ---- routing: audiences → chats and mentions --------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Route:
+    """One reminder for one chat, with whom to @ there."""
+
+    channel: str
+    mobiles: tuple[str, ...] = ()
+    names: tuple[str, ...] = ()
+
+
+class _Directory:
+    """Who is told through which chat, from the config (built once per sweep)."""
+
+    def __init__(self, config: Config) -> None:
+        self.config = config
+        self.units = {u.name: u for u in config.units}
+        self.officials = {o.name: o for o in config.officials}
+        self.platforms = {c.name: c.platform for c in config.channels}
+
+    def unit_route(self, unit: str, mention: bool) -> _Route:
+        found = self.units.get(unit)
+        if found is None:
+            # A unit the config does not know still must not be forgotten: the office hears.
+            log.warning("unit_without_channel", unit=unit, routed_to=self.config.office.channel)
+            return _Route(self.config.office.channel)
+        if not mention:
+            return _Route(found.channel)
+        mobiles = tuple(x.mobile for x in found.liaisons)
+        return _Route(found.channel, mobiles, tuple(x.name for x in found.liaisons))
+
+    def official_route(self, name: str | None, mention: bool) -> _Route | None:
+        official = self.officials.get(name) if name else None
+        if official is None:
+            return None
+        if mention and official.mobile:
+            return _Route(official.channel, (official.mobile,), (official.name,))
+        return _Route(official.channel)
+
+    def routes(self, task: DueTask, rung: Rung) -> list[_Route]:
+        office = self.config.office
+        found: list[_Route | None] = []
+        if "lead_unit" in rung.audience:
+            found.append(self.unit_route(task.lead_unit, rung.mention))
+        if "co_units" in rung.audience:
+            found += [self.unit_route(u, False) for u in task.co_units]
+        if "official" in rung.audience:
+            found.append(self.official_route(task.official, rung.mention))
+        if "office" in rung.audience:
+            found.append(_Route(office.channel))
+        if "leaders" in rung.audience:
+            found.append(_Route(office.leaders_channel))
+        return [r for r in found if r is not None]
+
+    def limit(self, channel: str) -> int:
+        return PLATFORM_LIMITS.get(self.platforms.get(channel, "wecom"), PLATFORM_LIMITS["wecom"])
+
+
+# ---- planning ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PlannedMessage:
+    """One digest for one chat, as it is queued (and as `--dry-run` and preview show it)."""
+
+    message_key: str
+    channel: str
+    title: str
+    parts: tuple[str, ...]
+    mention_mobiles: tuple[str, ...]
+    reminder_keys: tuple[str, ...]
+    task_codes: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class _Issue:
+    task: DueTask
+    due: DueReminder
+    routes: tuple[_Route, ...]
+
+    @property
+    def key(self) -> str:
+        return self.due.key.as_str()
+
+    @property
+    def escalates(self) -> bool:
+        """催办 and above: a rung after the date it is about is a fact about the task."""
+        return self.due.rung.offset > 0
+
+
+@dataclass
+class SweepReport:
+    """What one sweep issued: counts per rung and the messages per chat."""
+
+    now: dt.datetime
+    dry_run: bool
+    tasks_checked: int = 0
+    rungs: dict[str, int] = field(default_factory=dict)
+    messages: list[PlannedMessage] = field(default_factory=list)
+    attempts: int = 0
+
+    @property
+    def issued(self) -> int:
+        return sum(self.rungs.values())
+
+
+def _render_rung(rung: Rung) -> RenderRung:
+    """The digest groups by the five default rungs; a custom rung joins the one of its
+    severity (1 = notice … 5 = bulletin) so that it is shown, never dropped."""
+    if rung.name in RUNG_ORDER:
+        return rung.name
+    by_severity = tuple(reversed(RUNG_ORDER))
+    return by_severity[min(max(rung.severity, 1), len(by_severity)) - 1]
+
+
+def _digest_item(
+    issue: _Issue, route: _Route, calendar: WorkingCalendar, today: dt.date
+) -> DigestItem:
+    task, due = issue.task, issue.due
+    title = task.title
+    if due.target.is_milestone:
+        title = f"{title}（节点：{due.target.target.split(':', 1)[1]}）"
+    return DigestItem(
+        task_code=task.code,
+        title=title,
+        rung=_render_rung(due.rung),
+        rung_label=due.label,
+        deadline=due.target.due,
+        days=calendar.working_days_between(due.target.due, today),
+        last_report=task.last_report.isoformat() if task.last_report else None,
+        lead_unit=task.lead_unit,
+        mention_names=route.names,
+    )
+
+
+def _message_key(channel: str, now: dt.datetime, keys: Iterable[str]) -> str:
+    digest = hashlib.sha256("\n".join(sorted(keys)).encode()).hexdigest()[:16]
+    return f"{channel}|{now:%Y%m%dT%H%M}|{digest}"
+
+
+def _plan_messages(
+    issues: Sequence[_Issue], directory: _Directory, calendar: WorkingCalendar, now: dt.datetime
+) -> list[PlannedMessage]:
+    """Everything due for one chat becomes one digest (rule 5)."""
+    per_chat: dict[str, list[tuple[_Issue, _Route]]] = {}
+    for issue in issues:
+        for route in issue.routes:
+            per_chat.setdefault(route.channel, []).append((issue, route))
+    local = now.astimezone(calendar.tz)
+    return [
+        _chat_message(channel, entries, directory, calendar, local)
+        for channel, entries in sorted(per_chat.items())
+    ]
+
+
+def _chat_message(
+    channel: str,
+    entries: list[tuple[_Issue, _Route]],
+    directory: _Directory,
+    calendar: WorkingCalendar,
+    now: dt.datetime,
+) -> PlannedMessage:
+    items = [_digest_item(issue, route, calendar, now.date()) for issue, route in entries]
+    title, body = render_digest(channel, items, now)
+    mobiles = tuple(dict.fromkeys(m for _, route in entries for m in route.mobiles))
+    keys = tuple(dict.fromkeys(issue.key for issue, _ in entries))
+    budget = utf8_len(title) + _ENVELOPE_BYTES + _MENTION_BYTES * len(mobiles)
+    return PlannedMessage(
+        message_key=_message_key(channel, now, keys),
+        channel=channel,
+        title=title,
+        parts=tuple(split_message(body, directory.limit(channel), budget)),
+        mention_mobiles=mobiles,
+        reminder_keys=keys,
+        task_codes=tuple(dict.fromkeys(issue.task.code for issue, _ in entries)),
+    )
+
+
+def _merged(routes: Iterable[_Route]) -> tuple[_Route, ...]:
+    """One route per chat: a unit whose chat is also the office's is told once there."""
+    by_chat: dict[str, _Route] = {}
+    for route in routes:
+        seen = by_chat.get(route.channel, _Route(route.channel))
+        by_chat[route.channel] = _Route(
+            route.channel,
+            tuple(dict.fromkeys((*seen.mobiles, *route.mobiles))),
+            tuple(dict.fromkeys((*seen.names, *route.names))),
+        )
+    return tuple(by_chat.values())
+
+
+def _issues(
+    tasks: Sequence[DueTask],
+    ladder: Ladder,
+    calendar: WorkingCalendar,
+    directory: _Directory,
+    now: dt.datetime,
+) -> list[_Issue]:
+    found: list[_Issue] = []
+    for task in tasks:
+        for due in due_reminders(task.ladder_input, ladder, calendar, now, task.fired):
+            found.append(_Issue(task, due, _merged(directory.routes(task, due.rung))))
+    return found
+
+
+# ---- writing -------------------------------------------------------------------------------------
+
+
+class _StaleIndex(Exception):
+    """A task the index thought open changed meanwhile: catch up and plan again."""
+
+
+def _aggregates(
+    services: Services,
+    issues: Sequence[_Issue],
+    messages: Sequence[PlannedMessage],
+    now: dt.datetime,
+) -> list[Aggregate]:
+    reminders: list[Aggregate] = [
+        Reminder(
+            key=i.key,
+            task_code=i.task.code,
+            target=i.due.target.target,
+            due=i.due.target.due,
+            rung=i.due.rung.name,
+            seq=i.due.seq,
+            audience=sorted(i.due.rung.audience),
+            channels=sorted({r.channel for r in i.routes}),
+            actor=ACTOR,
+            at=now,
+        )
+        for i in issues
+    ]
+    return [*reminders, *_escalated_tasks(services, issues, now), *_queued(messages, now)]
+
+
+def _escalated_tasks(
+    services: Services, issues: Sequence[_Issue], now: dt.datetime
+) -> list[Aggregate]:
+    tasks: dict[str, ReformTask] = {}
+    for issue in (i for i in issues if i.escalates):
+        code = issue.task.code
+        task = tasks.get(code) or services.ledger.repository.get(task_id(code))
+        tasks[code] = task
+        try:
+            task.record_escalation(
+                rung=issue.due.rung.name,
+                target=issue.due.target.target,
+                due=issue.due.target.due,
+                reminder_key=issue.key,
+                actor=ACTOR,
+                at=now,
+            )
+        except DomainError as exc:
+            raise _StaleIndex(code) from exc
+    return list(tasks.values())
+
+
+def _queued(messages: Sequence[PlannedMessage], now: dt.datetime) -> list[Aggregate]:
+    return [
+        ChatMessage(
+            message_key=m.message_key,
+            channel=m.channel,
+            kind="digest",
+            title=m.title,
+            parts=list(m.parts),
+            mention_mobiles=list(m.mention_mobiles),
+            reminder_keys=list(m.reminder_keys),
+            task_codes=list(m.task_codes),
+            actor=ACTOR,
+            at=now,
+        )
+        for m in messages
+    ]
+
+
+# ---- the sweep -----------------------------------------------------------------------------------
+
+
+@dataclass
+class _Setting:
+    ladder: Ladder
+    calendar: WorkingCalendar
+    directory: _Directory
+    index: DueIndex
+
+
+def _setting(services: Services) -> _Setting:
+    ladder = ladder_from_config(services.config)
+    calendar = calendar_from_config(services.config)
+    index = open_index(services, ladder, calendar)
+    return _Setting(ladder, calendar, _Directory(services.config), index)
+
+
+def _attempt(
+    services: Services, setting: _Setting, now: dt.datetime, report: SweepReport
+) -> list[Aggregate] | None:
+    """Plan against the caught-up index; the aggregates to save (None on a dry run)."""
+    setting.index.catch_up(services.ledger)
+    today = now.astimezone(setting.calendar.tz).date()
+    tasks = setting.index.due(today) if setting.calendar.is_working_time(now) else []
+    issues = _issues(tasks, setting.ladder, setting.calendar, setting.directory, now)
+    messages = _plan_messages(issues, setting.directory, setting.calendar, now)
+    report.tasks_checked = len(tasks)
+    report.rungs = dict(Counter(i.due.rung.name for i in issues))
+    report.messages = messages
+    if report.dry_run or not issues:
+        return None
+    return _aggregates(services, issues, messages, now)
+
+
+def sweep(services: Services, now: dt.datetime, dry_run: bool = False) -> SweepReport:
+    """Issue everything due at `now` (aware), once; with `dry_run`, only say what it would be.
+
+    Outside working hours nothing is due. On a conflict with another writer the whole
+    save is abandoned and planned again from the caught-up index.
+    """
+    setting = _setting(services)
+    report = SweepReport(now=now, dry_run=dry_run)
+    for attempt in range(1, MAX_ATTEMPTS + 1):
+        report.attempts = attempt
+        try:
+            aggregates = _attempt(services, setting, now, report)
+            if aggregates:
+                services.ledger.save(*aggregates)
+        except (IntegrityError, _StaleIndex) as exc:
+            log.info("sweep_conflict", attempt=attempt, reason=type(exc).__name__)
+            continue
+        _log_report(report)
+        return report
+    raise SweepError(f"sweep at {now.isoformat()} gave up after {MAX_ATTEMPTS} conflicts")
+
+
+def _log_report(report: SweepReport) -> None:
+    if report.issued:
+        log.info(
+            "sweep_issued",
+            now=report.now.isoformat(),
+            dry_run=report.dry_run,
+            rungs=report.rungs,
+            messages={m.channel: len(m.reminder_keys) for m in report.messages},
+        )
