@@ -54,8 +54,16 @@ Job = Callable[["Services", dt.datetime], None]
 class SchedulerHandle:
     """One node's scheduler: ``start()`` (raises ``SchedulerAlreadyRunning``), ``stop()``."""
 
-    def __init__(self, services: Services, *, lease: float = DEFAULT_LEASE_SECONDS) -> None:
+    def __init__(
+        self,
+        services: Services,
+        *,
+        lease: float = DEFAULT_LEASE_SECONDS,
+        clock: Callable[[], dt.datetime] | None = None,
+    ) -> None:
         self.services = services
+        tz = services.config.tz
+        self._clock = clock or (lambda: dt.datetime.now(tz))
         self.node = node_id()
         self.leadership: Leadership = leadership_for(services.config.store, lease)
         self._specs = job_specs(services.config)
@@ -88,7 +96,7 @@ class SchedulerHandle:
 
     def _run(self, spec: JobSpec) -> None:
         """One fire time of one job: only on the leader, and never fatal to the scheduler."""
-        now = dt.datetime.now(self.services.config.tz)
+        now = self._clock()
         instant = scheduled_instant(spec, now)
         bound = log.bind(job=spec.name, scheduled_for=instant.isoformat(), node=self.node)
         if not self._may_run(instant, bound):

@@ -1,0 +1,114 @@
+"""Config checks: the ladder and every schedule are validated at load, the offending key named."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from domain.ladder import DEFAULT_LADDER
+from duban.config import ConfigError, parse_config
+from duban.config_checks import SCHEDULE_NAMES, build_ladder
+
+CHANNELS = [{"name": "office", "platform": "console"}, {"name": "leaders", "platform": "console"}]
+
+
+def config_with(**sections: Any) -> dict[str, Any]:
+    return {"channels": CHANNELS, **sections}
+
+
+def problems_of(raw: dict[str, Any]) -> list[str]:
+    with pytest.raises(ConfigError) as caught:
+        parse_config(raw)
+    return caught.value.problems
+
+
+def rung(name: str, offset: int, *audience: str) -> dict[str, Any]:
+    return {"name": name, "offset": offset, "audience": list(audience or ["lead_unit"])}
+
+
+def test_schedule_names_are_every_schedules_key() -> None:
+    assert SCHEDULE_NAMES == (
+        "sweep",
+        "deliver",
+        "report_round",
+        "monthly_report",
+        "quarterly_report",
+        "annual_assessment",
+        "chain_head",
+    )
+
+
+def test_the_default_config_passes_the_checks() -> None:
+    parse_config(config_with())
+
+
+def test_an_invalid_cron_expression_is_named_by_its_key() -> None:
+    problems = problems_of(config_with(schedules={"sweep": "0 9 * * 1-8"}))
+    assert len(problems) == 1
+    assert problems[0].startswith("schedules.sweep: ")
+    assert "1-8" in problems[0]
+
+
+def test_every_invalid_schedule_is_reported_at_once() -> None:
+    raw = config_with(schedules={"deliver": "61 * * * *", "chain_head": "every day"})
+    keys = [p.split(":")[0] for p in problems_of(raw)]
+    assert keys == ["schedules.deliver", "schedules.chain_head"]
+
+
+def test_a_cron_with_day_and_weekday_is_refused_not_reinterpreted() -> None:
+    (problem,) = problems_of(config_with(schedules={"monthly_report": "0 10 3 * 1"}))
+    assert problem.startswith("schedules.monthly_report: ")
+
+
+def test_no_rungs_means_the_default_ladder_with_the_configured_repeat() -> None:
+    config = parse_config(config_with(ladder={"repeat_every": 5}))
+    ladder = build_ladder(config)
+    assert ladder.rungs == DEFAULT_LADDER.rungs
+    assert ladder.repeat_every == 5
+
+
+def test_configured_rungs_get_severity_by_offset_and_known_labels() -> None:
+    rungs = [
+        rung("urge", 1, "lead_unit", "office"),
+        rung("notice", -3),
+        rung("外部通报", 8, "leaders"),
+    ]
+    ladder = build_ladder(parse_config(config_with(ladder={"rungs": rungs})))
+    assert [(r.name, r.offset, r.severity) for r in ladder.rungs] == [
+        ("notice", -3, 1),
+        ("urge", 1, 2),
+        ("外部通报", 8, 3),
+    ]
+    assert [r.label for r in ladder.rungs] == ["到期预告", "催办", "外部通报"]
+
+
+def test_two_rungs_on_one_offset_name_the_second_rung() -> None:
+    rungs = [rung("notice", -5), rung("urge", 1), rung("supervise", 1)]
+    (problem,) = problems_of(config_with(ladder={"rungs": rungs}))
+    assert problem.startswith("ladder.rungs[2]: ")
+    assert "supervise" in problem
+
+
+def test_a_repeated_rung_name_names_its_repetition() -> None:
+    rungs = [rung("urge", 1), rung("notice", -5), rung("urge", 3)]
+    (problem,) = problems_of(config_with(ladder={"rungs": rungs}))
+    assert problem.startswith("ladder.rungs[2]: ")
+
+
+def test_a_rung_name_with_the_key_separator_is_named() -> None:
+    rungs = [rung("notice", -5), rung("ur|ge", 1)]
+    (problem,) = problems_of(config_with(ladder={"rungs": rungs, "repeat_every": 0}))
+    assert problem.startswith("ladder.rungs[1]: ")
+
+
+def test_re_urging_without_an_urge_rung_names_repeat_every() -> None:
+    rungs = [rung("notice", -5), rung("supervise", 5)]
+    (problem,) = problems_of(config_with(ladder={"rungs": rungs}))
+    assert problem.startswith("ladder.repeat_every: ")
+    assert "urge" in problem
+
+
+def test_without_re_urging_no_urge_rung_is_needed() -> None:
+    rungs = [rung("notice", -5), rung("supervise", 5)]
+    parse_config(config_with(ladder={"rungs": rungs, "repeat_every": 0}))
