@@ -44,12 +44,15 @@ from projections.due import DueIndex, DueTask, open_due_index
 
 __all__ = [
     "ACTOR",
+    "Directory",
     "PlannedMessage",
     "SweepError",
     "SweepReport",
     "calendar_from_config",
+    "chat_messages",
     "ladder_from_config",
     "open_index",
+    "split_for_platform",
     "sweep",
 ]
 
@@ -137,8 +140,8 @@ class _Route:
     names: tuple[str, ...] = ()
 
 
-class _Directory:
-    """Who is told through which chat, from the config (built once per sweep)."""
+class Directory:
+    """Who is told through which chat, from the config (built once per sweep or round)."""
 
     def __init__(self, config: Config) -> None:
         self.config = config
@@ -261,13 +264,21 @@ def _digest_item(
     )
 
 
+def split_for_platform(
+    body: str, title: str, mobiles: Sequence[str], limit: int
+) -> tuple[str, ...]:
+    """The body as one part, or numbered parts that leave room for the title and mentions."""
+    budget = utf8_len(title) + _ENVELOPE_BYTES + _MENTION_BYTES * len(mobiles)
+    return tuple(split_message(body, limit, budget))
+
+
 def _message_key(channel: str, now: dt.datetime, keys: Iterable[str]) -> str:
     digest = hashlib.sha256("\n".join(sorted(keys)).encode()).hexdigest()[:16]
     return f"{channel}|{now:%Y%m%dT%H%M}|{digest}"
 
 
 def _plan_messages(
-    issues: Sequence[_Issue], directory: _Directory, calendar: WorkingCalendar, now: dt.datetime
+    issues: Sequence[_Issue], directory: Directory, calendar: WorkingCalendar, now: dt.datetime
 ) -> list[PlannedMessage]:
     """Everything due for one chat becomes one digest (rule 5)."""
     per_chat: dict[str, list[tuple[_Issue, _Route]]] = {}
@@ -284,7 +295,7 @@ def _plan_messages(
 def _chat_message(
     channel: str,
     entries: list[tuple[_Issue, _Route]],
-    directory: _Directory,
+    directory: Directory,
     calendar: WorkingCalendar,
     now: dt.datetime,
 ) -> PlannedMessage:
@@ -292,12 +303,11 @@ def _chat_message(
     title, body = render_digest(channel, items, now)
     mobiles = tuple(dict.fromkeys(m for _, route in entries for m in route.mobiles))
     keys = tuple(dict.fromkeys(issue.key for issue, _ in entries))
-    budget = utf8_len(title) + _ENVELOPE_BYTES + _MENTION_BYTES * len(mobiles)
     return PlannedMessage(
         message_key=_message_key(channel, now, keys),
         channel=channel,
         title=title,
-        parts=tuple(split_message(body, directory.limit(channel), budget)),
+        parts=split_for_platform(body, title, mobiles, directory.limit(channel)),
         mention_mobiles=mobiles,
         reminder_keys=keys,
         task_codes=tuple(dict.fromkeys(issue.task.code for issue, _ in entries)),
@@ -321,7 +331,7 @@ def _issues(
     tasks: Sequence[DueTask],
     ladder: Ladder,
     calendar: WorkingCalendar,
-    directory: _Directory,
+    directory: Directory,
     now: dt.datetime,
 ) -> list[_Issue]:
     found: list[_Issue] = []
@@ -359,7 +369,7 @@ def _aggregates(
         )
         for i in issues
     ]
-    return [*reminders, *_escalated_tasks(services, issues, now), *_queued(messages, now)]
+    return [*reminders, *_escalated_tasks(services, issues, now), *chat_messages(messages, now)]
 
 
 def _escalated_tasks(
@@ -384,12 +394,15 @@ def _escalated_tasks(
     return list(tasks.values())
 
 
-def _queued(messages: Sequence[PlannedMessage], now: dt.datetime) -> list[Aggregate]:
+def chat_messages(
+    messages: Sequence[PlannedMessage], now: dt.datetime, kind: str = "digest"
+) -> list[Aggregate]:
+    """The outbox entries (`ChatMessage` Queued) for planned messages."""
     return [
         ChatMessage(
             message_key=m.message_key,
             channel=m.channel,
-            kind="digest",
+            kind=kind,
             title=m.title,
             parts=list(m.parts),
             mention_mobiles=list(m.mention_mobiles),
@@ -409,7 +422,7 @@ def _queued(messages: Sequence[PlannedMessage], now: dt.datetime) -> list[Aggreg
 class _Setting:
     ladder: Ladder
     calendar: WorkingCalendar
-    directory: _Directory
+    directory: Directory
     index: DueIndex
 
 
@@ -417,7 +430,7 @@ def _setting(services: Services) -> _Setting:
     ladder = ladder_from_config(services.config)
     calendar = calendar_from_config(services.config)
     index = open_index(services, ladder, calendar)
-    return _Setting(ladder, calendar, _Directory(services.config), index)
+    return _Setting(ladder, calendar, Directory(services.config), index)
 
 
 def _attempt(

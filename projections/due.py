@@ -287,6 +287,11 @@ class DueIndex:
         )
         return [_due_task(json.loads(row["facts"]), self.calendar.tz) for row in rows]
 
+    def tasks(self) -> list[DueTask]:
+        """Every task in the index, in code order (monthly rounds: a full read is fine)."""
+        rows = self.projection.view.select("SELECT facts FROM {p}due_tasks ORDER BY code")
+        return [_due_task(json.loads(row["facts"]), self.calendar.tz) for row in rows]
+
     def task(self, code: str) -> DueTask | None:
         rows = self.projection.view.select(
             "SELECT facts FROM {p}due_tasks WHERE task_id = ?", [str(task_id(code))]
