@@ -1,0 +1,327 @@
+"""A scripted year of the sample task list: 月分析、季调度、年督考 against figures worked out by hand.
+
+The story (examples/tasks-2024.csv, 35 tasks, imported 2024-03-01; every open task reports
+on its round's due date each month, except where told):
+
+* March: 2024-05 (县国资办) reports late on 03-15; 2024-19 (县财政局) and 2024-33 (县纪委监委)
+  do not report. April: 2024-33 again does not report.
+* 2024-05 (县国资办; co 县财政局、县人力资源和社会保障局) completes on time in June.
+* 2024-15 (县行政审批服务局; co 县市场监督管理局、县自然资源局、县住房和城乡建设局) gets an
+  extension to 09-30 in June and completes on 09-25: on time.
+* 2024-29 (县人力资源和社会保障局; co 县财政局、县医疗保障局、县民政局), due 06-30, is urged
+  07-01, supervised 07-05, named in a bulletin 07-12 and completes late on 07-22.
+* 2024-06 (县工业和信息化局), due 06-30, is supervised 07-05 and stays open.
+* Recognitions: 2024-26 (县卫生健康局) provincial exemplar 08-15, 2024-10 (县农业农村局)
+  national pilot 09-10, 2024-21 (县委政法委) county exemplar 09-12.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from domain.calendar import WorkingCalendar
+from domain.roles import Identity
+from domain.task import ReformTask, task_id
+from duban import commands as cmd
+from duban.bootstrap import open_ledger
+from duban.config import Assessment
+from duban.importer import read_task_list
+from duban.ledger import Ledger
+from projections.assessment import open_reports, round_due
+from projections.reports import (
+    ReportContext,
+    annual_assessment,
+    monthly_analysis,
+    quarterly_dispatch,
+)
+from projections.runner import catch_up
+from tests.conftest import TZ, FakeClock
+
+OFFICE = Identity("office", "改革办")
+SAMPLE = Path(__file__).resolve().parents[2] / "examples" / "tasks-2024.csv"
+CAL = WorkingCalendar()
+
+
+def at(month: int, day: int, hour: int = 10) -> dt.datetime:
+    return dt.datetime(2024, month, day, hour, tzinfo=TZ)
+
+
+@dataclass
+class Year:
+    ledger: Ledger
+    clock: FakeClock
+    closed: set[str]
+    mid_year: dict[str, Any] | None = None  # assessment as of 06-30, computed on 07-01
+    events_mid_year: int = 0
+
+    def escalate(self, code: str, rung: str, due: dt.date) -> None:
+        task: ReformTask = self.ledger.repository.get(task_id(code))
+        key = f"{code}/{due}/{rung}"
+        task.record_escalation(rung, "lead_unit", due, key, "system:duban", self.clock())
+        self.ledger.save(task)
+
+    def complete(self, code: str) -> None:
+        self.ledger.submit_completion(code, cmd.SubmitCompletion(summary="已完成"), OFFICE)
+
+    def accept(self, code: str) -> None:
+        self.ledger.accept_completion(code, cmd.Decision(reason="同意销号"), OFFICE)
+        self.closed.add(code)
+
+    def report(self, code: str, percent: int) -> None:
+        self.ledger.report(code, cmd.ReportProgress(text="按计划推进", percent=percent), OFFICE)
+
+    def recognise(self, code: str, kind: str, level: str) -> None:
+        rec = cmd.Recognise(kind=kind, level=level, title=f"{code}经验做法")  # type: ignore[arg-type]
+        self.ledger.recognise(code, rec, OFFICE)
+
+
+CODES = [f"2024-{n:02d}" for n in range(1, 36)]
+SKIP = {3: {"2024-05", "2024-19", "2024-33"}, 4: {"2024-33"}}
+
+
+def _round(year: Year, month: int) -> None:
+    """Every open task reports on the round's due date (percent 5 per month since March;
+    2024-01 is ahead of schedule with 80% from September)."""
+    for code in CODES:
+        if code in year.closed or code in SKIP.get(month, set()):
+            continue
+        percent = 80 if code == "2024-01" and month >= 9 else 5 * (month - 2)
+        year.report(code, percent)
+
+
+def _timeline(year: Year) -> list[tuple[dt.datetime, Callable[[], None]]]:
+    steps: list[tuple[dt.datetime, Callable[[], None]]] = []
+    for month in range(3, 13):
+        due = round_due(f"2024-{month:02d}", CAL, 5)
+        steps.append((dt.datetime.combine(due, dt.time(11), TZ), lambda m=month: _round(year, m)))
+    steps += [
+        (at(3, 15), lambda: year.report("2024-05", 10)),
+        (at(6, 20), lambda: year.complete("2024-05")),
+        (at(6, 21), lambda: year.accept("2024-05")),
+        (at(6, 20, 11), lambda: _extend(year, "2024-15", dt.date(2024, 9, 30))),
+        (at(7, 1, 9), lambda: _mid_year(year)),
+        (at(7, 1), lambda: year.escalate("2024-29", "urge", dt.date(2024, 6, 30))),
+        (at(7, 5, 9), lambda: year.escalate("2024-29", "supervise", dt.date(2024, 6, 30))),
+        (
+            at(
+                7,
+                5,
+                9,
+            ),
+            lambda: year.escalate("2024-06", "supervise", dt.date(2024, 6, 30)),
+        ),
+        (at(7, 12), lambda: year.escalate("2024-29", "bulletin", dt.date(2024, 6, 30))),
+        (at(7, 20), lambda: year.complete("2024-29")),
+        (at(7, 22), lambda: year.accept("2024-29")),
+        (at(8, 15), lambda: year.recognise("2024-26", "exemplar", "provincial")),
+        (at(9, 10), lambda: year.recognise("2024-10", "pilot", "national")),
+        (at(9, 12), lambda: year.recognise("2024-21", "exemplar", "county")),
+        (at(9, 25), lambda: year.complete("2024-15")),
+        (at(9, 26), lambda: year.accept("2024-15")),
+    ]
+    return sorted(steps, key=lambda s: s[0])
+
+
+def _extend(year: Year, code: str, to: dt.date) -> None:
+    year.ledger.request_extension(
+        code, cmd.RequestExtension(new_deadline=to, reason="审批"), OFFICE
+    )
+    year.clock.advance(hours=1)
+    year.ledger.grant_extension(code, cmd.DecideExtension(reason="同意"), OFFICE)
+
+
+def _mid_year(year: Year) -> None:
+    year.mid_year = annual_assessment(context(year.ledger), 2024, dt.date(2024, 6, 30))
+    year.events_mid_year = year.ledger.recorder.max_notification_id() or 0
+
+
+def context(ledger: Ledger, rules: Assessment | None = None) -> ReportContext:
+    store = open_reports(ledger.recorder.datastore)  # type: ignore[attr-defined]
+    catch_up(ledger, store.projection)
+    return ReportContext(store, CAL, 5, rules or Assessment())
+
+
+@pytest.fixture(scope="module")
+def year(tmp_path_factory: pytest.TempPathFactory) -> Year:
+    clock = FakeClock(at(3, 1))
+    ledger = open_ledger(f"sqlite:///{tmp_path_factory.mktemp('year') / 'duban.db'}", clock)
+    result = read_task_list(SAMPLE)
+    assert not result.errors
+    ledger.import_tasks(result.rows, OFFICE)
+    clock.now = at(3, 4)
+    for code in CODES:
+        ledger.claim(code, OFFICE)
+    y = Year(ledger, clock, set())
+    for moment, step in _timeline(y):
+        clock.now = moment
+        step()
+    clock.now = at(12, 31, 18)
+    return y
+
+
+def scores(report: dict[str, Any]) -> dict[str, float]:
+    return {u["unit"]: u["score"] for u in report["units"]}
+
+
+# ---- 年督考 ----------------------------------------------------------------------------------
+
+
+def test_round_due_dates_follow_the_working_day_calendar() -> None:
+    # 5th working day: March 1, 4, 5, 6, 7; April 1, 2, 3, (4-6 清明), 7 (调休), 8.
+    assert round_due("2024-03", CAL, 5) == dt.date(2024, 3, 7)
+    assert round_due("2024-04", CAL, 5) == dt.date(2024, 4, 8)
+
+
+def test_the_annual_scores_are_those_worked_out_by_hand(year: Year) -> None:
+    report = annual_assessment(context(year.ledger), 2024, dt.date(2024, 12, 31))
+    got = scores(report)
+    expected = {
+        "县国资办": 100 + 2 - 0.1,  # lead 2024-05 on time; 2024-05 late in March
+        "县财政局": 100
+        + 1
+        - 2.5
+        - 0.5,  # co 2024-05 on time; co 2024-29 late; 2024-19 missing March
+        "县人力资源和社会保障局": 100 + 1 - 5 - 1 - 2,  # co 2024-05; lead 2024-29 late; 督办; 通报
+        "县医疗保障局": 100 - 2.5,  # co 2024-29 late
+        "县民政局": 100 - 2.5,  # co 2024-29 late
+        "县行政审批服务局": 100 + 2,  # lead 2024-15 on time (after the extension)
+        "县市场监督管理局": 100 + 1,  # co 2024-15
+        "县自然资源局": 100 + 1,  # co 2024-15
+        "县住房和城乡建设局": 100 + 1,  # co 2024-15
+        "县卫生健康局": 100 + 2,  # provincial exemplar
+        "县农业农村局": 100 + 3,  # national pilot
+        "县纪委监委": 100 - 0.5 - 0.5,  # 2024-33 missing in March and April
+        "县工业和信息化局": 100 - 1,  # 2024-06 督办
+        "县委政法委": 100 + 0,  # county-level recognition scores nothing by default
+        "县发展和改革局": 100,
+    }
+    for unit, score in expected.items():
+        assert got[unit] == pytest.approx(score), unit
+    others = set(got) - set(expected)
+    assert others and all(got[u] == 100 for u in others)
+    ranking = [(u["rank"], u["unit"]) for u in report["units"][:4]]
+    assert ranking == [
+        (1, "县农业农村局"),
+        (2, "县卫生健康局"),
+        (2, "县行政审批服务局"),
+        (4, "县国资办"),
+    ]
+
+
+def test_every_point_links_to_its_event_and_the_points_add_up_to_the_score(year: Year) -> None:
+    report = annual_assessment(context(year.ledger), 2024, dt.date(2024, 12, 31))
+    recorder = year.ledger.recorder
+    for unit in report["units"]:
+        points = [p["points"] for p in unit["points"]]
+        assert unit["score"] == pytest.approx(unit["base"] + math.fsum(points))
+        for p in unit["points"]:
+            (stored,) = recorder.select_notifications(p["notification_id"], 1)
+            assert stored.id == p["notification_id"]
+            assert stored.topic.endswith(p["event_type"]), p
+            event = year.ledger.mapper.to_domain_event(stored)
+            assert year.ledger.repository.get(event.originator_id).code == p["task_code"]
+    hr = next(u for u in report["units"] if u["unit"] == "县人力资源和社会保障局")
+    assert sorted((p["label"], p["task_code"], p["points"]) for p in hr["points"]) == [
+        ("牵头任务逾期完成", "2024-29", -5.0),
+        ("督办", "2024-29", -1.0),
+        ("通报", "2024-29", -2.0),
+        ("配合任务按期完成", "2024-05", 1.0),
+    ]
+
+
+def test_a_changed_rule_changes_the_scores_without_touching_the_events(year: Year) -> None:
+    before = year.ledger.recorder.max_notification_id()
+    rules = Assessment(lead_on_time=3.0, report_missing=-1.0)
+    got = scores(annual_assessment(context(year.ledger, rules), 2024, dt.date(2024, 12, 31)))
+    assert got["县国资办"] == pytest.approx(100 + 3 - 0.1)
+    assert got["县纪委监委"] == pytest.approx(100 - 1 - 1)
+    assert got["县财政局"] == pytest.approx(100 + 1 - 2.5 - 1)
+    assert year.ledger.recorder.max_notification_id() == before
+
+
+def test_scores_as_of_a_past_date_are_reproducible(year: Year) -> None:
+    assert year.mid_year is not None
+    later = annual_assessment(context(year.ledger), 2024, dt.date(2024, 6, 30))
+    assert later == year.mid_year
+    got = scores(later)
+    assert got["县国资办"] == pytest.approx(100 + 2 - 0.1)
+    assert got["县财政局"] == pytest.approx(100 + 1 - 0.5)
+    assert got["县人力资源和社会保障局"] == pytest.approx(100 + 1)
+    assert got["县行政审批服务局"] == 100  # completes only in September
+    assert year.ledger.recorder.max_notification_id() > year.events_mid_year
+
+
+# ---- 月分析 ----------------------------------------------------------------------------------
+
+
+def test_the_march_analysis(year: Year) -> None:
+    report = monthly_analysis(context(year.ledger), "2024-03")
+    assert report["round_due"] == "2024-03-07"
+    totals = report["totals"]
+    assert totals["tasks"] == 35
+    assert totals["by_status"]["claimed"] == 35
+    assert totals["by_light"] == {"red": 0, "yellow": 0, "green": 35, "closed": 0}
+    # 35 tasks owe a report: 35 - 1 late (2024-05) - 2 missing (2024-19, 2024-33) = 32 on time
+    assert totals["reports"] == {"on_time": 32, "report_late": 1, "report_missing": 2, "pending": 0}
+    late = {(r["task_code"], r["outcome"]) for r in report["reports"] if r["outcome"] != "on_time"}
+    assert late == {("2024-05", "report_late"), ("2024-19", "report_missing"),
+                    ("2024-33", "report_missing")}  # fmt: skip
+    assert report["changes"]["new_tasks"] == CODES
+    assert report["escalations"] == [] and report["closed"] == [] and report["overdue"] == []
+    finance = next(u for u in report["units"] if u["unit"] == "县财政局")
+    assert finance["tasks"] == 1 and finance["reports"]["report_missing"] == 1
+
+
+def test_the_july_analysis(year: Year) -> None:
+    report = monthly_analysis(context(year.ledger), "2024-07")
+    # open at 07-31 with a deadline before it: 2024-06, 2024-19, 2024-32, all due 06-30:
+    # 31 days overdue (07-31 - 06-30)
+    overdue = {(o["code"], o["days_overdue"]) for o in report["overdue"]}
+    assert overdue == {("2024-06", 31), ("2024-19", 31), ("2024-32", 31)}
+    assert [(e["task_code"], e["rung"]) for e in report["escalations"]] == [
+        ("2024-29", "urge"),
+        ("2024-29", "supervise"),
+        ("2024-06", "supervise"),
+        ("2024-29", "bulletin"),
+    ]
+    assert [(c["task_code"], c["how"]) for c in report["closed"]] == [("2024-29", "lead_late")]
+    # 35 tasks less 2024-05 (closed in June) owe July's report; all reported on time
+    assert report["totals"]["reports"]["on_time"] == 34
+    assert report["totals"]["by_status"]["completed"] == 2  # 2024-05 and 2024-29
+    # red: the three overdue tasks (2024-06 also supervised); closed: 2024-05, 2024-29
+    assert report["totals"]["by_light"]["red"] == 3
+    assert report["totals"]["by_light"]["closed"] == 2
+    assert report["changes"]["by_light_delta"]["closed"] == 1  # 2024-29 closed in July
+    changed = {c["code"] for c in report["changes"]["tasks"]}
+    assert {"2024-29", "2024-06", "2024-19", "2024-32"} <= changed
+
+
+# ---- 季调度 ----------------------------------------------------------------------------------
+
+
+def test_the_third_quarter_dispatch(year: Year) -> None:
+    report = quarterly_dispatch(context(year.ledger), 2024, 3)
+    assert report["next_quarter"] == {"start": "2024-10-01", "end": "2024-12-31"}
+    # Deadlines in Q4 per the sample list, open, behind schedule at 09-30 (35% reported,
+    # about 70% of the time elapsed); 2024-01 reported 80% and is ahead.
+    assert sorted(t["code"] for t in report["at_risk"]) == [
+        "2024-04", "2024-08", "2024-09", "2024-10", "2024-11", "2024-14", "2024-18",
+        "2024-20", "2024-22", "2024-24", "2024-26", "2024-28", "2024-30", "2024-31", "2024-33",
+    ]  # fmt: skip
+    repeated = report["repeated_escalations"]
+    assert [(u["unit"], u["count"]) for u in repeated] == [("县人力资源和社会保障局", 3)]
+    recognised = [(r["task_code"], r["kind"], r["level"]) for r in report["recognitions"]]
+    assert recognised == [
+        ("2024-26", "exemplar", "provincial"),
+        ("2024-10", "pilot", "national"),
+        ("2024-21", "exemplar", "county"),
+    ]
+    wu = next(o for o in report["officials"] if o["official"] == "吴晓燕")
+    assert (wu["tasks"], wu["completed"]) == (4, 1)  # 2024-25/26/27/29; 2024-29 completed
