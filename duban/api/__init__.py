@@ -20,6 +20,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from duban.api import admin, plans, tasks
 from duban.api.deps import ServiceContext, checked_request
 from duban.api.errors import ERROR_RESPONSES, install_error_handlers
+from duban.api.reads import ReadModels
 from duban.bootstrap import Services
 from duban.tokens import TokenRegistry
 
@@ -98,7 +99,8 @@ def create_app(services: Services, background: Sequence[Background] = ()) -> Fas
         redoc_url=None,
     )
     ledger = services.ledger
-    app.state.duban = ServiceContext(services.config, ledger, TokenRegistry(ledger))
+    reads = ReadModels(ledger, services.config)
+    app.state.duban = ServiceContext(services.config, ledger, TokenRegistry(ledger), reads)
     install_error_handlers(app)
     for router in (tasks.router, plans.router, admin.router):
         app.include_router(

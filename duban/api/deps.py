@@ -11,6 +11,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from domain.roles import Identity
+from duban.api.reads import ReadModels
 from duban.config import Config
 from duban.ledger import Ledger
 from duban.tokens import TokenRegistry
@@ -23,6 +24,7 @@ class ServiceContext:
     config: Config
     ledger: Ledger
     tokens: TokenRegistry
+    reads: ReadModels
 
 
 def _context(request: Request) -> ServiceContext:

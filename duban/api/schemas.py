@@ -10,6 +10,8 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 from duban import commands as cmd
 
 __all__ = [
+    "Assigned",
+    "AuditEntry",
     "Board",
     "BoardRow",
     "CommandDone",
@@ -22,6 +24,8 @@ __all__ = [
     "IssueToken",
     "IssuedTokenView",
     "Me",
+    "MilestoneView",
+    "PlanCode",
     "PlanView",
     "ReviewPlan",
     "RevokeToken",
@@ -110,30 +114,59 @@ class TaskView(_Answer):
     version: int
     light: Light
     light_label: str
+    light_reasons: list[str]
+    next_milestone: MilestoneView | None
+    escalation: str | None
+    escalation_label: str | None
 
 
 class BoardRow(_Answer):
+    """One row of the board: the shape `duban board --format json` documents."""
+
     code: str
     title: str
     area: str | None
+    status: str
+    status_label: str
+    light: Light
+    light_label: str
+    light_reasons: list[str] = Field(description="why the light is not green, in Chinese")
+    deadline: dt.date | None = Field(description="effective deadline; null = 持续推进")
+    deadline_text: str
+    assigned_deadline: dt.date | None
+    extensions: int = Field(description="extensions granted")
+    pending_extension: dt.date | None
+    next_milestone: MilestoneView | None
+    last_report_date: dt.date | None
+    percent: int
+    reports: int
+    escalation: str | None
+    escalation_label: str | None
     lead_unit: str
     co_units: list[str]
     official: str | None
     group: str | None
-    deadline: dt.date | None
-    deadline_text: str
-    status: str
-    status_label: str
-    percent: int
-    last_report_at: dt.datetime | None
-    light: Light
-    light_label: str
+    recognitions: list[dict[str, str]]
 
 
 class Board(_Answer):
     today: dt.date
     count: int
     rows: list[BoardRow]
+
+
+class AuditEntry(_Answer):
+    """One entry of the audit trail: who did what when, in plain Chinese, with the full event."""
+
+    position: int = Field(description="the event's position in the store (notification id)")
+    at: str | None = Field(description="office time of the fact (ISO 8601)")
+    recorded_at: str | None = Field(description="when the store wrote it (ISO 8601)")
+    actor: str | None
+    who: str
+    type: str
+    tasks: list[str]
+    summary: str
+    data: dict[str, Any]
 
 
 class EventView(BaseModel):

@@ -7,16 +7,19 @@ authorizes it (domain.roles.authorize) and records it as the event's actor.
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
+from fastapi.exceptions import RequestValidationError
 
 from domain.roles import authorize
 from duban import commands as cmd
-from duban.api.board import BoardQuery, board_row, board_rows
 from duban.api.deps import Caller, Code, Ctx
+from duban.api.reads import BoardQuery
 from duban.api.schemas import (
     Assigned,
+    AuditEntry,
     Board,
     BoardRow,
     CommandDone,
@@ -31,6 +34,8 @@ __all__ = ["router"]
 
 router = APIRouter(tags=["tasks"])
 Filter = Annotated[str | None, Query(max_length=100)]
+CODE_PATTERN = r"^[0-9A-Za-z\-_.]+$"
+DAY_PATTERN = r"^\d{4}-\d{2}-\d{2}$"
 
 
 def _done(code: str, action: str, message: str) -> CommandDone:
@@ -51,9 +56,9 @@ def board(
 ) -> Board:
     authorize(who, "read")
     query = BoardQuery(unit=unit, group=group, official=official, light=light)
-    rows = board_rows(ctx.ledger, query)
+    rows = ctx.reads.board(query)
     return Board(
-        today=ctx.ledger.clock().date(),
+        today=ctx.reads.today(),
         count=len(rows),
         rows=[BoardRow.model_validate(_pick(row, BoardRow.model_fields)) for row in rows],
     )
@@ -66,12 +71,44 @@ def _pick(row: dict[str, Any], fields: dict[str, Any]) -> dict[str, Any]:
 @router.get("/tasks/{code}", summary="任务详情 task")
 def task(code: Code, ctx: Ctx, who: Caller) -> TaskView:
     state = ctx.ledger.task(code, who)
-    return TaskView.model_validate(board_row(state, ctx.ledger.clock().date()))
+    row = ctx.reads.task_row(code)
+    lights = {k: row[k] for k in ("status_label", "light", "light_label", "light_reasons")}
+    escalation = {k: row[k] for k in ("next_milestone", "escalation", "escalation_label")}
+    return TaskView.model_validate({**state, **lights, **escalation})
 
 
 @router.get("/tasks/{code}/history", summary="任务事件历史 every event of the task")
 def history(code: Code, ctx: Ctx, who: Caller) -> list[EventView]:
     return [EventView.model_validate(e) for e in ctx.ledger.task_history(code, who)]
+
+
+@router.get("/tasks/{code}/audit", summary="任务审计留痕 the task's trail, reminders included")
+def task_audit(code: Code, ctx: Ctx, who: Caller) -> list[AuditEntry]:
+    ctx.ledger.task(code, who)  # authorizes the read; 404 for a task that does not exist
+    return [AuditEntry.model_validate(e) for e in ctx.reads.audit(task=code)]
+
+
+@router.get("/audit", summary="审计日志 the global audit trail, oldest first")
+def audit_log(
+    ctx: Ctx,
+    who: Caller,
+    task: Annotated[str | None, Query(min_length=1, max_length=40, pattern=CODE_PATTERN)] = None,
+    since: Annotated[str | None, Query(pattern=DAY_PATTERN, description="YYYY-MM-DD")] = None,
+) -> list[AuditEntry]:
+    authorize(who, "read")
+    entries = ctx.reads.audit(task=task, since=_day("since", since))
+    return [AuditEntry.model_validate(e) for e in entries]
+
+
+def _day(name: str, text: str | None) -> dt.date | None:
+    """A calendar day given exactly as YYYY-MM-DD (not a timestamp, not `2024-1-1`)."""
+    if text is None:
+        return None
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        problem = {"type": "date_from_datetime_parsing", "loc": ("query", name), "input": text}
+        raise RequestValidationError([{**problem, "msg": "不是有效的日期（YYYY-MM-DD）"}]) from None
 
 
 # ---- 交办 ----------------------------------------------------------------------------------

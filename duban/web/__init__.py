@@ -18,15 +18,9 @@ from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 
 from domain.errors import TaskNotFound
-from duban.api.board import (
-    BOARD_READER,
-    LIGHT_LABELS,
-    BoardQuery,
-    board_row,
-    board_rows,
-    unit_summaries,
-)
+from domain.roles import Identity
 from duban.api.deps import Ctx
+from duban.api.reads import LIGHT_LABELS, BoardQuery, unit_summaries
 from duban.web.charts import unit_bars
 from duban.web.timeline import format_value, timeline
 
@@ -35,6 +29,7 @@ __all__ = ["mount_web"]
 HERE = Path(__file__).parent
 templates = Jinja2Templates(directory=HERE / "templates")
 router = APIRouter(include_in_schema=False)
+READER = Identity(role="auditor", name="看板")  # the open board reads as a read-only role
 
 
 def _choices(rows: list[dict[str, Any]]) -> dict[str, list[str]]:
@@ -66,9 +61,9 @@ def _light_link(query: BoardQuery, light: str | None) -> str:
 
 @router.get("/", response_class=HTMLResponse)
 def board_page(request: Request, ctx: Ctx) -> HTMLResponse:
-    everything = board_rows(ctx.ledger)
+    everything = ctx.reads.board()
     query = _query(request)
-    rows = [r for r in everything if query.matches(r)]
+    rows = [r for r in everything if _matches(query, r)]
     counts = {light: sum(1 for r in rows if r["light"] == light) for light in LIGHT_LABELS}
     context = {
         "rows": rows,
@@ -79,24 +74,35 @@ def board_page(request: Request, ctx: Ctx) -> HTMLResponse:
         "light_links": {light: _light_link(query, light) for light in LIGHT_LABELS},
         "all_link": _light_link(query, None),
         "bars": unit_bars(unit_summaries(rows)),
-        "today": ctx.ledger.clock().date(),
+        "today": ctx.reads.today(),
         "office": ctx.config.office.name,
     }
     return templates.TemplateResponse(request, "board.html", context)
 
 
+def _matches(query: BoardQuery, row: dict[str, Any]) -> bool:
+    return (
+        (not query.unit or query.unit == row["lead_unit"] or query.unit in row["co_units"])
+        and (not query.group or query.group == row["group"])
+        and (not query.official or query.official == row["official"])
+        and (not query.light or query.light == row["light"])
+    )
+
+
 @router.get("/tasks/{code}", response_class=HTMLResponse)
 def task_page(request: Request, code: str, ctx: Ctx) -> HTMLResponse:
     try:
-        state = ctx.ledger.task(code, BOARD_READER)
-        history = ctx.ledger.task_history(code, BOARD_READER)
+        row = ctx.reads.task_row(code)
+        state = ctx.ledger.task(code, READER)
     except TaskNotFound as exc:
         page = {"message": exc.message, "office": ctx.config.office.name}
         return templates.TemplateResponse(request, "not_found.html", page, status_code=404)
     tz = ctx.config.tz
     context = {
-        "task": board_row(state, ctx.ledger.clock().date()),
-        "entries": list(reversed(timeline(history, tz))),
+        "task": row,
+        "milestones": state["milestones"],
+        "notes": state["notes"],
+        "entries": timeline(ctx.reads.audit(task=code), tz),
         "fmt": lambda value: format_value(value, tz),
         "office": ctx.config.office.name,
     }

@@ -1,19 +1,23 @@
-"""A task's audit trail as a person reads it: when, what (in Chinese), who, and the facts recorded.
+"""A task's audit trail as a person reads it: when, what (in Chinese), who, and what was recorded.
 
-Entries are rendered generically: a known event type gets its Chinese name, any other (reminders,
-deliveries, whatever comes next) shows its own type name; every recorded field is listed.
+Entries come from the audit trail projection, so reminders, messages and delivery attempts
+that name the task appear beside its own events. They are rendered generically: a known event
+type gets a short Chinese name, any other shows its own type; the trail's one-line summary says
+what happened and every recorded field is listed under it. The board is open without a token,
+so mobile numbers (the @-mentions of liaisons) are masked.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
 
-__all__ = ["TimelineEntry", "format_value", "timeline"]
+__all__ = ["TimelineEntry", "format_value", "mask_mobiles", "timeline"]
 
 EVENT_LABELS = {
     "Assigned": "交办",
@@ -45,9 +49,13 @@ FIELD_LABELS = {
     "notes": "备注", "channels": "群", "channel": "群", "audience": "通知对象",
     "status": "状态", "attempt": "第几次", "response": "平台应答", "error": "错误",
 }  # fmt: skip
-_SKIP = frozenset(
-    {"type", "originator_id", "originator_topic", "version", "recorded_at", "actor", "at", "code"}
+_META = frozenset(
+    {"originator_id", "originator_version", "originator_topic", "timestamp", "actor", "at", "code"}
 )
+_ALERT = frozenset({"EscalationRecorded", "Failed", "ExtensionDenied", "CompletionReturned"})
+_WARN = frozenset({"Issued", "ExtensionRequested", "Queued", "AttemptRecorded"})
+_DONE = frozenset({"CompletionAccepted", "Delivered", "Recognised"})
+_MOBILE = re.compile(r"(?<!\d)(1\d{2})\d{4}(\d{4})(?!\d)")
 
 
 @dataclass(frozen=True)
@@ -55,26 +63,15 @@ class TimelineEntry:
     when: str
     label: str
     type: str
-    actor: str
+    who: str
+    summary: str
     details: list[tuple[str, str]]
     severity: str  # css hook: info | warn | alert | done
 
 
-def _label(event_type: str) -> str:
-    short = event_type.rsplit(".", 1)[-1]
-    two = ".".join(event_type.split(".")[-2:])
-    return EVENT_LABELS.get(two) or EVENT_LABELS.get(short) or event_type
-
-
-def _severity(event_type: str, record: dict[str, Any]) -> str:
-    short = event_type.rsplit(".", 1)[-1]
-    if short in ("EscalationRecorded", "Failed", "ExtensionDenied", "CompletionReturned"):
-        return "alert"
-    if short in ("Issued", "ExtensionRequested") or record.get("rung"):
-        return "warn"
-    if short in ("CompletionAccepted", "Delivered", "Recognised"):
-        return "done"
-    return "info"
+def mask_mobiles(text: str) -> str:
+    """13800000001 → 138****0001."""
+    return _MOBILE.sub(r"\1****\2", text)
 
 
 def format_value(value: Any, tz: ZoneInfo) -> str:
@@ -89,22 +86,48 @@ def format_value(value: Any, tz: ZoneInfo) -> str:
     return "—" if value is None else str(value)
 
 
-def timeline(records: Iterable[dict[str, Any]], tz: ZoneInfo) -> list[TimelineEntry]:
-    return [_entry(r, tz) for r in records]
+def _when(text: str | None, tz: ZoneInfo) -> str:
+    if not text:
+        return "—"
+    try:
+        return format_value(dt.datetime.fromisoformat(text), tz)
+    except ValueError:
+        return text
 
 
-def _entry(record: dict[str, Any], tz: ZoneInfo) -> TimelineEntry:
-    event_type = str(record.get("type", ""))
+def _label(event_type: str) -> str:
+    last_two = ".".join(event_type.split(".")[-2:])
+    return EVENT_LABELS.get(last_two) or EVENT_LABELS.get(event_type.rsplit(".", 1)[-1], event_type)
+
+
+def _severity(event_type: str) -> str:
+    name = event_type.rsplit(".", 1)[-1]
+    if name in _ALERT:
+        return "alert"
+    if name in _WARN:
+        return "warn"
+    return "done" if name in _DONE else "info"
+
+
+def timeline(entries: Iterable[dict[str, Any]], tz: ZoneInfo) -> list[TimelineEntry]:
+    """Audit trail entries (projections.audit shape), newest first."""
+    return [_entry(e, tz) for e in reversed(list(entries))]
+
+
+def _entry(entry: dict[str, Any], tz: ZoneInfo) -> TimelineEntry:
+    event_type = str(entry.get("type", ""))
+    data: dict[str, Any] = entry.get("data") or {}
     details = [
-        (FIELD_LABELS.get(key, key), format_value(value, tz))
-        for key, value in record.items()
-        if key not in _SKIP
+        (FIELD_LABELS.get(key, key), mask_mobiles(format_value(value, tz)))
+        for key, value in data.items()
+        if key not in _META
     ]
     return TimelineEntry(
-        when=format_value(record.get("at") or record.get("recorded_at"), tz),
+        when=_when(entry.get("at") or entry.get("recorded_at"), tz),
         label=_label(event_type),
         type=event_type,
-        actor=str(record.get("actor", "")),
+        who=mask_mobiles(str(entry.get("who", ""))),
+        summary=mask_mobiles(str(entry.get("summary", ""))),
         details=details,
-        severity=_severity(event_type, record),
+        severity=_severity(event_type),
     )

@@ -14,7 +14,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.support.api import CO_UNIT, HOSTILE_TITLE, row, sample_rows, write_config
+from tests.support.api import CO_UNIT, HOSTILE_TITLE, LEAD_UNIT, row, sample_rows, write_config
 from tests.support.server import REPO, ServeProcess, duban, start_serve
 from tests.support.webdriver import Browser, available, chromium
 
@@ -37,9 +37,11 @@ def _seed(server: ServeProcess, office: str) -> None:
     headers = {"Authorization": f"Bearer {office}"}
     with httpx.Client(base_url=f"{server.url}/api/v1", headers=headers) as api:
         api.post("/tasks/import", json={"rows": rows}).raise_for_status()
-        api.post("/tasks/2024-01/claim").raise_for_status()
+        liaison = {"role": "liaison", "unit": LEAD_UNIT, "name": "张伟"}
+        lead = {"Authorization": f"Bearer {api.post('/tokens', json=liaison).json()['token']}"}
+        api.post("/tasks/2024-01/claim", headers=lead).raise_for_status()
         report = {"text": "重点项目谋划清单已印发", "percent": 35}
-        api.post("/tasks/2024-01/reports", json=report).raise_for_status()
+        api.post("/tasks/2024-01/reports", json=report, headers=lead).raise_for_status()
         api.post("/tasks/2024-05/claim").raise_for_status()
         api.post("/tasks/2024-05/completion/submit", json={"summary": "已上线"}).raise_for_status()
         api.post("/tasks/2024-05/completion/accept", json={"reason": "同意销号"}).raise_for_status()
@@ -93,7 +95,8 @@ def test_a_person_filters_the_board_by_unit_and_reads_a_task(
     timeline = browser.texts("#timeline li")
     assert [t.split("\n")[1].split(" ")[0] for t in timeline] == ["进展报送", "签收", "交办"]
     assert "重点项目谋划清单已印发" in timeline[0]
-    assert "office:" in timeline[0]
+    assert f"{LEAD_UNIT} 张伟" in timeline[0]
+    assert "逾期" in browser.text(browser.find("#reasons"))
     browser.screenshot(ARTIFACTS / "web-task.png")
 
 

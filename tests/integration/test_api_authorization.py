@@ -77,6 +77,8 @@ ENDPOINTS = (
     Endpoint("board filtered", "GET", "/api/v1/board?unit=县财政局&light=green", EVERYONE),
     Endpoint("task", "GET", "/api/v1/tasks/{code}", EVERYONE),
     Endpoint("history", "GET", "/api/v1/tasks/{code}/history", EVERYONE),
+    Endpoint("task audit", "GET", "/api/v1/tasks/{code}/audit", EVERYONE),
+    Endpoint("audit log", "GET", "/api/v1/audit?since=2024-01-01", EVERYONE),
     Endpoint("plans", "GET", "/api/v1/plans", EVERYONE, state="plan"),
     Endpoint("plan", "GET", "/api/v1/plans/{plan_code}", EVERYONE, state="plan"),
     Endpoint("assign", "POST", "/api/v1/tasks", OFFICE_ONLY, 201, "none",

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -11,6 +13,8 @@ import pytest
 from fastapi.testclient import TestClient
 from structlog.testing import capture_logs
 
+from domain.reminder import Reminder
+from domain.token import token_aggregate_id
 from duban.api import create_app
 from duban.bootstrap import Services, bootstrap
 from duban.config import load_config
@@ -230,3 +234,35 @@ def test_a_bug_is_logged_and_answered_with_a_500_that_reveals_nothing(
         "fields": [],
     }
     assert any(e["event"] == "unhandled_error" for e in logs)
+
+
+def test_the_audit_trail_shows_a_tasks_events_and_the_reminders_about_it(
+    api: Api, clock: FakeClock
+) -> None:
+    lead = api.tokens.lead
+    api.post("/tasks/2024-01/claim", lead)
+    api.post("/tasks/2024-01/reports", lead, {"text": "方案已起草", "percent": 30})
+    reminder = Reminder(
+        key="2024-01|deadline|2024-06-30|notice|0", task_code="2024-01", target="deadline",
+        due=dt.date(2024, 6, 30), rung="notice", seq=0, audience=["lead_unit"],
+        channels=["fgj"], actor="system:scheduler", at=clock.now,
+    )  # fmt: skip
+    api.services.ledger.save(reminder)
+    trail = api.get("/tasks/2024-01/audit", api.tokens.auditor).json()
+    assert [e["type"] for e in trail][-2:] == ["ReformTask.ProgressReported", "Reminder.Issued"]
+    assert "方案已起草" in trail[-2]["summary"]
+    page = api.client.get("/tasks/2024-01").text
+    assert "发出提醒" in page
+    assert "方案已起草" in page
+
+
+def test_the_global_audit_log_records_token_issue_and_revocation_without_the_token(
+    api: Api,
+) -> None:
+    issued = api.post("/tokens", api.tokens.office, {"role": "auditor", "name": "巡察组"}).json()
+    api.post(f"/tokens/{issued['token_id']}/revoke", api.tokens.office, {"reason": "巡察结束"})
+    log = api.get("/audit", api.tokens.auditor).json()
+    token = str(token_aggregate_id(issued["token_id"]))
+    kinds = [e["type"] for e in log if e["data"]["originator_id"] == token]
+    assert kinds == ["AccessToken.Issued", "AccessToken.Revoked"]
+    assert issued["token"].rsplit("_", 1)[1] not in json.dumps(log, ensure_ascii=False)

@@ -40,7 +40,7 @@ CHECKS = [
     response_schema_conformance,
     negative_data_rejection,
 ]
-CASES_PER_OPERATION = 40
+CASES_PER_OPERATION = 30
 
 
 @pytest.fixture
