@@ -249,6 +249,7 @@ COMMAND_MODULES = (
     "duban.cli_projections",
     "duban.cli_notify",
     "duban.cli_scheduler",
+    "duban.cli_sweep",
     "duban.cli_reports",
     "duban.cli_serve",
 )

@@ -1,0 +1,96 @@
+"""`duban sweep [--now] [--dry-run] [--no-deliver]` and `preview_command`, which
+duban/cli_scheduler.py attaches as `duban scheduler preview --from DATE --to DATE`."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import asdict
+from typing import Annotated, Any
+
+import typer
+
+from duban.cli_common import Fmt, FormatOpt, fail, services
+from duban.jobs import PreviewMessage, preview, run_delivery
+from duban.output import to_json
+from duban.reminders import PlannedMessage, SweepReport, sweep
+
+__all__ = ["preview_command", "register", "sweep_command"]
+
+NowOpt = Annotated[
+    str | None,
+    typer.Option("--now", help="sweep as of this time (ISO, office time zone if none given)"),
+]
+DateOpt = Annotated[dt.datetime, typer.Option(formats=["%Y-%m-%d"])]
+
+
+def _parse_now(text: str | None) -> dt.datetime:
+    svc = services()
+    if text is None:
+        return svc.ledger.clock().astimezone(svc.config.tz)
+    try:
+        moment = dt.datetime.fromisoformat(text)
+    except ValueError:
+        fail(f"--now: not an ISO date-time: {text!r} (e.g. 2024-10-09T09:00)", 2)
+    return moment if moment.tzinfo else moment.replace(tzinfo=svc.config.tz)
+
+
+def _message_text(message: PlannedMessage | PreviewMessage) -> str:
+    mentions = " ".join(f"@{m}" for m in message.mention_mobiles)
+    head = f"[{message.channel}] {message.title}" + (f"  {mentions}" if mentions else "")
+    return "\n".join([head, *message.parts, ""])
+
+
+def _print_report(report: SweepReport, delivered: Any, fmt: Fmt) -> None:
+    if fmt is Fmt.json:
+        data = asdict(report)
+        data["delivery"] = None if delivered is None else str(delivered)
+        typer.echo(to_json(data))
+        return
+    for message in report.messages:
+        typer.echo(_message_text(message))
+    rungs = "，".join(f"{name}×{count}" for name, count in sorted(report.rungs.items())) or "无"
+    verb = "将发出" if report.dry_run else "已排队"
+    suffix = "（试运行，未写入）" if report.dry_run else ""
+    typer.echo(
+        f"{report.now:%Y-%m-%d %H:%M} {verb}：{rungs}；消息 {len(report.messages)} 条{suffix}"
+    )
+    if delivered is not None:
+        typer.echo(f"投递：{delivered}")
+
+
+def sweep_command(
+    now: NowOpt = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="show, write nothing")] = False,
+    no_deliver: Annotated[
+        bool, typer.Option("--no-deliver", help="queue only; leave delivery to `duban deliver`")
+    ] = False,
+    fmt: FormatOpt = Fmt.table,
+) -> None:
+    """催办扫描: issue every reminder due now, once, one digest per chat; then deliver."""
+    svc = services()
+    moment = _parse_now(now)
+    report = sweep(svc, moment, dry_run=dry_run)
+    delivered = None if dry_run or no_deliver else run_delivery(svc, moment)
+    _print_report(report, delivered, fmt)
+
+
+def preview_command(
+    from_: Annotated[dt.datetime, typer.Option("--from", formats=["%Y-%m-%d"])],
+    to: Annotated[dt.datetime, typer.Option("--to", formats=["%Y-%m-%d"])],
+    fmt: FormatOpt = Fmt.table,
+) -> None:
+    """Every message the current config would send from --from to --to, sending nothing."""
+    if to < from_:
+        fail("--to must not be before --from", 2)
+    messages = preview(services(), from_.date(), to.date())
+    if fmt is Fmt.json:
+        typer.echo(to_json([asdict(m) for m in messages]))
+        return
+    for message in messages:
+        typer.echo(f"{message.at:%Y-%m-%d %H:%M} {message.job}")
+        typer.echo(_message_text(message))
+    typer.echo(f"共 {len(messages)} 条消息（预演，未写入、未发送）")
+
+
+def register(app: typer.Typer) -> None:
+    app.command("sweep")(sweep_command)

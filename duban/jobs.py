@@ -1,0 +1,340 @@
+"""What each scheduled job does: `JOBS[name](services, now)`, keyed like `config.Schedules`.
+
+The scheduler (scheduler/runner.py) only decides *when* and *on which node*; every job here is
+idempotent on its own (ids from natural keys, one transaction per write), so a run repeated
+after a restart or on a second node changes nothing. Parts built by others (delivery, reports)
+are reached through `_optional`, so a missing part logs "not available" instead of breaking
+the scheduler.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import importlib
+import sqlite3
+import tempfile
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import closing, contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import structlog
+from eventsourcing.persistence import IntegrityError, StoredEvent
+
+from domain.reminder import ChatMessage
+from duban import rounds
+from duban.bootstrap import Services, open_ledger
+from duban.ledger import Ledger
+from duban.reminders import ACTOR, calendar_from_config, sweep
+from duban.store import is_sqlite, sqlite_path
+from scheduler.cron import next_fire_times, parse_cron
+
+__all__ = ["JOBS", "PREVIEW_JOBS", "Job", "PreviewMessage", "preview", "run_delivery"]
+
+log = structlog.get_logger(__name__)
+
+Job = Callable[[Services, dt.datetime], None]
+
+
+def _optional(module: str, name: str) -> Any | None:
+    """`module.name` if that part of the system exists yet, else None (logged)."""
+    try:
+        found = getattr(importlib.import_module(module), name)
+    except ModuleNotFoundError as exc:
+        if exc.name is None or not module.startswith(exc.name):
+            raise
+        found = None
+    except AttributeError:
+        found = None
+    if found is None:
+        log.warning("job_part_not_available", part=f"{module}.{name}")
+    return found
+
+
+# ---- delivery ----------------------------------------------------------------------------------
+
+
+def run_delivery(services: Services, now: dt.datetime) -> Any | None:
+    """One delivery pass over the outbox, if the delivery part exists: the sweep's one
+    coupling to it. Returns whatever the deliverer reports, None when there is none."""
+    deliverer = _optional("notifiers.delivery", "Deliverer")
+    if deliverer is None:
+        return None
+    for factory in ("from_services", "for_services"):
+        make = getattr(deliverer, factory, None)
+        if make is not None:
+            return make(services).run_once(now)
+    return deliverer(services).run_once(now)
+
+
+# ---- the jobs ----------------------------------------------------------------------------------
+
+
+def sweep_job(services: Services, now: dt.datetime) -> None:
+    """The ladder, then the report round's reminder (it is due on a working-day date that
+    the monthly `report_round` schedule does not hit)."""
+    sweep(services, now)
+    rounds.remind_missing(services, now)
+
+
+def deliver_job(services: Services, now: dt.datetime) -> None:
+    run_delivery(services, now)
+
+
+def report_round_job(services: Services, now: dt.datetime) -> None:
+    """Close last month's round, open this month's, remind if already due."""
+    rounds.close_due_rounds(services, now)
+    rounds.open_round(services, None, now)
+    rounds.remind_missing(services, now)
+
+
+def _previous_month(now: dt.datetime) -> str:
+    first = now.date().replace(day=1)
+    return f"{first - dt.timedelta(days=1):%Y-%m}"
+
+
+def _previous_quarter(now: dt.datetime) -> tuple[int, int]:
+    quarter = (now.month - 1) // 3  # 0-based current quarter = previous quarter's number
+    return (now.year, quarter) if quarter else (now.year - 1, 4)
+
+
+def _post_report(services: Services, now: dt.datetime, build: str, *args: Any) -> None:
+    """Build a report with projections/reports and queue it for the office chat."""
+    context = _optional("duban.cli_reports", "report_context")
+    builder = _optional("projections.reports", build)
+    parts_of = _optional("duban.reporting", "markdown_parts")
+    title_of = _optional("duban.reporting", "title_of")
+    if context is None or builder is None or parts_of is None or title_of is None:
+        return
+    report = builder(context(services), *args)
+    channel = services.config.office.channel
+    platform = next((c.platform for c in services.config.channels if c.name == channel), "wecom")
+    if platform not in (_optional("duban.reporting", "PLATFORM_LIMITS") or {}):
+        platform = "wecom"  # the smallest limit: safe for a platform the reports do not know
+    period = "-".join(str(a) for a in args)
+    _queue(
+        services,
+        now,
+        f"report|{build}|{period}",
+        channel,
+        title_of(report),
+        parts_of(report, platform),
+        "report",
+    )
+
+
+def _queue(
+    services: Services,
+    now: dt.datetime,
+    key: str,
+    channel: str,
+    title: str,
+    parts: list[str],
+    kind: str,
+) -> None:
+    message = ChatMessage(
+        message_key=key,
+        channel=channel,
+        kind=kind,
+        title=title,
+        parts=list(parts),
+        mention_mobiles=[],
+        reminder_keys=[],
+        task_codes=[],
+        actor=ACTOR,
+        at=now,
+    )
+    try:
+        services.ledger.save(message)
+    except IntegrityError:
+        log.info("job_message_exists", key=key)  # queued by an earlier run: once is enough
+
+
+def monthly_report_job(services: Services, now: dt.datetime) -> None:
+    local = now.astimezone(services.config.tz)
+    _post_report(services, now, "monthly_analysis", _previous_month(local))
+
+
+def quarterly_report_job(services: Services, now: dt.datetime) -> None:
+    year, quarter = _previous_quarter(now.astimezone(services.config.tz))
+    _post_report(services, now, "quarterly_dispatch", year, quarter)
+
+
+def annual_assessment_job(services: Services, now: dt.datetime) -> None:
+    _post_report(services, now, "annual_assessment", now.astimezone(services.config.tz).year - 1)
+
+
+def chain_head_job(services: Services, now: dt.datetime) -> None:
+    """Post the hash chain's head to the office chat: a copy outside the store's reach."""
+    open_views = _optional("projections.views", "open_views")
+    if open_views is None:
+        return
+    views = open_views(services.ledger)
+    views.catch_up(services.ledger, ["chain"])
+    head = views.chain.head()
+    if head is None:
+        return
+    local = now.astimezone(services.config.tz)
+    text = (
+        f"台账哈希链头：`{head.hash}`\n"
+        f"位置 {head.position}，共 {head.events} 个事件（{local:%Y-%m-%d %H:%M}）"
+    )
+    channel = services.config.office.channel
+    _queue(services, now, f"chain_head|{head}", channel, "台账防篡改校验值", [text], "chain_head")
+
+
+JOBS: dict[str, Job] = {
+    "sweep": sweep_job,
+    "deliver": deliver_job,
+    "report_round": report_round_job,
+    "monthly_report": monthly_report_job,
+    "quarterly_report": quarterly_report_job,
+    "annual_assessment": annual_assessment_job,
+    "chain_head": chain_head_job,
+}
+
+
+# ---- preview: what the jobs would send, on a copy --------------------------------------------
+
+PREVIEW_JOBS = ("sweep", "report_round", "monthly_report", "quarterly_report", "annual_assessment")
+"""Every job that queues messages, except delivery (it sends) and the daily chain head."""
+
+QUEUED_TOPIC = f"{ChatMessage.__module__}:{ChatMessage.__qualname__}.Queued"
+
+
+@dataclass(frozen=True)
+class PreviewMessage:
+    """One message a job would queue: when, by which job, to which chat, with what text."""
+
+    at: dt.datetime
+    job: str
+    channel: str
+    kind: str
+    title: str
+    parts: tuple[str, ...]
+    mention_mobiles: tuple[str, ...]
+    task_codes: tuple[str, ...]
+
+
+class _Clock:
+    def __init__(self, now: dt.datetime) -> None:
+        self.now = now
+
+    def __call__(self) -> dt.datetime:
+        return self.now
+
+
+def _copy_sqlite(source: Path, target: Path) -> None:
+    """A consistent copy (WAL included) through SQLite's own online backup."""
+    with closing(sqlite3.connect(source)) as src, closing(sqlite3.connect(target)) as dst:
+        src.backup(dst)
+
+
+def _copy_events(source: Ledger, target: Ledger, batch: int = 2000) -> None:
+    """Every stored event, as stored, into another store (PostgreSQL → temporary SQLite)."""
+    start = 0
+    while notifications := source.recorder.select_notifications(
+        start, batch, inclusive_of_start=False
+    ):
+        target.recorder.insert_events(
+            [
+                StoredEvent(n.originator_id, n.originator_version, n.topic, n.state)
+                for n in notifications
+            ]
+        )
+        start = notifications[-1].id
+
+
+@contextmanager
+def _copy_of(services: Services, clock: _Clock) -> Iterator[Services]:
+    """Services over a throw-away copy of the store: nothing done to it reaches the real one."""
+    with tempfile.TemporaryDirectory(prefix="duban-preview-") as folder:
+        url = f"sqlite:///{Path(folder) / 'preview.db'}"
+        if is_sqlite(services.config.store):
+            _copy_sqlite(sqlite_path(services.config.store), sqlite_path(url))
+        ledger = open_ledger(url, clock)
+        if not is_sqlite(services.config.store):
+            _copy_events(services.ledger, ledger)
+        config = services.config.model_copy(update={"store": url})
+        try:
+            yield Services(config=config, ledger=ledger)
+        finally:
+            ledger.close()
+
+
+def _ticks(
+    services: Services, jobs: Sequence[str], start: dt.date, end: dt.date
+) -> list[tuple[dt.datetime, str]]:
+    """Every fire time of `jobs` from the start of `start` to the end of `end`, in order."""
+    tz = services.config.tz
+    first = dt.datetime.combine(start, dt.time(), tzinfo=tz) - dt.timedelta(microseconds=1)
+    last = dt.datetime.combine(end + dt.timedelta(days=1), dt.time(), tzinfo=tz)
+    ticks: list[tuple[dt.datetime, str]] = []
+    for job in jobs:
+        trigger = parse_cron(getattr(services.config.schedules, job), tz)
+        moment = first
+        while (found := next_fire_times(trigger, moment, 1)) and found[0] < last:
+            moment = found[0]
+            ticks.append((moment, job))
+    return sorted(ticks)
+
+
+def _queued_since(services: Services, after: int) -> tuple[int, list[Any]]:
+    recorder, mapper = services.ledger.recorder, services.ledger.mapper
+    found: list[Any] = []
+    while batch := recorder.select_notifications(
+        after, 500, topics=[QUEUED_TOPIC], inclusive_of_start=False
+    ):
+        found += [mapper.to_domain_event(n) for n in batch]
+        after = batch[-1].id
+    return max(after, recorder.max_notification_id() or 0), found
+
+
+def _preview_message(at: dt.datetime, job: str, queued: Any) -> PreviewMessage:
+    return PreviewMessage(
+        at=at,
+        job=job,
+        channel=queued.channel,
+        kind=queued.kind,
+        title=queued.title,
+        parts=tuple(queued.parts),
+        mention_mobiles=tuple(queued.mention_mobiles),
+        task_codes=tuple(queued.task_codes),
+    )
+
+
+def _run_on_copy(job: str, services: Services, at: dt.datetime) -> None:
+    """A job that fails in the preview is named in the log; the rest of the window still
+    shows (the scheduler treats a failing job the same way)."""
+    try:
+        JOBS[job](services, at)
+    except Exception:
+        log.exception("preview_job_failed", job=job, at=at.isoformat())
+
+
+def preview(
+    services: Services, start: dt.date, end: dt.date, jobs: Sequence[str] = PREVIEW_JOBS
+) -> list[PreviewMessage]:
+    """Every message the configured jobs would queue from `start` to `end` (inclusive),
+    found by running the real jobs at their fire times on a copy of the store.
+
+    Sweep ticks outside working hours are skipped (nothing is due then). The real store
+    is only read; delivery never runs, so nothing is sent.
+    """
+    calendar = calendar_from_config(services.config)
+    ticks = [
+        (at, job)
+        for at, job in _ticks(services, jobs, start, end)
+        if job != "sweep" or calendar.is_working_time(at)
+    ]
+    clock = _Clock(dt.datetime.combine(start, dt.time(), tzinfo=services.config.tz))
+    messages: list[PreviewMessage] = []
+    with _copy_of(services, clock) as copy:
+        position = copy.ledger.recorder.max_notification_id() or 0
+        for at, job in ticks:
+            clock.now = at
+            _run_on_copy(job, copy, at)
+            position, queued = _queued_since(copy, position)
+            messages += [_preview_message(at, job, q) for q in queued]
+    return messages
