@@ -99,6 +99,10 @@ def markdown_parts(report: Report, platform: str) -> list[str]:
     return split_message(render_markdown(report), PLATFORM_LIMITS[platform], HEADER_BUDGET)
 
 
+def _section(title: str, items: list[str]) -> list[str]:
+    return ["", f"### {title}", *(items or ["- 无"])]
+
+
 def _counts(tally: dict[str, Any]) -> str:
     lights = tally["by_light"]
     return (
@@ -128,17 +132,22 @@ def _monthly_md(r: Report) -> list[str]:
         for u in r["units"]
     ]
     lines += ["", "### 各专责小组"] + [f"- {g['group']}：{_counts(g)}" for g in r["groups"]]
-    lines += ["", "### 逾期任务"] + [
-        f"- {o['code']} {o['lead_unit']} 时限{o['deadline']} "
-        f"逾期{o['days_overdue']}天 进度{o['percent']}%"
-        for o in r["overdue"]
-    ] or ["- 无"]
-    lines += ["", "### 本月督办"] + [
-        f"- {e['day']} {e['task_code']} {e['unit']} {e['rung_label']}" for e in r["escalations"]
-    ]
-    lines += ["", "### 本月销号"] + [
-        f"- {c['day']} {c['task_code']} {c['unit']} {c['how_label']}" for c in r["closed"]
-    ]
+    lines += _section(
+        "逾期任务",
+        [
+            f"- {o['code']} {o['lead_unit']} 时限{o['deadline']} "
+            f"逾期{o['days_overdue']}天 进度{o['percent']}%"
+            for o in r["overdue"]
+        ],
+    )
+    lines += _section(
+        "本月督办",
+        [f"- {e['day']} {e['task_code']} {e['unit']} {e['rung_label']}" for e in r["escalations"]],
+    )
+    lines += _section(
+        "本月销号",
+        [f"- {c['day']} {c['task_code']} {c['unit']} {c['how_label']}" for c in r["closed"]],
+    )
     ch = r["changes"]
     delta = "，".join(f"{LIGHT_NAMES[k]}{v:+d}" for k, v in ch["by_light_delta"].items())
     lines += ["", f"### 较{ch['previous_month']}变化", f"- {delta}"]
@@ -172,22 +181,22 @@ def _quarterly_md(r: Report) -> list[str]:
     lines += _progress_md("各专责小组", r["groups"], "group")
     lines += _progress_md("各领衔领导", r["officials"], "official")
     nxt = r["next_quarter"]
-    lines += ["", f"### 下季度（{nxt['start']}至{nxt['end']}）到期且进度滞后"]
-    lines += [
+    risky = [
         f"- {t['code']} {t['lead_unit']} 时限{t['deadline']} "
         f"进度{t['percent']}%（应达{t['expected_percent']}%）"
         for t in r["at_risk"]
-    ] or ["- 无"]
-    lines += ["", "### 多次被督办的单位"]
-    lines += [
+    ]
+    lines += _section(f"下季度（{nxt['start']}至{nxt['end']}）到期且进度滞后", risky)
+    repeated = [
         f"- {u['unit']}：{u['count']}次（{'、'.join(f'{k}{v}' for k, v in u['by_rung'].items())}）"
         for u in r["repeated_escalations"]
-    ] or ["- 无"]
-    lines += ["", "### 改革试点与典型"]
-    lines += [
+    ]
+    lines += _section("多次被督办的单位", repeated)
+    recognised = [
         f"- {x['task_code']} {x['unit']} {x['kind_label']}（{x['level']}）{x['title']}"
         for x in r["recognitions"]
-    ] or ["- 无"]
+    ]
+    lines += _section("改革试点与典型", recognised)
     return lines
 
 

@@ -17,7 +17,8 @@ Monthly report rounds (月度报送轮次) are counted by `round_outcomes`: from
 ``ReportLate`` / ``ReportMissing`` events when a ``ReportRound`` was opened for the month,
 otherwise from the timing of the progress reports against the round rule (the round opens on
 the 1st and is due `due_working_days` working days later; a task open at the due date owes one
-report: by the due date on time, later in the month late, none in the month missing, once its last day is included).
+report: by the due date on time, later in the month late, none in the month missing, once
+the month's last day is included).
 A derived "missing" point links to the task's ``Assigned`` event, the obligation behind it.
 """
 

@@ -7,6 +7,7 @@ need=()
 ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1 || need+=(postgresql)
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
 command -v chromedriver >/dev/null 2>&1 || need+=(chromium-driver)
+command -v soffice >/dev/null 2>&1 || need+=(libreoffice-calc)  # the reports test opens Excel files in LibreOffice
 # A CJK font, so that the browser test's screenshot shows the Chinese text, not boxes.
 dpkg -s fonts-wqy-zenhei >/dev/null 2>&1 || need+=(fonts-wqy-zenhei)
 

@@ -1,0 +1,141 @@
+"""The reports as files: the Excel 台账 (openpyxl and LibreOffice), Markdown split to each
+platform's limit, JSON, HTML with inline SVG, and the `duban report` command line."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from openpyxl import load_workbook
+
+from duban.reporting import (
+    LEDGER_COLUMNS,
+    PLATFORM_LIMITS,
+    markdown_parts,
+    render_html,
+    render_json,
+    write_xlsx,
+)
+from notifiers.split import strip_numbering, utf8_len
+from projections.reports import annual_assessment, monthly_analysis, quarterly_dispatch
+from tests.integration.test_reports_year import Year, context, year
+
+__all__ = ["year"]  # the scripted year, shared with test_reports_year
+
+HEADERS = ["序号", "编号", "改革任务", "牵头单位", "配合单位", "领衔领导", "完成时限",
+           "当前状态", "红黄绿灯", "进度", "最近报送", "逾期天数"]  # fmt: skip
+
+
+def test_the_monthly_ledger_has_chinese_headers_and_one_row_per_task(
+    year: Year, tmp_path: Path
+) -> None:
+    report = monthly_analysis(context(year.ledger), "2024-07")
+    path = tmp_path / "2024-07.xlsx"
+    write_xlsx(report, path)
+    book = load_workbook(path)
+    assert book.sheetnames[:2] == ["台账", "汇总"]
+    sheet = book["台账"]
+    assert [c.value for c in sheet[2]] == HEADERS == [c[0] for c in LEDGER_COLUMNS]
+    rows = list(sheet.iter_rows(min_row=3, values_only=True))
+    assert len(rows) == 35
+    assert [r[1] for r in rows] == [f"2024-{n:02d}" for n in range(1, 36)]
+    overdue = {r[1]: r[11] for r in rows if r[11]}
+    assert overdue == {"2024-06": 31, "2024-19": 31, "2024-32": 31}
+    summary = list(book["汇总"].iter_rows(min_row=3, values_only=True))
+    assert summary[-1][:2] == ("合计", 35)
+
+
+@pytest.mark.skipif(
+    shutil.which("soffice") is None,
+    reason="LibreOffice (soffice) is not installed; `make test` installs it "
+    "through scripts/ensure-system-deps.sh",
+)
+def test_libreoffice_opens_the_excel_files(year: Year, tmp_path: Path) -> None:
+    ctx = context(year.ledger)
+    files = []
+    for name, report in [
+        ("monthly", monthly_analysis(ctx, "2024-07")),
+        ("quarterly", quarterly_dispatch(ctx, 2024, 3)),
+        ("assessment", annual_assessment(ctx, 2024, dt.date(2024, 12, 31))),
+    ]:
+        files.append(tmp_path / f"{name}.xlsx")
+        write_xlsx(report, files[-1])
+    profile = tmp_path / "lo-profile"
+    env = {**os.environ, "HOME": str(tmp_path)}
+    subprocess.run(
+        ["soffice", f"-env:UserInstallation=file://{profile}", "--headless",
+         "--convert-to", "pdf", "--outdir", str(tmp_path / "pdf"), *map(str, files)],
+        check=True, env=env, capture_output=True, timeout=240,
+    )  # fmt: skip
+    for file in files:
+        pdf = tmp_path / "pdf" / f"{file.stem}.pdf"
+        assert pdf.read_bytes().startswith(b"%PDF")
+
+
+@pytest.mark.parametrize("platform", sorted(PLATFORM_LIMITS))
+def test_the_markdown_fits_each_platform_after_splitting(year: Year, platform: str) -> None:
+    ctx = context(year.ledger)
+    for report in [
+        monthly_analysis(ctx, "2024-07"),
+        quarterly_dispatch(ctx, 2024, 3),
+        annual_assessment(ctx, 2024, dt.date(2024, 12, 31)),
+    ]:
+        parts = markdown_parts(report, platform)
+        assert all(utf8_len(p) <= PLATFORM_LIMITS[platform] for p in parts)
+        whole = "".join(strip_numbering(p) for p in parts)
+        assert "县人力资源和社会保障局" in whole
+    assert len(markdown_parts(monthly_analysis(ctx, "2024-07"), "wecom")) > 1
+
+
+def test_json_and_html(year: Year) -> None:
+    report = annual_assessment(context(year.ledger), 2024, dt.date(2024, 12, 31))
+    assert json.loads(render_json(report)) == report
+    page = render_html(report)
+    assert page.startswith("<!doctype html>")
+    assert page.count("<svg") == 1
+    assert "县农业农村局" in page
+    monthly = render_html(monthly_analysis(context(year.ledger), "2024-07"))
+    assert monthly.count("<svg") == 2
+    assert "<script" not in monthly
+
+
+def _duban(config: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "duban.cli", "--config", str(config), *args],
+        capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+
+
+def test_the_command_line_writes_each_format(tmp_path: Path, sqlite_url: str) -> None:
+    config = tmp_path / "duban.toml"
+    config.write_text(
+        f'store = "{sqlite_url}"\n'
+        '[[channels]]\nname = "office"\nplatform = "console"\n'
+        '[[channels]]\nname = "leaders"\nplatform = "console"\n',
+        encoding="utf-8",
+    )
+    today = dt.date.today()  # the CLI records the import at the real time
+    sample = Path(__file__).resolve().parents[2] / "examples" / "tasks-2024.csv"
+    assert _duban(config, "import", str(sample)).returncode == 0
+    result = _duban(config, "report", "assessment", str(today.year), "--format", "json")
+    assert result.returncode == 0, result.stderr
+    units = json.loads(result.stdout)["units"]
+    assert len(units) > 30
+    assert {u["score"] for u in units} == {100.0}
+    out = tmp_path / "m.xlsx"
+    month = today.isoformat()[:7]
+    done = _duban(config, "report", "monthly", month, "--format", "xlsx", "--output", str(out))
+    assert done.returncode == 0, done.stderr
+    assert load_workbook(out)["台账"].max_row == 2 + 35
+    html = tmp_path / "q.html"
+    quarter = f"{today.year}Q{(today.month - 1) // 3 + 1}"
+    done = _duban(config, "report", "quarterly", quarter, "--format", "html", "--output", str(html))
+    assert done.returncode == 0, done.stderr
+    assert "<svg" in html.read_text(encoding="utf-8")
+    assert _duban(config, "report", "quarterly", "2024Q5").returncode == 2
