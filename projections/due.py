@@ -18,13 +18,14 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
 from eventsourcing.application import Application
-from eventsourcing.persistence import Tracking
+from eventsourcing.persistence import IntegrityError, Tracking
 
 from domain.calendar import WorkingCalendar
 from domain.ladder import Ladder, TaskLadderInput, TaskState, next_fire_date
@@ -335,27 +336,49 @@ def _stored_fingerprint(view: ViewRecorder) -> str | None:
     return str(rows[0]["value"]) if rows else None
 
 
+_LOCK_KEY = 0x6475_6520  # "due ": serializes resets of this view across PostgreSQL nodes
+_STALE = "NOT EXISTS (SELECT 1 FROM {p}due_meta WHERE name = 'fingerprint' AND value = ?)"
+
+
+def _reset_steps(view: ViewRecorder, fingerprint: str) -> list[Step]:
+    """Empty the view and its position unless the stored fingerprint is `fingerprint`,
+    then store it: conditional statements in one transaction, so that two nodes starting
+    together reset it once, and a node never empties a view another has just rebuilt."""
+    steps: list[Step] = []
+    if view.dialect == "postgres":
+        steps.append(("SELECT pg_advisory_xact_lock(?)", [(_LOCK_KEY,)]))
+    steps += [
+        (f"DELETE FROM {{p}}due_tasks WHERE {_STALE}", [(fingerprint,)]),  # noqa: S608
+        (f"DELETE FROM {view.tracking_table} WHERE {_STALE}", [(fingerprint,)]),  # noqa: S608
+        (
+            "INSERT INTO {p}due_meta (name, value) VALUES ('fingerprint', ?) "
+            "ON CONFLICT (name) DO UPDATE SET value = excluded.value",
+            [(fingerprint,)],
+        ),
+    ]
+    return steps
+
+
+def _view(datastore: object) -> ViewRecorder:
+    """The view recorder, its tables created; a first creation racing with another node's
+    loses on the catalog (PostgreSQL) and simply finds the tables on the next try."""
+    for attempt in range(5):
+        try:
+            return view_recorder(datastore, "due", SCHEMA, TABLES)
+        except IntegrityError:
+            if attempt == 4:
+                raise
+            time.sleep(0.05 * (attempt + 1))
+    raise AssertionError("unreachable")
+
+
 def open_due_index(
     app: Application[Any], ladder: Ladder, calendar: WorkingCalendar, overrides: str = ""
 ) -> DueIndex:
-    """The due index beside `app`'s events, rebuilt empty if its fingerprint is stale.
-
-    Catch it up (`DueIndex.catch_up`) before asking it anything.
-    """
-    datastore = app.recorder.datastore  # type: ignore[attr-defined]
-    view = view_recorder(datastore, "due", SCHEMA, TABLES)
+    """The due index beside `app`'s events, emptied if its fingerprint is stale (the next
+    catch-up then rebuilds it from the events). Catch it up before asking it anything."""
+    view = _view(app.recorder.datastore)  # type: ignore[attr-defined]
     fingerprint = ladder_fingerprint(ladder, calendar, overrides)
     if _stored_fingerprint(view) != fingerprint:
-        view.drop()
-        view.create_table()
-        view.write(
-            [
-                (
-                    "INSERT INTO {p}due_meta (name, value) VALUES ('fingerprint', ?) "
-                    "ON CONFLICT (name) DO UPDATE SET value = excluded.value",
-                    [(fingerprint,)],
-                )
-            ],
-            None,
-        )
+        view.write(_reset_steps(view, fingerprint), None)
     return DueIndex(DueProjection(view, ladder, calendar), calendar)

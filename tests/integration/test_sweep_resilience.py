@@ -1,0 +1,116 @@
+"""Downtime, preview and concurrency: the sweep never sends stale rungs, never sends twice, and
+the preview shows exactly what the real sweeps then send."""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+from pathlib import Path
+
+import pytest
+
+from duban.bootstrap import Services
+from duban.jobs import preview
+from duban.reminders import sweep
+from scheduler.cron import next_fire_times, parse_cron
+from tests.conftest import TZ, FakeClock
+from tests.support.sweep import CZJ, FGJ, assign, county, issued, queued, working_hours
+
+D = dt.date
+
+
+def _at(day: dt.date, hour: int = 9) -> dt.datetime:
+    return dt.datetime(day.year, day.month, day.day, hour, tzinfo=TZ)
+
+
+def test_after_three_working_days_down_only_the_highest_due_rung_goes_out(
+    tmp_path: Path,
+) -> None:
+    """A: deadline Fri 06-28 (notice 06-21, reminder 06-27, urge Mon 07-01).
+    B: deadline Tue 07-02 (notice 06-25, reminder 07-01, urge 07-03).
+    The scheduler is down Thu 06-27, Fri 06-28 and Mon 07-01 and restarts Tue 07-02."""
+    clock = FakeClock(_at(D(2024, 6, 17), 8))
+    svc = county(f"sqlite:///{tmp_path / 'down.db'}", clock)
+    assign(svc, "A", D(2024, 6, 28))
+    assign(svc, "B", D(2024, 7, 2), lead=CZJ)
+    down = {D(2024, 6, 27), D(2024, 6, 28), D(2024, 6, 29), D(2024, 6, 30), D(2024, 7, 1)}
+    for now in working_hours(D(2024, 6, 17), D(2024, 7, 2)):
+        if now.date() not in down:
+            clock.now = now
+            sweep(svc, now)
+    fired = [(e.at.date(), e.task_code, e.rung, e.seq) for e in issued(svc)]
+    assert fired == [
+        (D(2024, 6, 21), "A", "notice", 0),
+        (D(2024, 6, 25), "B", "notice", 0),
+        (D(2024, 7, 2), "A", "urge", 0),  # not the stale reminder of 06-27
+        (D(2024, 7, 2), "B", "reminder", 0),  # the reminder of 07-01, late, but still the top
+    ]
+    restart = [m for m in queued(svc) if m.at.date() == D(2024, 7, 2)]
+    assert sorted(m.channel for m in restart) == ["czj", "fgj", "office"]
+
+
+def _real_sweeps(svc: Services, clock: FakeClock, start: dt.date, end: dt.date) -> None:
+    """Run the sweep at every tick of the configured cadence, as the scheduler would."""
+    trigger = parse_cron(svc.config.schedules.sweep, TZ)
+    moment = _at(start, 0) - dt.timedelta(microseconds=1)
+    last = _at(end + dt.timedelta(days=1), 0)
+    while (fire := next_fire_times(trigger, moment, 1)) and fire[0] < last:
+        moment = clock.now = fire[0]
+        sweep(svc, moment)
+
+
+def test_preview_of_a_month_shows_what_the_sweeps_of_that_month_then_send(
+    tmp_path: Path,
+) -> None:
+    clock = FakeClock(_at(D(2024, 9, 1), 8))
+    svc = county(f"sqlite:///{tmp_path / 'preview.db'}", clock)
+    assign(svc, "A", D(2024, 10, 8))
+    assign(svc, "B", D(2024, 9, 20), milestones=(("方案", D(2024, 9, 10)),), lead=CZJ)
+    assign(svc, "C", D(2024, 9, 27), co_units=(FGJ,))
+    before = svc.ledger.recorder.max_notification_id()
+
+    shown = [m for m in preview(svc, D(2024, 9, 1), D(2024, 9, 30)) if m.kind == "digest"]
+    assert svc.ledger.recorder.max_notification_id() == before  # the real store is untouched
+    assert queued(svc) == []
+
+    _real_sweeps(svc, clock, D(2024, 9, 1), D(2024, 9, 30))
+    sent = [
+        (m.at, m.channel, m.title, tuple(m.parts), tuple(m.mention_mobiles)) for m in queued(svc)
+    ]
+    assert len(sent) >= 8
+    assert [(m.at, m.channel, m.title, m.parts, m.mention_mobiles) for m in shown] == sent
+
+
+@pytest.mark.postgres
+def test_two_sweeps_at_the_same_instant_on_postgres_issue_each_key_once(
+    pg_url: str,
+) -> None:
+    clock = FakeClock(_at(D(2024, 10, 9), 8))
+    first = county(pg_url, clock)
+    for i in range(40):
+        assign(first, f"T{i:02d}", D(2024, 10, 8), lead=(FGJ, CZJ)[i % 2])
+    second = county(pg_url, clock)
+    now = _at(D(2024, 10, 9), 9)
+    barrier = threading.Barrier(2)
+    errors: list[BaseException] = []
+
+    def run(svc: Services) -> None:
+        try:
+            barrier.wait()
+            sweep(svc, now)
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=run, args=(s,)) for s in (first, second)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    keys = [e.key for e in issued(first)]
+    assert len(keys) == 40
+    assert len(set(keys)) == 40
+    carried = [k for m in queued(first) for k in m.reminder_keys]
+    assert sorted(carried) == sorted(keys * 2)  # each urge in the unit's chat and the office's
+    first.ledger.close()
+    second.ledger.close()
