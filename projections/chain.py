@@ -208,6 +208,21 @@ class ChainProjection:
         return _Verifier(self._view).run(expected)
 
 
+def _int(value: Any) -> int:
+    """A forged row may hold anything: never crash on it, let the hash disagree instead."""
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return -1
+
+
+def _bytes(value: Any) -> bytes:
+    # SQLite lets a forger store text where the library wrote a BLOB.
+    if isinstance(value, str):
+        return value.encode()
+    return bytes(value) if value is not None else b""
+
+
 class _Verifier:
     def __init__(self, view: ViewRecorder) -> None:
         self.view = view
@@ -227,9 +242,9 @@ class _Verifier:
             yield _Row(
                 int(r["id"]),
                 canonical_id(r["originator_id"]),
-                int(r["originator_version"]),
-                r["topic"],
-                bytes(r["state"]),
+                _int(r["originator_version"]),
+                str(r["topic"]),
+                _bytes(r["state"]),
             )
 
     def chain(self) -> Iterator[Mapping[str, Any]]:

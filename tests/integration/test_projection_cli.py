@@ -1,0 +1,120 @@
+"""`duban board`, `duban audit …` and `duban rebuild` through the real command on an SQLite file."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from openpyxl import load_workbook
+
+TASKS = """编号,改革任务,牵头单位,配合单位,领衔领导,完成时限,专责小组
+2024-01,深化项目攻坚突破年活动,县发展和改革局,县财政局,王建国,2099-06-30,经济组
+2024-02,推进教育改革,县教育局,,李明,持续推进,社会组
+"""
+ZHANG = "liaison:县发展和改革局/张伟"
+
+
+@pytest.fixture
+def workdir(tmp_path: Path) -> Path:
+    channels = "".join(
+        f'[[channels]]\nname = "{n}"\nplatform = "console"\n' for n in ("office", "leaders")
+    )
+    (tmp_path / "duban.toml").write_text(
+        f'store = "sqlite:///{tmp_path / "duban.db"}"\n{channels}', encoding="utf-8"
+    )
+    (tmp_path / "tasks.csv").write_text(TASKS, encoding="utf-8")
+    return tmp_path
+
+
+def duban(workdir: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "DUBAN_CONFIG": str(workdir / "duban.toml")}
+    return subprocess.run(
+        [sys.executable, "-m", "duban.cli", *args],
+        capture_output=True, text=True, env=env, cwd=workdir, timeout=120, check=False,
+    )  # fmt: skip
+
+
+def ok(workdir: Path, *args: str) -> str:
+    result = duban(workdir, *args)
+    assert result.returncode == 0, result.stderr
+    return result.stdout
+
+
+def test_board_audit_and_verify_from_the_command_line(workdir: Path) -> None:
+    ok(workdir, "import", "tasks.csv")
+    ok(workdir, "task", "claim", "2024-01", "--as", ZHANG)
+    ok(
+        workdir,
+        "task",
+        "report",
+        "2024-01",
+        "--text",
+        "方案已起草",
+        "--percent",
+        "30",
+        "--as",
+        ZHANG,
+    )
+
+    rows = json.loads(ok(workdir, "board", "--format", "json", "--as", "liaison:县财政局/李娜"))
+    assert [(r["code"], r["light"], r["percent"]) for r in rows] == [
+        ("2024-01", "green", 30),
+        ("2024-02", "green", 0),
+    ]
+    assert rows[1]["deadline"] is None
+    unit = json.loads(ok(workdir, "board", "--unit", "县财政局", "--format", "json"))
+    assert [r["code"] for r in unit] == ["2024-01"]
+    assert "编号,改革任务" in ok(workdir, "board", "--format", "csv")
+    table = ok(workdir, "board")
+    assert "绿灯 2，黄灯 0，红灯 0，已关闭 0" in table
+
+    yesterday = (dt.date.today() - dt.timedelta(days=2)).isoformat()
+    assert json.loads(ok(workdir, "board", "--as-of", yesterday, "--format", "json")) == []
+    at_two = json.loads(ok(workdir, "board", "--at-position", "3", "--format", "json"))
+    assert [(r["code"], r["status"]) for r in at_two] == [
+        ("2024-01", "claimed"),
+        ("2024-02", "assigned"),
+    ]
+
+    ok(workdir, "board", "--format", "xlsx", "--output", "board.xlsx")
+    sheet = load_workbook(workdir / "board.xlsx").active
+    assert sheet is not None
+    assert [c.value for c in sheet[1]][:3] == ["编号", "改革任务", "领域"]
+    assert sheet.max_row == 3
+
+    lines = ok(workdir, "audit", "log", "--task", "2024-01", "--format", "jsonl").splitlines()
+    assert [json.loads(line)["summary"] for line in lines][-1] == (
+        "县发展和改革局 张伟 报送进展：30%，方案已起草"
+    )
+
+    verified = ok(workdir, "audit", "verify")
+    assert "校验通过：4 条事件" in verified
+    head = json.loads(ok(workdir, "audit", "head", "--format", "json"))
+    assert head["position"] == 4
+    assert f"链头 {head['hash']}@4" in verified
+
+    with sqlite3.connect(workdir / "duban.db") as conn:
+        conn.execute("UPDATE stored_events SET state = state || x'20' WHERE rowid = 3")
+    broken = duban(workdir, "audit", "verify", "--as", "auditor:督查室")
+    assert broken.returncode == 1
+    assert "第 3 号事件被修改" in broken.stderr
+    refused = duban(workdir, "rebuild", "chain")
+    assert refused.returncode == 1
+    assert "拒绝重建" in refused.stderr
+
+
+def test_rebuild_shows_progress_and_gives_the_same_board(workdir: Path) -> None:
+    ok(workdir, "import", "tasks.csv")
+    before = ok(workdir, "board", "--format", "json")
+    result = duban(workdir, "rebuild", "board")
+    assert result.returncode == 0, result.stderr
+    assert "board: 2/2 events" in result.stderr
+    assert ok(workdir, "board", "--format", "json") == before
+    assert duban(workdir, "rebuild", "nonsense").returncode == 2
+    assert duban(workdir, "rebuild", "all", "--as", "auditor:督查室").returncode == 1
