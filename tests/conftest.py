@@ -13,6 +13,8 @@ import pytest
 
 from tests.support.pg import PgServer, start_server
 
+pytest_plugins = ["tests.fakes.platforms"]
+
 TZ = ZoneInfo("Asia/Shanghai")
 _db_counter = itertools.count()
 
