@@ -114,3 +114,17 @@ def test_two_sweeps_at_the_same_instant_on_postgres_issue_each_key_once(
     assert sorted(carried) == sorted(keys * 2)  # each urge in the unit's chat and the office's
     first.ledger.close()
     second.ledger.close()
+
+
+def test_a_dry_run_reports_what_a_real_sweep_then_writes_and_stores_nothing(
+    tmp_path: Path,
+) -> None:
+    clock = FakeClock(_at(D(2024, 10, 9), 8))
+    svc = county(f"sqlite:///{tmp_path / 'dry.db'}", clock)
+    assign(svc, "A", D(2024, 10, 8))
+    before = svc.ledger.recorder.max_notification_id()
+    dry = sweep(svc, _at(D(2024, 10, 9)), dry_run=True)
+    assert svc.ledger.recorder.max_notification_id() == before
+    real = sweep(svc, _at(D(2024, 10, 9)))
+    assert dry.rungs == real.rungs == {"urge": 1}
+    assert dry.messages == real.messages
