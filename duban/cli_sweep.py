@@ -43,7 +43,8 @@ def _message_text(message: PlannedMessage | PreviewMessage) -> str:
 def _print_report(report: SweepReport, delivered: Any, fmt: Fmt) -> None:
     if fmt is Fmt.json:
         data = asdict(report)
-        data["delivery"] = None if delivered is None else str(delivered)
+        as_dict = getattr(delivered, "as_dict", None)
+        data["delivery"] = as_dict() if callable(as_dict) else None
         typer.echo(to_json(data))
         return
     for message in report.messages:
@@ -55,7 +56,8 @@ def _print_report(report: SweepReport, delivered: Any, fmt: Fmt) -> None:
         f"{report.now:%Y-%m-%d %H:%M} {verb}：{rungs}；消息 {len(report.messages)} 条{suffix}"
     )
     if delivered is not None:
-        typer.echo(f"投递：{delivered}")
+        summary = getattr(delivered, "summary", None)
+        typer.echo(f"投递：{summary() if callable(summary) else delivered}")
 
 
 def sweep_command(

@@ -56,16 +56,10 @@ def _optional(module: str, name: str) -> Any | None:
 
 
 def run_delivery(services: Services, now: dt.datetime) -> Any | None:
-    """One delivery pass over the outbox, if the delivery part exists: the sweep's one
-    coupling to it. Returns whatever the deliverer reports, None when there is none."""
-    deliverer = _optional("notifiers.delivery", "Deliverer")
-    if deliverer is None:
-        return None
-    for factory in ("from_services", "for_services"):
-        make = getattr(deliverer, factory, None)
-        if make is not None:
-            return make(services).run_once(now)
-    return deliverer(services).run_once(now)
+    """One delivery pass over the outbox (`notifiers.delivery.deliver_due`), if the delivery
+    part exists: the sweep's one coupling to it. Its report, or None when there is none."""
+    deliver_due = _optional("notifiers.delivery", "deliver_due")
+    return None if deliver_due is None else deliver_due(services, now)
 
 
 # ---- the jobs ----------------------------------------------------------------------------------
