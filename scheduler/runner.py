@@ -77,8 +77,12 @@ class SchedulerHandle:
     def start(self) -> None:
         """Take part in the election (or refuse, on a shared SQLite file), then schedule."""
         self.leadership.start()
-        add_jobs(self._scheduler, self._specs, self._run)
-        self._scheduler.start()
+        try:
+            add_jobs(self._scheduler, self._specs, self._run)
+            self._scheduler.start()
+        except BaseException:
+            self.leadership.stop()  # never hold the lock without a scheduler behind it
+            raise
         self._started = True
         log.info("scheduler.started", node=self.node, jobs=[s.name for s in self._specs])
 

@@ -1,0 +1,43 @@
+"""The in-process handle `duban serve` uses: start, refuse a second, stop releases the store."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from duban.bootstrap import bootstrap
+from duban.config import parse_config
+from scheduler.leader import SchedulerAlreadyRunning
+from scheduler.runner import scheduler_service, start_scheduler
+
+CHANNELS = [{"name": "office", "platform": "console"}, {"name": "leaders", "platform": "console"}]
+
+
+def test_the_handle_leads_on_sqlite_and_stop_lets_the_next_one_start(sqlite_url: str) -> None:
+    services = bootstrap(parse_config({"channels": CHANNELS, "store": sqlite_url}))
+    try:
+        first = start_scheduler(services)
+        assert first.is_leader()
+        second = scheduler_service(services)  # what `duban serve` starts beside the API
+        with pytest.raises(SchedulerAlreadyRunning):
+            second.start()
+        first.stop()
+        first.stop()  # twice is harmless
+        second.start()
+        assert second.is_leader()
+        second.stop()
+        assert not second.is_leader()
+    finally:
+        services.ledger.close()
+
+
+def test_the_lock_file_sits_beside_the_database(sqlite_url: str) -> None:
+    services = bootstrap(parse_config({"channels": CHANNELS, "store": sqlite_url}))
+    database = Path(sqlite_url.removeprefix("sqlite:///"))
+    try:
+        handle = start_scheduler(services)
+        assert (database.parent / "duban.db.scheduler.lock").exists()
+        handle.stop()
+    finally:
+        services.ledger.close()
