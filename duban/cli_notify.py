@@ -1,0 +1,96 @@
+"""`duban deliver` (one delivery pass over the outbox) and `duban notify test CHANNEL`.
+
+Both print what the platforms answered — kind, code and their message, scrubbed of keys — and
+the robots by fingerprint only: a webhook is a credential and is never printed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Any
+
+import typer
+
+from duban.cli_common import Fmt, FormatOpt, fail, services
+from duban.output import to_json
+from notifiers.delivery import Deliverer, DeliveryReport
+from notifiers.errors import NotifierError
+
+__all__ = ["notify_app", "register"]
+
+notify_app = typer.Typer(help="群机器人: test a channel's robot", no_args_is_help=True)
+
+NowOpt = Annotated[
+    dt.datetime | None,
+    typer.Option("--now", help="the moment of the pass (config timezone unless it says)"),
+]
+
+
+def _moment(now: dt.datetime | None) -> dt.datetime:
+    tz = services().config.tz
+    if now is None:
+        return dt.datetime.now(tz)
+    return now if now.tzinfo is not None else now.replace(tzinfo=tz)
+
+
+def deliver(now: NowOpt = None, fmt: FormatOpt = Fmt.table) -> None:
+    """Send every queued message that is due, as far as the robots' rate limits allow."""
+    svc = services()
+    moment = _moment(now)
+    with Deliverer.from_services(svc) as deliverer:
+        report = deliverer.run_once(moment)
+    if fmt is Fmt.json:
+        typer.echo(to_json(report.as_dict()))
+        return
+    for attempt in report.attempts:
+        typer.echo(_attempt_line(attempt))
+    typer.echo(report.summary())
+
+
+def notify_test(channel: str, fmt: FormatOpt = Fmt.table) -> None:
+    """Send one test message through CHANNEL's robot and print the platform's answer."""
+    svc = services()
+    if all(c.name != channel for c in svc.config.channels):
+        fail(f"没有名为 {channel} 的群聊（channels）", 2)
+    try:
+        with Deliverer.from_services(svc) as deliverer:
+            report = deliverer.send_test(channel, _moment(None))
+    except NotifierError as exc:
+        fail(f"{channel}: {exc}", 2)
+    if fmt is Fmt.json:
+        typer.echo(to_json(report.as_dict()))
+    else:
+        _print_test(channel, report)
+    if not report.delivered:
+        raise typer.Exit(1)
+
+
+def _print_test(channel: str, report: DeliveryReport) -> None:
+    if not report.attempts:
+        typer.echo(f"{channel}: 机器人正限流，{_wait_text(report)}后再试")
+    for attempt in report.attempts:
+        typer.echo(_attempt_line(attempt))
+    typer.echo("已送达" if report.delivered else "未送达")
+
+
+def _wait_text(report: DeliveryReport) -> str:
+    if report.next_at is None:
+        return "稍"
+    return f"{max(report.next_at - report.now.timestamp(), 0):.0f} 秒"
+
+
+def _attempt_line(attempt: dict[str, Any]) -> str:
+    verdict = "成功" if attempt["ok"] else attempt["kind"]
+    code = attempt["code"] if attempt["code"] is not None else "-"
+    status = attempt["http_status"] if attempt["http_status"] is not None else "-"
+    return (
+        f"{attempt['channel']} 第{attempt['part'] + 1}/{attempt['parts']}部分 "
+        f"{attempt['platform']} 机器人 {attempt['robot']}: {verdict} "
+        f"code={code} HTTP={status} {attempt['detail']}"
+    )
+
+
+def register(app: typer.Typer) -> None:
+    app.command("deliver")(deliver)
+    notify_app.command("test")(notify_test)
+    app.add_typer(notify_app, name="notify")
