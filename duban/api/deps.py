@@ -9,6 +9,7 @@ from typing import Annotated, Any
 from fastapi import Depends, Path, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from pydantic import BaseModel, ValidationError
 
 from domain.roles import Identity
 from duban.api.reads import ReadModels
@@ -60,14 +61,35 @@ Code = Annotated[
 
 
 async def checked_request(request: Request) -> None:
-    """Refuse what the schema cannot: unknown query parameters, text no store can keep.
+    """Refuse what the lenient parsing lets through: unknown query parameters, text no store
+    can keep, and JSON values that only a lenient reading turns into the declared type.
 
     A misspelt filter (`?unti=…`) would otherwise silently answer for everything; and JSON
     allows lone UTF-16 surrogates (`\\ud800`) that Python decodes but UTF-8 cannot encode.
     """
     problems = _unknown_query(request) + await _unstorable_text(request)
+    if not problems:
+        problems = _strictly_invalid_body(request, await request.body())
     if problems:
         raise RequestValidationError(problems)
+
+
+def _strictly_invalid_body(request: Request, body: bytes) -> list[dict[str, Any]]:
+    """JSON means what it says: `0` is not a day (1970-01-01), `"5"` and `true` are not 5.
+
+    FastAPI validates bodies leniently; the same model is checked here again, strictly, on
+    the JSON as sent, so a request that the schema rejects is rejected.
+    """
+    dependant = getattr(request.scope.get("route"), "dependant", None)
+    params = dependant.body_params if dependant else []
+    model = params[0].field_info.annotation if len(params) == 1 else None
+    if not body or not (isinstance(model, type) and issubclass(model, BaseModel)):
+        return []
+    try:
+        model.model_validate_json(body, strict=True)
+    except ValidationError as exc:
+        return [{**e, "loc": ("body", *e["loc"])} for e in exc.errors()]
+    return []
 
 
 def _unknown_query(request: Request) -> list[dict[str, Any]]:

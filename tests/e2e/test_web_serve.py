@@ -7,6 +7,7 @@ import signal
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -80,6 +81,7 @@ def test_two_servers_on_one_postgresql_database_work_side_by_side(
         with _client(nodes[1], office) as api:
             history = api.get("/tasks/2024-01/history").json()
             task = api.get("/tasks/2024-01").json()
+        boards = [_board_row(node, office, "2024-01") for node in nodes]
     finally:
         for node in nodes:
             node.stop()
@@ -88,6 +90,13 @@ def test_two_servers_on_one_postgresql_database_work_side_by_side(
     assert len(reports) == 80
     assert task["reports"] == 80
     assert [e["version"] for e in history] == list(range(1, len(history) + 1))
+    assert [row["reports"] for row in boards] == [80, 80]  # both nodes' views caught up
+
+
+def _board_row(node: ServeProcess, token: str, code: str) -> dict[str, Any]:
+    with _client(node, token) as api:
+        rows: list[dict[str, Any]] = api.get("/board").json()["rows"]
+    return next(row for row in rows if row["code"] == code)
 
 
 def _report_through_both(nodes: list[ServeProcess], token: str, per_node: int) -> set[int]:

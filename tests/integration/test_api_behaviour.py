@@ -121,6 +121,13 @@ def test_domain_errors_keep_their_code_and_chinese_message(api: Api) -> None:
         ("/tasks/2024-01/extension/request", {"new_deadline": "2024年9月", "reason": "x"},
          "body.new_deadline"),
         ("/tasks/2024-01/reports", b'{"text": "\\ud800", "percent": 1}', "body.text"),
+        ("/tasks/2024-01/extension/request", {"new_deadline": 0, "reason": "x"},
+         "body.new_deadline"),  # not 1970-01-01
+        ("/tasks", row("2024-09", milestones=[{"name": "x", "due": "2024-06-30T00:00:00"}]),
+         "body.milestones.0.due"),
+        ("/tasks/2024-01/reports", {"text": "x", "percent": "5"}, "body.percent"),
+        ("/tasks/2024-01/reports", {"text": "x", "percent": True}, "body.percent"),
+        ("/tasks/import", {"rows": [row("2024-09")], "dry_run": "yes"}, "body.dry_run"),
         ("/tasks/bad%20code/claim", None, "path.code"),
         ("/tokens", {"role": "root"}, "body.role"),
     ],
