@@ -12,7 +12,11 @@ from duban.ledger import Ledger
 from duban.logs import register_secrets
 from duban.store import store_env
 
-__all__ = ["Services", "bootstrap", "open_ledger"]
+# The scheduler hook for `duban serve`; importing it also registers the ladder and cron checks,
+# so every command rejects an invalid ladder or schedule at start with the key named.
+from scheduler.runner import scheduler_service
+
+__all__ = ["Services", "bootstrap", "open_ledger", "scheduler_service"]
 
 
 @dataclass

@@ -28,7 +28,7 @@ from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
 
 from scheduler.jobs import JobSpec, add_jobs, job_specs, scheduled_instant
-from scheduler.leader import Leadership, leadership_for, node_id
+from scheduler.leader import Leadership, SchedulerAlreadyRunning, leadership_for, node_id
 
 if TYPE_CHECKING:  # the composition root imports this module: no import back at run time
     from duban.bootstrap import Services
@@ -158,9 +158,20 @@ def start_scheduler(services: Services, *, lease: float = DEFAULT_LEASE_SECONDS)
     return handle
 
 
+class _ServeScheduler(SchedulerHandle):
+    """The scheduler inside ``duban serve``: if another process already schedules this SQLite
+    store (``duban scheduler run``), the server still serves, without a scheduler of its own."""
+
+    def start(self) -> None:
+        try:
+            super().start()
+        except SchedulerAlreadyRunning as exc:
+            log.warning("scheduler.not_started", reason=str(exc))
+
+
 def scheduler_service(services: Services) -> SchedulerHandle:
     """An unstarted handle: the ``start()``/``stop()`` background service ``duban serve`` runs."""
-    return SchedulerHandle(services)
+    return _ServeScheduler(services)
 
 
 def run_forever(services: Services, *, lease: float = DEFAULT_LEASE_SECONDS) -> None:
