@@ -21,6 +21,7 @@ from duban.config import parse_config
 from duban.reminders import split_for_platform, sweep
 from notifiers.delivery import DeliveryReport, deliver_due
 from notifiers.split import utf8_len
+from projections import runner
 from projections.outbox import open_outbox
 from tests.conftest import TZ
 from tests.fakes.platforms import Accepted, FakeClock, FakePlatforms
@@ -245,3 +246,30 @@ def test_a_digest_is_delivered_and_recorded_on_postgresql(
     assert message.status == "delivered"
     assert message.parts_sent == len(fake.accepted) == len(message.parts) > 1
     assert open_outbox(services.ledger).pending() == []
+
+
+# ---- the outbox index ----------------------------------------------------------------------
+
+
+def test_the_outbox_index_keeps_only_the_backlog_and_rebuilds_to_the_same_rows(
+    sqlite_url: str, clock: FakeClock, fake: FakePlatforms
+) -> None:
+    raw = county_config(sqlite_url, fake, channel("fgj", "wecom", [robot_url(fake, "wecom")]))
+    services = services_for(raw, clock)
+    delivered = queue_digest(services, "fgj", digest_lines(3), "wecom")
+    deliver_until_quiet(services, clock)
+    fake.fail_next(times=1)
+    clock.advance(1)
+    retrying = queue_digest(services, "fgj", digest_lines(4), "wecom")
+    deliver_due(services, dt.datetime.fromtimestamp(clock(), TZ), clock=clock)
+
+    outbox = open_outbox(services.ledger)
+    outbox.catch_up(services.ledger)
+    before = outbox.pending()
+    runner.rebuild(services.ledger, outbox.projection)
+
+    assert outbox.pending() == before
+    assert [p.message_key for p in before] == [retrying]
+    assert before[0].next_at > clock()  # backing off, so not due now
+    assert outbox.due(dt.datetime.fromtimestamp(clock(), TZ)) == []
+    assert message_state(services, delivered).status == "delivered"
