@@ -9,7 +9,7 @@ import pytest
 from duban.bootstrap import bootstrap
 from duban.config import parse_config
 from scheduler.leader import SchedulerAlreadyRunning
-from scheduler.runner import scheduler_service, start_scheduler
+from scheduler.runner import SchedulerHandle, scheduler_service, start_scheduler
 
 CHANNELS = [{"name": "office", "platform": "console"}, {"name": "leaders", "platform": "console"}]
 
@@ -19,7 +19,7 @@ def test_the_handle_leads_on_sqlite_and_stop_lets_the_next_one_start(sqlite_url:
     try:
         first = start_scheduler(services)
         assert first.is_leader()
-        second = scheduler_service(services)  # what `duban serve` starts beside the API
+        second = SchedulerHandle(services)
         with pytest.raises(SchedulerAlreadyRunning):
             second.start()
         first.stop()
@@ -28,6 +28,22 @@ def test_the_handle_leads_on_sqlite_and_stop_lets_the_next_one_start(sqlite_url:
         assert second.is_leader()
         second.stop()
         assert not second.is_leader()
+    finally:
+        services.ledger.close()
+
+
+def test_serve_keeps_serving_without_a_scheduler_when_another_holds_sqlite(
+    sqlite_url: str,
+) -> None:
+    services = bootstrap(parse_config({"channels": CHANNELS, "store": sqlite_url}))
+    try:
+        first = start_scheduler(services)
+        beside_the_api = scheduler_service(services)  # what `duban serve` starts
+        beside_the_api.start()  # logs a warning instead of failing the server
+        assert not beside_the_api.is_leader()
+        beside_the_api.stop()
+        assert first.is_leader()
+        first.stop()
     finally:
         services.ledger.close()
 
