@@ -27,6 +27,7 @@ from notifiers.wecom import WeComNotifier
 __all__ = [
     "LEDGER_COLUMNS",
     "PLATFORM_LIMITS",
+    "UNLIMITED_PLATFORMS",
     "markdown_parts",
     "render_html",
     "render_json",
@@ -94,9 +95,19 @@ def render_markdown(report: Report) -> str:
     return "\n".join(lines).rstrip() + "\n"
 
 
+UNLIMITED_PLATFORMS = frozenset({"console"})
+
+
 def markdown_parts(report: Report, platform: str) -> list[str]:
-    """The Markdown cut into numbered parts that each fit `platform`'s message limit."""
-    return split_message(render_markdown(report), PLATFORM_LIMITS[platform], HEADER_BUDGET)
+    """The Markdown cut into numbered parts that each fit `platform`'s message limit; the
+    whole Markdown as one part for a platform without one (the console)."""
+    text = render_markdown(report)
+    if platform in UNLIMITED_PLATFORMS:
+        return [text]
+    if platform not in PLATFORM_LIMITS:
+        known = ", ".join(sorted([*PLATFORM_LIMITS, *UNLIMITED_PLATFORMS]))
+        raise ValueError(f"unknown platform {platform!r} (one of: {known})")
+    return split_message(text, PLATFORM_LIMITS[platform], HEADER_BUDGET)
 
 
 def _section(title: str, items: list[str]) -> list[str]:

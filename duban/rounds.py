@@ -1,14 +1,19 @@
 """月度报送: open a monthly report round, remind who has not reported, close it with the facts.
 
+The round rule (its dates and what counts as on time, late, missing) is the one of
+`domain.report_round`, shared with the reports:
+
 * `open_round` asks every lead unit with open tasks for this month's progress: one message
-  per unit chat listing its tasks; the round is due `report_round.due_working_days` working
-  days after it opens. Opening twice collides on the round's id and does nothing.
+  per unit chat listing its tasks. The round is dated the month's first working day and is
+  due `report_round.due_working_days` working days after that (`round_due_date`), whatever
+  day the call comes: the scheduler's run on 10-01 (a holiday) opens the October round dated
+  10-08, due 10-14 with 5 days. Opening twice collides on the round's id and does nothing.
 * `remind_missing` reminds, `report_round.remind_before` working days before the due date
   (inside working hours), the units that have not reported on every expected task: one
   digest per chat, recorded once as `Reminded`.
 * `close_due_rounds` closes a round once its month is over (so reports between the due date
   and the end of the month can still count as late): per expected task, a progress report
-  from the opening day to the due date is on time, one after the due date is `ReportLate`,
+  made in the month by the due date is on time, one later in the month is `ReportLate`,
   none is `ReportMissing` — unless the task was closed (completed or cancelled) meanwhile.
 
 Every write is one `ledger.save`; a conflict with another node means it did the same work,
@@ -28,7 +33,13 @@ from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import IntegrityError
 
 from domain.calendar import WorkingCalendar
-from domain.report_round import ReportRound, round_id
+from domain.report_round import (
+    ReportRound,
+    report_timing,
+    round_due_date,
+    round_id,
+    round_opening_date,
+)
 from domain.task import task_id
 from duban.bootstrap import Services
 from duban.reminders import (
@@ -157,7 +168,8 @@ def open_round(services: Services, month: str | None, now: dt.datetime) -> Round
     month = month or f"{local:%Y-%m}"
     if _round(services, month) is not None:
         return None
-    due = calendar.add_working_days(local.date(), services.config.report_round.due_working_days)
+    opened_on = round_opening_date(month, calendar)
+    due = round_due_date(month, calendar, services.config.report_round.due_working_days)
     owed = _owed(_tasks(services, calendar))
     expected = {unit: [t.code for t in tasks] for unit, tasks in owed.items()}
     heading = (
@@ -167,10 +179,18 @@ def open_round(services: Services, month: str | None, now: dt.datetime) -> Round
     messages = _round_messages(
         Directory(services.config), owed, heading, f"round|{month}|open", local
     )
-    round_ = ReportRound(month=month, due_date=due, expected=expected, actor=ACTOR, at=now)
+    round_ = ReportRound(
+        month=month, due_date=due, expected=expected, actor=ACTOR, at=now, opened_on=opened_on
+    )
     if not _save(services, round_, *chat_messages(messages, now, ROUND_KIND)):
         return None
-    log.info("report_round_opened", month=month, due=due.isoformat(), units=len(expected))
+    log.info(
+        "report_round_opened",
+        month=month,
+        opened_on=opened_on.isoformat(),
+        due=due.isoformat(),
+        units=len(expected),
+    )
     return RoundResult(month, "opened", messages)
 
 
@@ -187,11 +207,14 @@ def _report_days(services: Services, code: str, calendar: WorkingCalendar) -> li
     ]
 
 
-def _on_time(
-    reports: Sequence[dt.datetime], round_: ReportRound, calendar: WorkingCalendar
-) -> bool:
-    opened = _local(round_.opened_at, calendar).date()
-    return any(opened <= r.date() <= round_.due_date for r in reports)
+def _timings(reports: Sequence[dt.datetime], round_: ReportRound) -> list[tuple[str, dt.datetime]]:
+    """The reports that count for the round, each "on_time" or "late" (`report_timing`)."""
+    timed = [(report_timing(round_.month, round_.due_date, r.date()), r) for r in reports]
+    return [(timing, r) for timing, r in timed if timing is not None]
+
+
+def _on_time(reports: Sequence[dt.datetime], round_: ReportRound) -> bool:
+    return any(timing == "on_time" for timing, _ in _timings(reports, round_))
 
 
 # ---- remind ----------------------------------------------------------------------------------
@@ -233,7 +256,7 @@ def _unreported(
             task = tasks.get(code)
             if task is None or task.ladder_input.state != "open":
                 continue
-            if not _on_time(_report_days(services, code, calendar), round_, calendar):
+            if not _on_time(_report_days(services, code, calendar), round_):
                 missing.setdefault(unit, []).append(task)
     return missing
 
@@ -326,9 +349,9 @@ def _judge(
 ) -> None:
     """On time, late or missing for one expected task (closed tasks owe nothing more)."""
     reports = [r for r in _report_days(services, code, calendar) if r <= now]
-    if _on_time(reports, round_, calendar):
+    if _on_time(reports, round_):
         return
-    late = [r for r in reports if r.date() > round_.due_date]
+    late = [r for timing, r in _timings(reports, round_) if timing == "late"]
     if late:
         round_.record_late(unit, code, late[0], ACTOR, now)
         result.late.append((unit, code))

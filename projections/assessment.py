@@ -12,14 +12,23 @@ The view (``report_*`` tables, beside the events) is caught up incrementally lik
 * ``report_tasks`` — the board's facts of each task now (the same fold, `board.apply_event`),
   and ``report_task_months`` — the facts as they stood at the end of each month in which the
   task changed: the monthly and quarterly tables read the state at a month's end from there.
+  The few fields the report rounds need (code, lead unit, assignment and closing day, the
+  ``Assigned`` position) are plain columns beside the JSON, so that scoring a year reads each
+  of those rows once and decodes nothing.
 
-Monthly report rounds (月度报送轮次) are counted by `round_outcomes`: from the round's own
-``ReportLate`` / ``ReportMissing`` events when a ``ReportRound`` was opened for the month,
-otherwise from the timing of the progress reports against the round rule (the round opens on
-the 1st and is due `due_working_days` working days later; a task open at the due date owes one
-report: by the due date on time, later in the month late, none in the month missing, once
-the month's last day is included).
-A derived "missing" point links to the task's ``Assigned`` event, the obligation behind it.
+Monthly report rounds (月度报送轮次) are counted by `round_outcomes`, with the round rule of
+`domain.report_round` (dated the month's first working day, due `due_working_days` working
+days after it; a report in the month by the due date is on time, later in the month late):
+
+* when a ``ReportRound`` was opened for the month, from the round alone: its ``ReportLate``
+  and ``ReportMissing`` events are the late and missing outcomes (linked to those events);
+  every other task it expected is on time when reported by the due date (linked to the
+  report), otherwise "pending" while the round is open; once it is closed, such a task owed
+  nothing (it was completed or cancelled: `duban.rounds` judged it so) and is not listed;
+* otherwise derived from the timing of the progress reports: a task assigned by the due date
+  and not closed by then owes one report: by the due date on time, later in the month late,
+  none in the month missing once the month's last day is included. A derived "missing"
+  point links to the task's ``Assigned`` event, the obligation behind it.
 """
 
 from __future__ import annotations
@@ -34,6 +43,7 @@ from typing import Any
 from eventsourcing.persistence import Tracking
 
 from domain.calendar import WorkingCalendar
+from domain.report_round import month_bounds, round_due_date
 from duban.config import Assessment as AssessmentRules
 from projections.board import TASK_TOPICS, Facts, apply_event
 from projections.runner import Item
@@ -47,17 +57,21 @@ __all__ = [
     "PointLine",
     "ReportStore",
     "ReportsProjection",
+    "RoundInfo",
+    "RoundTask",
     "UnitScore",
     "assess",
+    "month_end",
     "month_of",
     "open_reports",
-    "round_due",
+    "round_due_date",
     "round_outcomes",
+    "year_facts",
 ]
 
 PLAN_EVENTS = ("Submitted", "OpinionAdded", "Approved", "Returned", "Resubmitted")
 PLAN_TOPICS = tuple(f"domain.plan_review:PlanReview.{name}" for name in PLAN_EVENTS)
-ROUND_EVENTS = ("Opened", "ReportLate", "ReportMissing")
+ROUND_EVENTS = ("Opened", "ReportLate", "ReportMissing", "Closed")
 ROUND_TOPICS = tuple(f"domain.report_round:ReportRound.{name}" for name in ROUND_EVENTS)
 
 # Fact kind → the field of `config.Assessment` that weighs it (kinds not here score nothing).
@@ -158,8 +172,10 @@ _PLAN_KINDS = {
     "PlanReview.Resubmitted": "plan_submitted",
 }
 _ROUND_KINDS = {
+    "ReportRound.Opened": "round_opened",
     "ReportRound.ReportLate": "report_late",
     "ReportRound.ReportMissing": "report_missing",
+    "ReportRound.Closed": "round_closed",
 }
 
 
@@ -182,15 +198,18 @@ def _plan_fact(position: int, e: Any, plans: dict[str, Facts]) -> Fact:
 
 
 def _round_fact(position: int, e: Any) -> Fact:
-    kind = _ROUND_KINDS.get(type(e).__qualname__, "round_opened")
+    kind = _ROUND_KINDS[type(e).__qualname__]
+    detail: dict[str, Any] = {"round": str(e.originator_id)}
     if kind == "round_opened":
-        detail: dict[str, Any] = {
-            "month": e.month,
-            "due": str(e.due_date),
-            "round": str(e.originator_id),
-        }
+        opened_on = getattr(e, "opened_on", None)
+        detail.update(
+            month=e.month,
+            due=str(e.due_date),
+            opened_on=str(opened_on) if opened_on else _day(e).isoformat(),
+            expected={unit: list(codes) for unit, codes in e.expected.items()},
+        )
+    if kind in ("round_opened", "round_closed"):
         return Fact(position, _day(e).isoformat(), kind, "", "", type(e).__qualname__, detail)
-    detail = {"round": str(e.originator_id)}
     return Fact(
         position, _day(e).isoformat(), kind, e.unit, e.task_code, type(e).__qualname__, detail
     )
@@ -202,7 +221,9 @@ SCHEMA = (
     "CREATE TABLE IF NOT EXISTS {p}report_tasks "
     "(task_id TEXT PRIMARY KEY, code TEXT NOT NULL, facts TEXT NOT NULL)",
     "CREATE TABLE IF NOT EXISTS {p}report_task_months (task_id TEXT NOT NULL, "
-    "month TEXT NOT NULL, facts TEXT NOT NULL, PRIMARY KEY (task_id, month))",
+    "month TEXT NOT NULL, facts TEXT NOT NULL, code TEXT NOT NULL, lead_unit TEXT NOT NULL, "
+    "assigned_day TEXT NOT NULL, closed_day TEXT, assigned_position BIGINT NOT NULL, "
+    "PRIMARY KEY (task_id, month))",
     "CREATE TABLE IF NOT EXISTS {p}report_facts (position BIGINT NOT NULL, n INTEGER NOT NULL, "
     "day TEXT NOT NULL, kind TEXT NOT NULL, unit TEXT NOT NULL, task_code TEXT NOT NULL, "
     "event_type TEXT NOT NULL, detail TEXT NOT NULL, PRIMARY KEY (position, n))",
@@ -210,14 +231,26 @@ SCHEMA = (
     "CREATE TABLE IF NOT EXISTS {p}report_plans (plan_id TEXT PRIMARY KEY, facts TEXT NOT NULL)",
 )
 TABLES = ("report_tasks", "report_task_months", "report_facts", "report_plans")
+# The version of the tables above: a view written by another version is dropped and rebuilt
+# from the events when opened (`open_reports`). Kept in ``report_meta``, which a rebuild
+# leaves alone.
+SCHEMA_VERSION = "2"
+_META = "CREATE TABLE IF NOT EXISTS {p}report_meta (name TEXT PRIMARY KEY, value TEXT NOT NULL)"
+_SET_META = (
+    "INSERT INTO {p}report_meta (name, value) VALUES (?, ?) "
+    "ON CONFLICT (name) DO UPDATE SET value = excluded.value"
+)
 
 _UPSERT_TASK = (
     "INSERT INTO {p}report_tasks (task_id, code, facts) VALUES (?, ?, ?) "
     "ON CONFLICT (task_id) DO UPDATE SET code = excluded.code, facts = excluded.facts"
 )
 _UPSERT_MONTH = (
-    "INSERT INTO {p}report_task_months (task_id, month, facts) VALUES (?, ?, ?) "
-    "ON CONFLICT (task_id, month) DO UPDATE SET facts = excluded.facts"
+    "INSERT INTO {p}report_task_months (task_id, month, facts, code, lead_unit, assigned_day, "
+    "closed_day, assigned_position) VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
+    "ON CONFLICT (task_id, month) DO UPDATE SET facts = excluded.facts, code = excluded.code, "
+    "lead_unit = excluded.lead_unit, assigned_day = excluded.assigned_day, "
+    "closed_day = excluded.closed_day, assigned_position = excluded.assigned_position"
 )
 _INSERT_FACT = (
     "INSERT INTO {p}report_facts (position, n, day, kind, unit, task_code, event_type, detail) "
@@ -234,12 +267,28 @@ def _dumps(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 
 
+# A month-end snapshot: the facts as JSON and the plain columns the report rounds read.
+MonthRow = tuple[str, str, str, str, str | None, int]
+
+
+def _month_row(facts: Facts) -> MonthRow:
+    closed = facts["closed_at"]
+    return (
+        _dumps(facts),
+        facts["code"],
+        facts["lead_unit"],
+        facts["assigned_at"][:10],
+        closed[:10] if closed else None,
+        int(facts.get("assigned_position", 0)),
+    )
+
+
 class _Batch:
     """What one batch changes: task facts, month-end snapshots, new facts, plans."""
 
     def __init__(self) -> None:
         self.tasks: set[str] = set()
-        self.months: dict[tuple[str, str], str] = {}
+        self.months: dict[tuple[str, str], MonthRow] = {}
         self.last_month: dict[str, str] = {}
         self.facts: list[Fact] = []
         self.plans: set[str] = set()
@@ -248,7 +297,7 @@ class _Batch:
         """Keep the month-end snapshot of the month a task leaves inside this batch."""
         previous = self.last_month.get(task_id)
         if previous is not None and previous != month and facts is not None:
-            self.months[(task_id, previous)] = _dumps(facts)
+            self.months[(task_id, previous)] = _month_row(facts)
         self.last_month[task_id] = month
 
 
@@ -326,12 +375,14 @@ class ReportsProjection:
 
     def _steps(self, changes: _Batch) -> list[Step]:
         for task_id in changes.tasks:
-            changes.months[(task_id, changes.last_month[task_id])] = _dumps(self._facts[task_id])
+            changes.months[(task_id, changes.last_month[task_id])] = _month_row(
+                self._facts[task_id]
+            )
         tasks = [
-            (t, self._facts[t]["code"], changes.months[(t, changes.last_month[t])])
+            (t, self._facts[t]["code"], changes.months[(t, changes.last_month[t])][0])
             for t in changes.tasks
         ]
-        months = [(t, m, f) for (t, m), f in changes.months.items() if t in self._facts]
+        months = [(t, m, *row) for (t, m), row in changes.months.items() if t in self._facts]
         facts = _numbered(changes.facts)
         plans = [(p, _dumps(self._plans[p])) for p in changes.plans]
         return [
@@ -374,6 +425,41 @@ _TASKS_AT = (
     "AS month FROM {p}report_task_months WHERE month <= ? GROUP BY task_id) x "
     "ON m.task_id = x.task_id AND m.month = x.month"
 )
+_ROUND_COLUMNS = "m.task_id, m.month, m.code, m.lead_unit, m.assigned_day, m.closed_day, " + (
+    "m.assigned_position"
+)
+# The rows of months first..last, and each task's last row before `first` (its state then).
+_ROUND_TASKS = (
+    f"SELECT {_ROUND_COLUMNS} FROM {{p}}report_task_months m "  # noqa: S608
+    "WHERE m.month >= ? AND m.month <= ? "
+    f"UNION ALL SELECT {_ROUND_COLUMNS} FROM {{p}}report_task_months m "
+    "JOIN (SELECT task_id, MAX(month) AS month FROM {p}report_task_months WHERE month < ? "
+    "GROUP BY task_id) x ON m.task_id = x.task_id AND m.month = x.month"
+)
+
+
+@dataclass(frozen=True)
+class RoundTask:
+    """What the report rounds need of a task as it stood at a month's end."""
+
+    code: str
+    lead_unit: str
+    assigned_day: str
+    closed_day: str | None
+    assigned_position: int
+
+
+@dataclass(frozen=True)
+class RoundInfo:
+    """A ``ReportRound`` as the view knows it up to some day."""
+
+    round_id: str
+    month: str
+    opened_on: str
+    due: str
+    expected: Mapping[str, Sequence[str]]
+    position: int  # the Opened event
+    closed_day: str | None
 
 
 @dataclass
@@ -386,6 +472,35 @@ class ReportStore:
         """Every task's facts as they stood at the end of `month` (YYYY-MM), in code order."""
         rows = self.projection.view.select(_TASKS_AT, [month])
         return sorted((json.loads(r["facts"]) for r in rows), key=lambda f: f["code"])
+
+    def round_tasks(self, first: str, last: str) -> dict[str, list[RoundTask]]:
+        """Month → every task as it stood at that month's end, for the months `first`..`last`
+        (YYYY-MM), in code order: one query, each row read once, nothing decoded."""
+        months = _months(first, last)
+        rows = self.projection.view.select(_ROUND_TASKS, [first, last, first])
+        per_task: dict[str, list[tuple[str, RoundTask]]] = {}
+        for r in rows:
+            task = RoundTask(
+                r["code"],
+                r["lead_unit"],
+                r["assigned_day"],
+                r["closed_day"],
+                int(r["assigned_position"]),
+            )
+            per_task.setdefault(r["task_id"], []).append((r["month"], task))
+        result: dict[str, list[RoundTask]] = {m: [] for m in months}
+        for snapshots in per_task.values():
+            snapshots.sort(key=lambda s: s[0])
+            i, current = 0, None
+            for month in months:
+                while i < len(snapshots) and snapshots[i][0] <= month:
+                    current = snapshots[i][1]
+                    i += 1
+                if current is not None:
+                    result[month].append(current)
+        for tasks in result.values():
+            tasks.sort(key=lambda t: t.code)
+        return result
 
     def facts(self, start: dt.date, end: dt.date, kinds: Sequence[str] | None = None) -> list[Fact]:
         """The facts of days `start`..`end` (inclusive), in event order."""
@@ -410,10 +525,36 @@ class ReportStore:
         rows = self.projection.view.select(query, [start.isoformat(), end.isoformat()])
         return {(r["task_code"], r["month"]): (r["first_day"], int(r["position"])) for r in rows}
 
+    def rounds(self, until: dt.date) -> dict[str, RoundInfo]:
+        """Month → the ReportRound opened for it up to `until` (closed by then or not)."""
+        found = self.facts(dt.date.min, until, ["round_opened", "round_closed"])
+        closed = {str(f.detail["round"]): f.day for f in found if f.kind == "round_closed"}
+        rounds: dict[str, RoundInfo] = {}
+        for f in found:
+            if f.kind == "round_opened":
+                rid, month = str(f.detail["round"]), str(f.detail["month"])
+                rounds[month] = RoundInfo(
+                    rid,
+                    month,
+                    str(f.detail.get("opened_on", f.day)),
+                    str(f.detail["due"]),
+                    f.detail.get("expected", {}),
+                    f.position,
+                    closed.get(rid),
+                )
+        return rounds
+
     def rounds_opened(self, until: dt.date) -> dict[str, str]:
         """Month → id of the ReportRound opened for it up to `until` (its events then count)."""
-        opened = self.facts(dt.date.min, until, ["round_opened"])
-        return {str(f.detail["month"]): str(f.detail["round"]) for f in opened}
+        return {month: info.round_id for month, info in self.rounds(until).items()}
+
+
+def _months(first: str, last: str) -> list[str]:
+    months, day = [], dt.date.fromisoformat(f"{first}-01")
+    while month_of(day) <= last:
+        months.append(month_of(day))
+        day = (day + dt.timedelta(days=32)).replace(day=1)
+    return months
 
 
 def _fact(row: Mapping[str, Any]) -> Fact:
@@ -430,28 +571,63 @@ def _fact(row: Mapping[str, Any]) -> Fact:
 
 def open_reports(datastore: object) -> ReportStore:
     """The reports' view in the store behind `datastore` (an application's
-    `recorder.datastore`), its tables created if new."""
-    return ReportStore(ReportsProjection(view_recorder(datastore, "reports", SCHEMA, TABLES)))
+    `recorder.datastore`), its tables created if new, dropped and made anew (to be rebuilt
+    by the next catch-up) if another version of this module wrote them."""
+    view = view_recorder(datastore, "reports", SCHEMA, TABLES)
+    _ensure_version(view)
+    return ReportStore(ReportsProjection(view))
+
+
+def _ensure_version(view: ViewRecorder) -> None:
+    view.write([(_META, [()])], None)
+    rows = view.select("SELECT value FROM {p}report_meta WHERE name = 'schema'")
+    if rows and rows[0]["value"] == SCHEMA_VERSION:
+        return
+    tracking = (
+        f"CREATE TABLE IF NOT EXISTS {view.tracking_table} "
+        "(application_name TEXT PRIMARY KEY, notification_id BIGINT NOT NULL)"
+    )
+    steps: list[Step] = [(f"DROP TABLE IF EXISTS {{p}}{table}", [()]) for table in TABLES]
+    steps.append((f"DROP TABLE IF EXISTS {view.tracking_table}", [()]))
+    steps += [(statement, [()]) for statement in SCHEMA]
+    steps += [(tracking, [()]), (_SET_META, [("schema", SCHEMA_VERSION)])]
+    view.write(steps, None)  # one transaction: the old view or the new empty one, never half
 
 
 # ---- monthly report rounds -------------------------------------------------------------------
 
 
-def round_due(month: str, calendar: WorkingCalendar, due_working_days: int) -> dt.date:
-    """The due date of a month's round: that many working days into the month."""
-    first = dt.date.fromisoformat(f"{month}-01")
-    return calendar.add_working_days(first - dt.timedelta(days=1), due_working_days)
-
-
 def month_end(month: str) -> dt.date:
-    first = dt.date.fromisoformat(f"{month}-01")
-    return (first + dt.timedelta(days=32)).replace(day=1) - dt.timedelta(days=1)
+    return month_bounds(month)[1]
 
 
-def _owes_report(facts: Facts, due: dt.date) -> bool:
-    assigned = facts["assigned_at"][:10]
-    closed = facts["closed_at"]
-    return assigned <= due.isoformat() and (closed is None or closed[:10] > due.isoformat())
+@dataclass
+class _RoundInputs:
+    """What the outcomes of some months' rounds are computed from, each read once."""
+
+    rounds: dict[str, RoundInfo]
+    tasks: dict[str, list[RoundTask]]
+    first: dict[tuple[str, str], tuple[str, int]]
+    recorded: dict[str, list[Fact]]  # round id → its ReportLate / ReportMissing facts
+
+    @classmethod
+    def read(cls, store: ReportStore, first: str, last: str, as_of: dt.date) -> _RoundInputs:
+        start, end = month_bounds(first)[0], min(month_end(last), as_of)
+        recorded: dict[str, list[Fact]] = {}
+        for f in store.facts(start, as_of, ["report_late", "report_missing"]):
+            recorded.setdefault(str(f.detail["round"]), []).append(f)
+        return cls(
+            store.rounds(as_of),
+            store.round_tasks(first, last),
+            store.first_reports(start, end),
+            recorded,
+        )
+
+
+def _owes_report(task: RoundTask, due: dt.date) -> bool:
+    return task.assigned_day <= due.isoformat() and (
+        task.closed_day is None or task.closed_day > due.isoformat()
+    )
 
 
 def round_outcomes(
@@ -463,32 +639,80 @@ def round_outcomes(
 ) -> list[Fact]:
     """Every task's outcome in `month`'s round as of `as_of`: kind on_time | report_late |
     report_missing | pending, unit = the lead unit, linked to the event behind it."""
-    start, end = dt.date.fromisoformat(f"{month}-01"), month_end(month)
-    if as_of < start:
+    if as_of < month_bounds(month)[0]:
         return []
-    opened = store.rounds_opened(as_of)
-    if month in opened:
-        return _recorded_outcomes(store, opened[month], start, as_of)
-    due = round_due(month, calendar, due_working_days)
-    first = store.first_reports(start, min(end, as_of))
-    tasks = store.tasks_at_month_end(month)
+    inputs = _RoundInputs.read(store, month, month, as_of)
+    return _outcomes(inputs, month, as_of, calendar, due_working_days)
+
+
+def _outcomes(
+    inputs: _RoundInputs,
+    month: str,
+    as_of: dt.date,
+    calendar: WorkingCalendar,
+    due_working_days: int,
+) -> list[Fact]:
+    info = inputs.rounds.get(month)
+    if info is not None:
+        return _recorded_outcomes(inputs, info, as_of)
+    due = round_due_date(month, calendar, due_working_days)
+    end = month_end(month)
     return [
-        _derived_outcome(f, month, due, end, as_of, first.get((f["code"], month)))
-        for f in tasks
-        if _owes_report(f, due)
+        _derived_outcome(t, month, due, end, as_of, inputs.first.get((t.code, month)))
+        for t in inputs.tasks.get(month, [])
+        if _owes_report(t, due)
     ]
 
 
-def _recorded_outcomes(
-    store: ReportStore, round_id: str, start: dt.date, as_of: dt.date
-) -> list[Fact]:
-    """The round's own ReportLate / ReportMissing facts (tasks not named reported on time)."""
-    recorded = store.facts(start, as_of, ["report_late", "report_missing"])
-    return [f for f in recorded if f.detail.get("round") == round_id]
+def _recorded_outcomes(inputs: _RoundInputs, info: RoundInfo, as_of: dt.date) -> list[Fact]:
+    """The round's own ReportLate / ReportMissing facts; each other expected task on time
+    when reported by the due date, else pending while the round is open (see the module doc)."""
+    judged = inputs.recorded.get(info.round_id, [])
+    named = {(f.unit, f.task_code) for f in judged}
+    closed = info.closed_day is not None and info.closed_day <= as_of.isoformat()
+    tasks = {t.code: t for t in inputs.tasks.get(info.month, [])}
+    detail = {"month": info.month, "due": info.due, "round": info.round_id}
+    outcomes = list(judged)
+    for unit, codes in info.expected.items():
+        for code in codes:
+            if (unit, code) in named:
+                continue
+            report = inputs.first.get((code, info.month))
+            if report is not None and report[0] <= info.due:
+                outcomes.append(
+                    Fact(
+                        report[1],
+                        report[0],
+                        "on_time",
+                        unit,
+                        code,
+                        "ReformTask.ProgressReported",
+                        detail,
+                    )
+                )
+                continue
+            if closed or _closed_by(tasks.get(code), as_of):
+                continue  # completed or cancelled without a report: owes nothing more
+            outcomes.append(
+                Fact(
+                    info.position,
+                    as_of.isoformat(),
+                    "pending",
+                    unit,
+                    code,
+                    "ReportRound.Opened",
+                    detail,
+                )
+            )
+    return sorted(outcomes, key=lambda f: (f.task_code, f.unit))
+
+
+def _closed_by(task: RoundTask | None, day: dt.date) -> bool:
+    return task is not None and task.closed_day is not None and task.closed_day <= day.isoformat()
 
 
 def _derived_outcome(
-    facts: Facts,
+    task: RoundTask,
     month: str,
     due: dt.date,
     end: dt.date,
@@ -497,7 +721,7 @@ def _derived_outcome(
 ) -> Fact:
     def outcome(kind: str, day: str, position: int, event_type: str) -> Fact:
         detail = {"month": month, "due": due.isoformat(), "derived": True}
-        return Fact(position, day, kind, facts["lead_unit"], facts["code"], event_type, detail)
+        return Fact(position, day, kind, task.lead_unit, task.code, event_type, detail)
 
     if first is not None and first[0] <= due.isoformat():
         return outcome("on_time", first[0], first[1], "ReformTask.ProgressReported")
@@ -505,9 +729,9 @@ def _derived_outcome(
         return outcome("report_late", first[0], first[1], "ReformTask.ProgressReported")
     if as_of >= end:  # an as-of day includes the whole of that day
         return outcome(
-            "report_missing", end.isoformat(), facts["assigned_position"], "ReformTask.Assigned"
+            "report_missing", end.isoformat(), task.assigned_position, "ReformTask.Assigned"
         )
-    return outcome("pending", as_of.isoformat(), facts["assigned_position"], "ReformTask.Assigned")
+    return outcome("pending", as_of.isoformat(), task.assigned_position, "ReformTask.Assigned")
 
 
 # ---- 年督考: rules applied to facts ------------------------------------------------------------
@@ -573,11 +797,12 @@ def year_facts(
     start, end = dt.date(year, 1, 1), min(dt.date(year, 12, 31), as_of)
     kinds = [k for k in RULE_OF_KIND if not k.startswith("report_")]
     facts = store.facts(start, end, kinds)
-    for m in range(1, 13):
-        month = f"{year}-{m:02d}"
-        if dt.date(year, m, 1) <= end:
-            outcomes = round_outcomes(store, month, end, calendar, due_working_days)
-            facts += [f for f in outcomes if f.kind in ("report_late", "report_missing")]
+    if end < start:
+        return facts
+    inputs = _RoundInputs.read(store, f"{year}-01", month_of(end), end)
+    for month in inputs.tasks:
+        outcomes = _outcomes(inputs, month, end, calendar, due_working_days)
+        facts += [f for f in outcomes if f.kind in ("report_late", "report_missing")]
     return facts
 
 

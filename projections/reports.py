@@ -31,11 +31,12 @@ from projections.assessment import (
     KIND_LABELS,
     Fact,
     ReportStore,
+    RoundInfo,
     UnitScore,
     assess,
     month_end,
     month_of,
-    round_due,
+    round_due_date,
     round_outcomes,
     year_facts,
 )
@@ -175,11 +176,14 @@ def monthly_analysis(ctx: ReportContext, month: str, as_of: dt.date | None = Non
     rows = _month_rows(ctx, month, day)
     outcomes = round_outcomes(ctx.store, month, day, ctx.calendar, ctx.due_working_days)
     facts = ctx.store.facts(start, day)
+    recorded = ctx.store.rounds(day).get(month)
+    due = round_due_date(month, ctx.calendar, ctx.due_working_days).isoformat()
     return {
         "kind": "monthly",
         "month": month,
         "day": day.isoformat(),
-        "round_due": round_due(month, ctx.calendar, ctx.due_working_days).isoformat(),
+        "round_due": recorded.due if recorded else due,
+        "round": _round_info(recorded, day),
         "totals": {**_tally(rows), "reports": _outcome_counts(outcomes)},
         "units": _unit_summaries(rows, outcomes, facts),
         "groups": [{"group": g, **_tally(rs)} for g, rs in _grouped(rows, "group").items()],
@@ -191,6 +195,18 @@ def monthly_analysis(ctx: ReportContext, month: str, as_of: dt.date | None = Non
         "closed": [_closed_row(f) for f in facts if f.kind in CLOSE_KINDS],
         "plans": _plans(ctx.store, day),
         "completion": completion_by_month(ctx.store, day, len(rows)),
+    }
+
+
+def _round_info(info: RoundInfo | None, day: dt.date) -> dict[str, Any] | None:
+    """The month's ReportRound when one was opened (None: outcomes derived from the reports)."""
+    if info is None:
+        return None
+    return {
+        "opened_on": info.opened_on,
+        "due": info.due,
+        "closed": info.closed_day is not None and info.closed_day <= day.isoformat(),
+        "notification_id": info.position,
     }
 
 

@@ -10,13 +10,14 @@ from eventsourcing.application import Application
 
 from domain.calendar import WorkingCalendar
 from projections import runner
+from projections.assessment import ReportStore, open_reports
 from projections.audit import AuditTrail, open_audit
 from projections.board import DEFAULT_RULES, Board, LightRules, open_board
 from projections.chain import ChainProjection, open_chain
 
 __all__ = ["NAMES", "Views", "open_views"]
 
-NAMES = ("board", "audit", "chain")
+NAMES = ("board", "audit", "chain", "reports")
 
 
 @dataclass
@@ -24,12 +25,14 @@ class Views:
     board: Board
     audit: AuditTrail
     chain: ChainProjection
+    reports: ReportStore
 
     def projections(self, names: Sequence[str] = NAMES) -> list[runner.Projection]:
         chosen: dict[str, runner.Projection] = {
             "board": self.board.projection,
             "audit": self.audit.projection,
             "chain": self.chain,
+            "reports": self.reports.projection,
         }
         return [chosen[name] for name in names]
 
@@ -60,5 +63,8 @@ def open_views(
     """The views stored beside `app`'s events (same SQLite file / same PostgreSQL database)."""
     datastore = app.recorder.datastore  # type: ignore[attr-defined]
     return Views(
-        open_board(datastore, calendar, rules), open_audit(datastore), open_chain(datastore)
+        open_board(datastore, calendar, rules),
+        open_audit(datastore),
+        open_chain(datastore),
+        open_reports(datastore),
     )
