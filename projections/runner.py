@@ -14,9 +14,11 @@ must never stall the board.
 
 from __future__ import annotations
 
+import gc
 import sys
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Protocol, TextIO
 
@@ -27,6 +29,7 @@ from projections.viewstore import APP_NAME, ViewRecorder
 
 __all__ = [
     "BATCH",
+    "REBUILD_BATCH",
     "Item",
     "Progress",
     "Projection",
@@ -37,6 +40,9 @@ __all__ = [
 ]
 
 BATCH = 2000
+# A rebuild reads bigger batches: fewer rows are rewritten per event (a task touched several
+# times in one batch is written once), at the price of a few tens of MB in memory.
+REBUILD_BATCH = 50_000
 
 # One stored event: the notification as stored, and the decoded domain event (None for
 # projections that only need the stored bytes, such as the hash chain).
@@ -80,6 +86,34 @@ def catch_up(
 ) -> int:
     """Process every event after the view's position (up to `stop_at`); return the new
     position. If another process advances the same view meanwhile, continue after it."""
+    with _no_cyclic_gc():
+        return _catch_up(app, projection, batch, progress, stop_at)
+
+
+@contextmanager
+def _no_cyclic_gc() -> Iterator[None]:
+    """Pause the cyclic garbage collector while catching up.
+
+    Decoded events and folded facts hold no reference cycles: reference counting frees them.
+    The cyclic collector would only scan the growing in-memory facts again and again — about
+    a third of a rebuild's time. It is switched back on (if it was on) when the catch-up ends.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def _catch_up(
+    app: Application[Any],
+    projection: Projection,
+    batch: int,
+    progress: Progress | None,
+    stop_at: int | None,
+) -> int:
     start = position(projection)
     projection.begin(start)
     last = (app.recorder.max_notification_id() or 0) if stop_at is None else stop_at
@@ -127,7 +161,7 @@ def rebuild(
     app: Application[Any],
     projection: Projection,
     *,
-    batch: int = BATCH,
+    batch: int = REBUILD_BATCH,
     progress: Progress | None = None,
 ) -> int:
     """Drop the view and process every event again: the result equals incremental running."""
