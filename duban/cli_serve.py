@@ -74,7 +74,7 @@ def serve(
     )  # fmt: skip
     server = _GracefulServer(config)
     scheduler = "，提醒调度已启动" if background else ""
-    typer.echo(f"督办服务: http://{host}:{port}/  (API /api/v1, 文档 /api/docs){scheduler}")
+    typer.echo(f"督办服务: http://{host}:{port}/  (API /api/v1, OpenAPI /openapi.json){scheduler}")
     try:
         server.run()
     finally:

@@ -29,7 +29,7 @@ cat <<MSG
 
 督办 duban 已启动（配置 ${config}）
   看板  ${url}/
-  API   ${url}/api/v1   文档 ${url}/api/docs
+  API   ${url}/api/v1   接口说明 ${url}/openapi.json
   管理员令牌（office，只显示这一次；下次启动时自动吊销）:
     ${token}
   试一试:

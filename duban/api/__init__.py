@@ -27,6 +27,10 @@ from duban.tokens import TokenRegistry
 __all__ = ["API_PREFIX", "Background", "create_app"]
 
 API_PREFIX = "/api/v1"
+CSP = (
+    "default-src 'none'; style-src 'self'; style-src-attr 'unsafe-inline'; img-src 'self' data:; "
+    "form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+)
 log = structlog.get_logger("duban.http")
 
 DESCRIPTION = """
@@ -71,6 +75,32 @@ class AccessLog:
             log.info("request", method=scope["method"], path=scope["path"], status=status, ms=ms)
 
 
+class SecurityHeaders:
+    """No script may run on our pages, whatever a task title contains; nothing frames them."""
+
+    HEADERS = (
+        (b"content-security-policy", CSP.encode()),
+        (b"x-content-type-options", b"nosniff"),
+        (b"referrer-policy", b"no-referrer"),
+        (b"x-frame-options", b"DENY"),
+    )
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def sending(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message["headers"] = [*message.get("headers", []), *self.HEADERS]
+            await send(message)
+
+        await self.app(scope, receive, sending)
+
+
 def _lifespan(
     background: Sequence[Background],
 ) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:
@@ -95,7 +125,7 @@ def create_app(services: Services, background: Sequence[Background] = ()) -> Fas
         version="1",
         description=DESCRIPTION,
         lifespan=_lifespan(background),
-        docs_url="/api/docs",
+        docs_url=None,  # Swagger UI would load its script from a CDN: /openapi.json is enough
         redoc_url=None,
     )
     ledger = services.ledger
@@ -110,5 +140,6 @@ def create_app(services: Services, background: Sequence[Background] = ()) -> Fas
             dependencies=[Depends(checked_request)],
         )
     mount_web(app)
+    app.add_middleware(SecurityHeaders)
     app.add_middleware(AccessLog)
     return app

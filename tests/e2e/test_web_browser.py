@@ -104,6 +104,8 @@ def test_a_hostile_title_renders_as_text_and_runs_nothing(board_url: str, browse
     browser.open(f"{board_url}/tasks/2024-03")
     assert HOSTILE_TITLE in browser.text(browser.find("h1"))
     assert not browser.alert_open()
+    loaded = "return performance.getEntriesByType('resource').map(e => e.name)"
+    assert all(url.startswith(board_url) for url in browser.script(loaded))  # nothing else
     assert browser.script("return document.querySelectorAll('main script, main img').length") == 0
 
 

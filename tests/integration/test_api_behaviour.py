@@ -206,6 +206,8 @@ def test_hostile_text_is_data_in_json_and_text_on_the_web(api: Api) -> None:
     assert "<script>alert" not in page
     assert "<img src=x" not in page
     assert "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;" in page
+    policy = api.client.get("/").headers["Content-Security-Policy"]
+    assert "default-src 'none'" in policy  # and no script-src: no script runs, even if injected
 
 
 def test_a_plan_goes_through_pre_review(api: Api) -> None:
