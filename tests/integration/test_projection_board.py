@@ -212,6 +212,11 @@ def test_incremental_board_equals_rebuild_and_the_aggregates(
             incremental = stored_facts(views)
             expected = {code: oracle(ledger, code) for code in ledger.task_codes()}
             assert incremental == expected
+            for unit in UNITS:  # the unit view follows lead and co-unit changes
+                shown = [r["code"] for r in views.board.rows(clock.now.date(), unit=unit)]
+                assert sorted(shown) == sorted(
+                    c for c, f in expected.items() if unit in [f["lead_unit"], *f["co_units"]]
+                )
             views.rebuild(ledger, ["board"])
             assert stored_facts(views) == incremental
             today = clock.now.date()
