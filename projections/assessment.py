@@ -637,7 +637,8 @@ def round_outcomes(
     calendar: WorkingCalendar,
     due_working_days: int,
 ) -> list[Fact]:
-    """Every task's outcome in `month`'s round as of `as_of`: kind on_time | report_late |
+    """Every task's outcome in `month`'s round with the facts of days up to `as_of` (which may
+    be after the month: a round is closed after it): kind on_time | report_late |
     report_missing | pending, unit = the lead unit, linked to the event behind it."""
     if as_of < month_bounds(month)[0]:
         return []
@@ -696,7 +697,7 @@ def _recorded_outcomes(inputs: _RoundInputs, info: RoundInfo, as_of: dt.date) ->
             outcomes.append(
                 Fact(
                     info.position,
-                    as_of.isoformat(),
+                    min(as_of, month_end(info.month)).isoformat(),
                     "pending",
                     unit,
                     code,
@@ -793,15 +794,17 @@ def year_facts(
     calendar: WorkingCalendar,
     due_working_days: int,
 ) -> list[Fact]:
-    """Every fact that can score in `year` up to `as_of`, report-round outcomes included."""
+    """Every fact that can score in `year` up to `as_of`, report-round outcomes included (a
+    round is judged with the facts up to `as_of`, which may be after the year: December's
+    round closes in January)."""
     start, end = dt.date(year, 1, 1), min(dt.date(year, 12, 31), as_of)
     kinds = [k for k in RULE_OF_KIND if not k.startswith("report_")]
     facts = store.facts(start, end, kinds)
     if end < start:
         return facts
-    inputs = _RoundInputs.read(store, f"{year}-01", month_of(end), end)
+    inputs = _RoundInputs.read(store, f"{year}-01", month_of(end), as_of)
     for month in inputs.tasks:
-        outcomes = _outcomes(inputs, month, end, calendar, due_working_days)
+        outcomes = _outcomes(inputs, month, as_of, calendar, due_working_days)
         facts += [f for f in outcomes if f.kind in ("report_late", "report_missing")]
     return facts
 

@@ -12,8 +12,11 @@ one JSON-native dict; `duban.reporting` renders it as Markdown, Excel, JSON or H
 * `annual_assessment` (年督考) — a score per unit from the config's rules, a ranking, and
   every point with the event behind it.
 
-A report "as of" a date sees only facts of days up to it; the month or quarter is shown as it
-stood at its last day, or at the as-of date when that comes first.
+A report "as of" a date sees only facts of days up to it (without one: every fact stored);
+the month or quarter is shown as it stood at its last day, or at the as-of date when that
+comes first. A month's report round is judged with every fact up to the as-of date, since a
+round closes after its month: the March analysis as of April 5 shows the late and missing
+reports the round recorded on April 1.
 """
 
 from __future__ import annotations
@@ -107,6 +110,11 @@ def _day_of(period_end: dt.date, as_of: dt.date | None) -> dt.date:
     return period_end if as_of is None else min(period_end, as_of)
 
 
+def _known(as_of: dt.date | None) -> dt.date:
+    """The last day whose facts a report may use."""
+    return dt.date.max if as_of is None else as_of
+
+
 def _previous_month(month: str) -> str:
     return month_of(dt.date.fromisoformat(f"{month}-01") - dt.timedelta(days=1))
 
@@ -174,16 +182,17 @@ def monthly_analysis(ctx: ReportContext, month: str, as_of: dt.date | None = Non
     start, end = dt.date.fromisoformat(f"{month}-01"), month_end(month)
     day = _day_of(end, as_of)
     rows = _month_rows(ctx, month, day)
-    outcomes = round_outcomes(ctx.store, month, day, ctx.calendar, ctx.due_working_days)
+    known = _known(as_of)
+    outcomes = round_outcomes(ctx.store, month, known, ctx.calendar, ctx.due_working_days)
     facts = ctx.store.facts(start, day)
-    recorded = ctx.store.rounds(day).get(month)
+    recorded = ctx.store.rounds(known).get(month)
     due = round_due_date(month, ctx.calendar, ctx.due_working_days).isoformat()
     return {
         "kind": "monthly",
         "month": month,
         "day": day.isoformat(),
         "round_due": recorded.due if recorded else due,
-        "round": _round_info(recorded, day),
+        "round": _round_info(recorded, known),
         "totals": {**_tally(rows), "reports": _outcome_counts(outcomes)},
         "units": _unit_summaries(rows, outcomes, facts),
         "groups": [{"group": g, **_tally(rs)} for g, rs in _grouped(rows, "group").items()],
@@ -443,7 +452,7 @@ def _unit_lights(rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
 
 def annual_assessment(ctx: ReportContext, year: int, as_of: dt.date | None = None) -> Report:
     day = _day_of(dt.date(year, 12, 31), as_of)
-    facts = year_facts(ctx.store, year, day, ctx.calendar, ctx.due_working_days)
+    facts = year_facts(ctx.store, year, _known(as_of), ctx.calendar, ctx.due_working_days)
     tasks = _visible(ctx.store.tasks_at_month_end(month_of(day)), day)
     units = sorted({u for f in tasks for u in [f["lead_unit"], *f["co_units"]]})
     scores = assess(facts, ctx.rules, units)

@@ -20,6 +20,7 @@ from duban.reporting import (
     markdown_parts,
     render_html,
     render_json,
+    render_markdown,
     write_xlsx,
 )
 from notifiers.split import strip_numbering, utf8_len
@@ -91,6 +92,14 @@ def test_the_markdown_fits_each_platform_after_splitting(year: Year, platform: s
         whole = "".join(strip_numbering(p) for p in parts)
         assert "县人力资源和社会保障局" in whole
     assert len(markdown_parts(monthly_analysis(ctx, "2024-07"), "wecom")) > 1
+
+
+def test_the_console_has_no_limit_so_the_markdown_comes_whole(year: Year) -> None:
+    ctx = context(year.ledger)
+    report = monthly_analysis(ctx, "2024-07")  # more than one part on WeCom
+    assert markdown_parts(report, "console") == [render_markdown(report)]
+    with pytest.raises(ValueError, match="unknown platform 'telegram'"):
+        markdown_parts(report, "telegram")
 
 
 def test_json_and_html(year: Year) -> None:
