@@ -27,6 +27,15 @@ _URL = re.compile(r"^https?://\S+$")
 class _Command(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
+    @field_validator("*", mode="after")
+    @classmethod
+    def _storable(cls, value: object) -> object:
+        """Text every store can hold: PostgreSQL text refuses NUL, so nobody may send it."""
+        texts = value if isinstance(value, tuple) else (value,)
+        if any(isinstance(t, str) and "\x00" in t for t in texts):
+            raise ValueError("文本不能包含 NUL 控制字符（\\u0000）")
+        return value
+
 
 class Milestone(_Command):
     """节点: an intermediate deadline inside a task."""

@@ -228,6 +228,8 @@ def _tasks(found: _Found) -> ImportResult:
         result.errors += problems
         if task is not None:
             result.rows.append(task)
+    if not found.records and not result.errors:
+        result.errors.append(RowError(0, "", "文件中没有任务行：表头之下至少要有一项任务"))
     result.errors.sort(key=lambda error: error.row)
     return result
 
@@ -455,7 +457,7 @@ _CONVERTERS: dict[str, _Converter] = {
 def _header_key(value: object) -> str:
     """A header spelled any of the usual ways: "牵头单位（部门）", " Lead unit ", "*编号"."""
     text = unicodedata.normalize("NFKC", str(value)).lower()
-    return re.sub(r"\(.*?\)|[\s_\-*:]", "", text)
+    return re.sub(r"\(.*?\)|[\s_\-*:\ufeff]", "", text)
 
 
 _FIELD_OF_HEADER = {_header_key(a): name for name, aliases in _ALIASES.items() for a in aliases}
@@ -734,10 +736,17 @@ def _read_yaml(data: bytes) -> _Found:
     return found
 
 
+class _YamlLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
+    """The safe loader (libyaml when present: fast on huge input) with dates left as text, so
+    that an impossible date such as 2024-02-30 is named by row and column like any other."""
+
+
+_YamlLoader.add_constructor("tag:yaml.org,2002:timestamp", yaml.SafeLoader.construct_yaml_str)
+
+
 def _load_yaml(text: str) -> tuple[object, yaml.Node | None]:
     """The document and its node tree: the nodes know each task's line in the file."""
-    loader_class = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml: fast on huge input
-    loader = loader_class(text)
+    loader = _YamlLoader(text)
     try:
         node = loader.get_single_node()
         return (loader.construct_document(node) if node is not None else None), node

@@ -126,7 +126,12 @@ def escape_markdown(value: str) -> str:
 
 
 def _breaks_line(ch: str) -> bool:
-    return ch in "\u2028\u2029" or unicodedata.category(ch) == "Cc"
+    """Line breaks and controls, including the bidi overrides and isolates that would make a
+    title reverse how the rest of its digest line reads."""
+    return ch in _BIDI_CONTROLS or ch in "\u2028\u2029" or unicodedata.category(ch) == "Cc"
+
+
+_BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 
 
 def days_text(days: int) -> str:

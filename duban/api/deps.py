@@ -113,7 +113,7 @@ async def _unstorable_text(request: Request) -> list[dict[str, Any]]:
     where = _unencodable(data, ("body",))
     if where is None:
         return []
-    message = "文本含有无法保存的字符（孤立的 UTF-16 代理项）"
+    message = "文本含有无法保存的字符（NUL 控制字符或孤立的 UTF-16 代理项）"
     return [{"type": "string_unicode", "loc": where, "msg": message, "input": None}]
 
 
@@ -123,7 +123,7 @@ def _unencodable(value: Any, where: tuple[str, ...]) -> tuple[str, ...] | None:
             value.encode("utf-8")
         except UnicodeEncodeError:
             return where
-        return None
+        return where if "\x00" in value else None
     if isinstance(value, dict):
         items: list[tuple[str, Any]] = [(str(k), v) for k, v in value.items()]
         items += [(repr(k), k) for k in value]

@@ -483,12 +483,6 @@ def test_the_chat_digest_renders_a_hostile_title_inert(
 
 
 @pytest.mark.postgres
-@pytest.mark.xfail(
-    strict=True,
-    reason=json.loads((CORPUS / "api" / "title-with-nul.expected.json").read_text("utf-8"))[
-        "xfail"
-    ],
-)
 def test_a_nul_in_a_title_leaves_the_audit_trail_readable_on_postgresql(
     pg_server: PgServer, tmp_path: Path
 ) -> None:
