@@ -1,0 +1,368 @@
+"""A quarter of deadlines run by real `duban` processes that are SIGKILLed at random, many times.
+
+Thirty tasks are imported through a real `duban serve`, and the quarter (2024 Q4) is driven by
+`duban sweep --now …` and `duban deliver --now …` processes stepping through its working days,
+while a client thread posts progress reports to the server and the script claims, extends,
+submits, accepts, returns and cancels tasks through it. At random points (seeded; the seed is
+printed) the sweep, the deliverer or the server is SIGKILLed and started again. A deliverer is
+sometimes killed right after the platform accepted a part and before the answer reached it —
+the one case `notifiers/delivery.py` documents as sent twice.
+
+After every step and restart, and at the end:
+- the reminder keys in the store are exactly those the same quarter issues without kills
+  (replayed in this process on a second store): each due rung once, none missing;
+- every report the API answered 2xx is in the ledger;
+and at the end every issued reminder's chats got a delivered (or failed) message, the fake
+platforms accepted exactly one copy of every part the ledger records as sent, and each extra
+copy is matched to a kill of a process that was delivering that part when it was killed.
+
+Bounded by default (~8 kills, SQLite, part of `make test`); `DUBAN_RELIABILITY=full`
+(`make reliability`) kills at least 50 times per store, on SQLite and on PostgreSQL, and steps
+through two hours of every working day. `DUBAN_KILL_SEED` replays a seed.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import os
+import random
+import statistics
+import subprocess
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+import pytest
+
+from duban.bootstrap import bootstrap
+from duban.reminders import calendar_from_config
+from tests.reliability.support_kill import (
+    BOUND_S,
+    FULL,
+    Kill,
+    ReportLoad,
+    SentPart,
+    Serve,
+    StoreReader,
+    TrappingPlatforms,
+    actions_before,
+    api_request,
+    county,
+    duban_process,
+    finish,
+    issue_tokens,
+    lead_of,
+    reference_keys,
+    run_duban,
+    script,
+    sent_parts,
+    sigkill,
+    steps,
+    task_rows,
+    wait_for,
+)
+from tests.support.pg import PgServer, free_port
+
+
+@dataclass(frozen=True)
+class Sizes:
+    kills: int
+    every: int  # every n-th working day
+    hours: tuple[int, ...]
+
+
+BOUNDED = Sizes(kills=8, every=3, hours=(9,))
+FULL_SIZES = Sizes(kills=50, every=1, hours=(9, 15))
+
+
+@dataclass
+class Counts:
+    store: str
+    seed: int
+    kills: list[Kill] = field(default_factory=list)
+    missed: int = 0  # kill attempts whose process had already finished
+    expected: int = 0
+    issued: int = 0
+    messages_delivered: int = 0
+    messages_failed: int = 0
+    parts_recorded: int = 0
+    parts_accepted: int = 0
+    duplicates: int = 0
+    reports_accepted: int = 0
+    reports_stored: int = 0
+    reports_unanswered: int = 0
+
+    def line(self) -> str:
+        by = Counter(k.target for k in self.kills)
+        trapped = sum(k.trapped for k in self.kills)
+        return (
+            f"kill loop [{self.store}] seed={self.seed}: kills={len(self.kills)} "
+            f"(sweep {by['sweep']}, deliver {by['deliver']} of which {trapped} between "
+            f"acceptance and record, serve {by['serve']}; {self.missed} attempts missed) | "
+            f"reminders expected={self.expected} issued={self.issued} | messages "
+            f"delivered={self.messages_delivered} failed={self.messages_failed} | parts "
+            f"recorded={self.parts_recorded} accepted={self.parts_accepted} "
+            f"duplicates={self.duplicates} | reports accepted={self.reports_accepted} "
+            f"stored={self.reports_stored} unanswered={self.reports_unanswered}"
+        )
+
+
+class KillLoop:
+    """One run of the quarter against one store, with its kills and its checks."""
+
+    def __init__(self, tmp_path: Path, store_url: str, sizes: Sizes, seed: int) -> None:
+        self.sizes = sizes
+        self.rng = random.Random(seed)
+        self.fake = TrappingPlatforms().start()
+        self.county = county(self.fake)
+        self.config = self.county.write(tmp_path / "run", store_url)
+        calendar = calendar_from_config(self.county.config(store_url))
+        self.moments = steps(calendar, sizes.every, sizes.hours)
+        ref_url = f"sqlite:///{tmp_path / 'reference' / 'reference.db'}"
+        self.expected = reference_keys(self.county, ref_url, self.moments)
+        self.counts = Counts("sqlite" if store_url.startswith("sqlite") else "postgres", seed)
+        self.typical: dict[str, list[float]] = {"sweep": [1.5], "deliver": [1.5]}
+        self.serve = Serve(self.config, tmp_path / "logs", free_port())
+        self.services = bootstrap(self.config)
+        self.reader = StoreReader(self.services.ledger)
+        self.load: ReportLoad | None = None
+        self.actions, self.done = script(), 0
+
+    # ---- setting up: init, tokens, the server, the import, the client thread -----------------
+
+    def start(self) -> None:
+        run_duban(self.config, "init")
+        self.office, self.liaisons = issue_tokens(self.services.ledger)
+        self.serve.start()
+        rows = [row.model_dump(mode="json") for row in task_rows()]
+        self._api(self.office, "/tasks/import", {"rows": rows})
+        claimed = [a.code for a in self.actions if a.kind == "claim"]
+        self.load = ReportLoad(lambda: self.serve.url, self.liaisons, claimed).start()
+
+    def close(self) -> None:
+        if self.load is not None:
+            self.load.stop()
+        self.serve.stop()
+        self.fake.disarm()
+        self.fake.stop()
+        self.services.ledger.close()
+
+    def _api(self, token: str, path: str, body: object | None) -> None:
+        answer = httpx.post(
+            f"{self.serve.url}/api/v1{path}",
+            json=body,
+            headers={"Authorization": f"Bearer {token}"},
+            timeout=BOUND_S,
+        )
+        assert answer.is_success, f"{path}: {answer.status_code} {answer.text}"
+
+    def _act(self, moment: dt.datetime) -> None:
+        todo, self.done = actions_before(self.actions, self.done, moment)
+        for action in todo:
+            whose, path, body = api_request(action)
+            token = self.office if whose == "office" else self.liaisons[lead_of(action.code).name]
+            self._api(token, path, body)
+
+    # ---- the quarter -------------------------------------------------------------------------
+
+    def run(self) -> Counts:
+        for i, moment in enumerate(self.moments):
+            self._act(moment)
+            self._step(moment, self._target(i))
+            self.check(self.expected[i], f"after {moment:%Y-%m-%d %H:%M}")
+        last = self.moments[-1] + dt.timedelta(hours=1)
+        for _ in range(self.sizes.kills * 3):  # kills still owed: at the quarter's last hour
+            if len(self.counts.kills) >= self.sizes.kills:
+                break
+            self._step(last, self.rng.choice(["sweep", "deliver", "serve"]))
+            self.check(self.expected[-1], "after a kill at the quarter's end")
+        self._drain(last + dt.timedelta(hours=1))
+        return self.finish()
+
+    def _target(self, i: int) -> str | None:
+        owed = self.sizes.kills - len(self.counts.kills)
+        if owed <= 0 or self.rng.random() > min(1.0, 1.6 * owed / (len(self.moments) - i)):
+            return None
+        issues = self.expected[i] - (self.expected[i - 1] if i else frozenset())
+        if issues:  # something to plan and to send: any process is worth killing
+            return self.rng.choice(["sweep", "deliver", "deliver", "serve"])
+        return self.rng.choice(["sweep", "serve"])
+
+    def _step(self, moment: dt.datetime, target: str | None) -> None:
+        now = moment.replace(tzinfo=None).isoformat()
+        if target is None:
+            self._timed("sweep", "sweep", "--now", now)
+        elif target == "sweep":
+            delivers = self.rng.random() < 0.5
+            args = ("sweep", "--now", now) if delivers else ("sweep", "--no-deliver", "--now", now)
+            self._kill_at_random("sweep", args, delivers)
+            self._timed("sweep", "sweep", "--now", now)  # the restart
+        elif target == "deliver":
+            run_duban(self.config, "sweep", "--no-deliver", "--now", now)
+            if self.rng.random() < 0.5:
+                self._kill_in_flight(("deliver", "--now", now))
+            else:
+                self._kill_at_random("deliver", ("deliver", "--now", now), True)
+            self._timed("deliver", "deliver", "--now", now)  # the restart
+        else:
+            self._kill_server_during(("sweep", "--now", now))
+
+    def _timed(self, kind: str, *args: str) -> None:
+        self.typical[kind].append(run_duban(self.config, *args))
+
+    def _kill_at_random(self, kind: str, args: tuple[str, ...], delivers: bool) -> None:
+        """SIGKILL after a random part of the command's usual running time."""
+        delay = self.rng.uniform(0.3, 1.1) * statistics.median(self.typical[kind][-9:])
+        process, started = duban_process(self.config, *args)
+        with contextlib.suppress(subprocess.TimeoutExpired):  # still running, as wanted
+            process.wait(delay)
+        killed_at = time.time()
+        if sigkill(process):
+            self.counts.kills.append(Kill(kind, " ".join(args), started, killed_at, delivers))
+        else:
+            self.counts.missed += 1
+
+    def _kill_in_flight(self, args: tuple[str, ...]) -> None:
+        """SIGKILL a deliverer while the platform holds back its answer to an accepted part."""
+        self.fake.arm()
+        process, started = duban_process(self.config, *args)
+        try:
+            wait_for(lambda: self.fake.trapped.is_set() or process.poll() is not None)
+            trapped = self.fake.trapped.is_set()
+            killed_at = time.time()
+            killed = sigkill(process) if trapped else False
+        finally:
+            self.fake.disarm()
+        if killed:
+            kill = Kill("deliver", " ".join(args), started, killed_at, True, trapped=True)
+            self.counts.kills.append(kill)
+        else:
+            self.counts.missed += 1
+            if process.poll() is None:
+                finish(process, " ".join(args))
+
+    def _kill_server_during(self, args: tuple[str, ...]) -> None:
+        """SIGKILL `duban serve` while it takes reports and a sweep runs beside it."""
+        process, _ = duban_process(self.config, *args)
+        time.sleep(self.rng.uniform(0.1, 1.5))
+        server = self.serve.process
+        assert server is not None
+        started, killed_at = time.time(), time.time()
+        if sigkill(server.process):
+            self.counts.kills.append(Kill("serve", "serve", started, killed_at, False))
+        else:
+            raise AssertionError(f"duban serve had died by itself:\n{server.output()}")
+        self.serve.start()
+        finish(process, " ".join(args))
+        self.check_reports()
+
+    # ---- checks --------------------------------------------------------------------------------
+
+    def check(self, expected: frozenset[str], when: str) -> None:
+        self.reader.catch_up()
+        issued = set(self.reader.reminders)
+        assert issued == expected, (
+            f"{when}: missing {sorted(expected - issued)[:5]}, "
+            f"not expected {sorted(issued - expected)[:5]}"
+        )
+
+    def check_reports(self) -> None:
+        assert self.load is not None
+        accepted = list(self.load.accepted)
+        self.reader.catch_up()
+        missing = set(accepted) - set(self.reader.report_texts)
+        assert not missing, f"reports answered 2xx but not in the ledger: {sorted(missing)[:5]}"
+        assert not self.load.server_errors, self.load.server_errors[:3]
+
+    def _drain(self, moment: dt.datetime) -> None:
+        """Delivery passes until nothing is pending (the robots' rate limits are real time)."""
+        now = moment.replace(tzinfo=None).isoformat()
+        for _ in range(30):
+            self.reader.catch_up()
+            if not self.reader.pending():
+                return
+            run_duban(self.config, "deliver", "--now", now)
+            time.sleep(1)
+        pending = [m.key for m in self.reader.pending()]
+        raise AssertionError(f"still pending after 30 delivery passes: {pending[:5]}")
+
+    def finish(self) -> Counts:
+        assert self.load is not None
+        self.load.stop()
+        self.check_reports()
+        counts, reader = self.counts, self.reader
+        counts.expected, counts.issued = len(self.expected[-1]), len(reader.reminders)
+        assert not reader.undelivered_reminders(), reader.undelivered_reminders()[:5]
+        statuses = Counter(m.status for m in reader.messages.values())
+        counts.messages_delivered, counts.messages_failed = (
+            statuses["delivered"],
+            statuses["failed"],
+        )
+        counts.parts_recorded = sum(m.ok_attempts for m in reader.messages.values())
+        parts = sent_parts(self.fake.accepted, self.county.chat_of_robot)
+        counts.parts_accepted = len(parts)
+        counts.duplicates = self._check_duplicates(parts)
+        assert counts.parts_accepted == counts.parts_recorded + counts.duplicates
+        counts.reports_accepted = len(self.load.accepted)
+        counts.reports_stored = len(reader.report_texts)
+        counts.reports_unanswered = self.load.unanswered
+        return counts
+
+    def _check_duplicates(self, parts: list[SentPart]) -> int:
+        """Every part accepted more than once is matched to its own kill: of a process that
+        delivers, running when the first copy was accepted and killed before the next."""
+        first: dict[tuple[str, ...], float] = {}
+        repeats: list[tuple[float, float, tuple[str, ...]]] = []
+        for part in parts:
+            if part.key in first:
+                repeats.append((first[part.key], part.at, part.key))
+            else:
+                first[part.key] = part.at
+        unused = [k for k in self.counts.kills if k.delivers]
+        for sent, again, key in sorted(repeats):
+            cause = next((k for k in unused if k.started <= sent <= k.killed <= again), None)
+            assert cause is not None, f"sent twice without a kill in flight: {key[:2]}"
+            unused.remove(cause)
+        trapped = sum(k.trapped for k in self.counts.kills)
+        assert len(repeats) >= trapped, "a part held in flight at a kill was never resent"
+        return len(repeats)
+
+
+def _seed() -> int:
+    return int(os.environ.get("DUBAN_KILL_SEED") or random.SystemRandom().randrange(1 << 32))
+
+
+def _run(tmp_path: Path, store_url: str, capsys: pytest.CaptureFixture[str]) -> Counts:
+    sizes = FULL_SIZES if FULL else BOUNDED
+    seed = _seed()
+    with capsys.disabled():
+        print(f"\nkill loop: DUBAN_KILL_SEED={seed}", flush=True)
+    loop = KillLoop(tmp_path, store_url, sizes, seed)
+    try:
+        loop.start()
+        counts = loop.run()
+    finally:
+        loop.close()
+    with capsys.disabled():
+        print(counts.line(), flush=True)
+    assert len(counts.kills) >= sizes.kills
+    assert counts.issued == counts.expected > 0
+    return counts
+
+
+def test_sweeps_deliverers_and_the_server_killed_at_random_lose_nothing_and_repeat_only_parts_in_flight(  # noqa: E501
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _run(tmp_path, f"sqlite:///{tmp_path / 'run' / 'duban.db'}", capsys)
+
+
+@pytest.mark.postgres
+@pytest.mark.skipif(not FULL, reason="PostgreSQL kill loop runs with DUBAN_RELIABILITY=full")
+def test_the_kill_loop_on_postgresql(
+    tmp_path: Path, pg_server: PgServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    url = pg_server.create_database(f"duban_kill_{os.getpid()}")
+    _run(tmp_path, url, capsys)
