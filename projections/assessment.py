@@ -171,6 +171,7 @@ _PLAN_KINDS = {
     "PlanReview.Returned": "plan_returned",
     "PlanReview.Resubmitted": "plan_submitted",
 }
+SCORED_OUTCOMES = ("report_late", "report_missing")
 _ROUND_KINDS = {
     "ReportRound.Opened": "round_opened",
     "ReportRound.ReportLate": "report_late",
@@ -652,17 +653,26 @@ def _outcomes(
     as_of: dt.date,
     calendar: WorkingCalendar,
     due_working_days: int,
+    scored_only: bool = False,
 ) -> list[Fact]:
+    """The outcomes of `month`'s round; with `scored_only`, only late and missing reports."""
     info = inputs.rounds.get(month)
     if info is not None:
-        return _recorded_outcomes(inputs, info, as_of)
+        outcomes = _recorded_outcomes(inputs, info, as_of)
+        return [f for f in outcomes if f.kind in SCORED_OUTCOMES] if scored_only else outcomes
     due = round_due_date(month, calendar, due_working_days)
-    end = month_end(month)
-    return [
-        _derived_outcome(t, month, due, end, as_of, inputs.first.get((t.code, month)))
-        for t in inputs.tasks.get(month, [])
-        if _owes_report(t, due)
-    ]
+    end, due_day = month_end(month), due.isoformat()
+    derived = []
+    for task in inputs.tasks.get(month, []):
+        if not _owes_report(task, due):
+            continue
+        first = inputs.first.get((task.code, month))
+        on_time = first is not None and first[0] <= due_day
+        pending = first is None and as_of < end
+        if scored_only and (on_time or pending):
+            continue  # scores nothing
+        derived.append(_derived_outcome(task, month, due, end, as_of, first))
+    return derived
 
 
 def _recorded_outcomes(inputs: _RoundInputs, info: RoundInfo, as_of: dt.date) -> list[Fact]:
@@ -804,8 +814,7 @@ def year_facts(
         return facts
     inputs = _RoundInputs.read(store, f"{year}-01", month_of(end), as_of)
     for month in inputs.tasks:
-        outcomes = _outcomes(inputs, month, as_of, calendar, due_working_days)
-        facts += [f for f in outcomes if f.kind in ("report_late", "report_missing")]
+        facts += _outcomes(inputs, month, as_of, calendar, due_working_days, scored_only=True)
     return facts
 
 
