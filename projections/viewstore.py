@@ -77,6 +77,10 @@ class ViewRecorder(TrackingRecorder, ABC):
     def _placeholders(self, statement: str) -> str:
         """`?` placeholders in the store's own style."""
 
+    def _storable(self, rows: Sequence[Sequence[Any]]) -> Sequence[Sequence[Any]]:
+        """Parameter rows as the store can hold them (see PostgreSQL's override)."""
+        return rows
+
     def sql(self, template: str) -> str:
         """A statement template with `{p}` table prefixes and `?` placeholders, made concrete."""
         cached = self._sql_cache.get(template)
@@ -114,9 +118,9 @@ class ViewRecorder(TrackingRecorder, ABC):
         with self._transaction(commit=True) as cursor:
             for statement, rows in steps:
                 if len(rows) == 1:
-                    cursor.execute(self.sql(statement), rows[0])
+                    cursor.execute(self.sql(statement), self._storable(rows)[0])
                 elif rows:
-                    cursor.executemany(self.sql(statement), rows)
+                    cursor.executemany(self.sql(statement), self._storable(rows))
             if tracking is not None:
                 self._insert_tracking(cursor, tracking)
 
@@ -221,6 +225,18 @@ class PostgresViewRecorder(ViewRecorder):
 
     def _placeholders(self, statement: str) -> str:
         return statement.replace("%", "%%").replace("?", "%s")
+
+    def _storable(self, rows: Sequence[Sequence[Any]]) -> Sequence[Sequence[Any]]:
+        """PostgreSQL text cannot hold NUL: an event that carries one (valid JSON, stored in
+        the events' bytea) must not stall a view for ever, so the view shows U+FFFD instead.
+        The full event data column is JSON, where NUL is escaped and kept."""
+        return [tuple(_without_nul(v) for v in row) for row in rows]
+
+
+def _without_nul(value: Any) -> Any:
+    if isinstance(value, str) and "\x00" in value:
+        return value.replace("\x00", "\ufffd")
+    return value
 
 
 def view_recorder(

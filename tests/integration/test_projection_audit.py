@@ -23,6 +23,7 @@ from tests.integration.test_projection_board import CALENDAR, assignment
 OFFICE = Identity("office", "改革办")
 ZHANG = Identity("liaison", "张伟", unit="县发展和改革局")
 SYSTEM = "system:duban"
+AT = dt.datetime(2024, 3, 1, 10, tzinfo=dt.UTC)
 
 
 class Sticker(Aggregate):
@@ -139,3 +140,15 @@ def test_since_filters_by_the_office_day_and_rebuild_gives_the_same_trail(
     assert later[0]["summary"] == "县发展和改革局 张伟 签收任务"
     views.rebuild(ledger, ["audit"])
     assert views.audit.entries() == before
+
+
+def test_an_event_with_a_nul_character_does_not_stall_the_views(ledger: Ledger) -> None:
+    """Commands refuse NUL, but an event already stored with one must not block a view."""
+    ledger.assign(assignment("2024-09"), OFFICE)
+    ledger.save(Sticker(colour="红\x00蓝", task_codes=["2024-09"], actor="system:\x00", at=AT))
+    views = open_views(ledger, CALENDAR)
+    views.catch_up(ledger)
+    entry = views.audit.entries("2024-09")[-1]
+    assert entry["data"]["colour"] == "红\x00蓝"  # the full data keeps it
+    assert entry["summary"].startswith("系统（")
+    assert views.chain.verify().intact
