@@ -27,7 +27,6 @@ from eventsourcing.persistence import IntegrityError
 from domain.calendar import WorkingCalendar
 from domain.errors import DomainError
 from domain.ladder import (
-    DEFAULT_LADDER,
     DueReminder,
     Ladder,
     Rung,
@@ -37,6 +36,7 @@ from domain.reminder import ChatMessage, Reminder
 from domain.task import ReformTask, task_id
 from duban.bootstrap import Services
 from duban.config import Config
+from duban.config_checks import build_ladder
 from notifiers.render import RUNG_ORDER, DigestItem, render_digest
 from notifiers.render import Rung as RenderRung
 from notifiers.split import split_message, utf8_len
@@ -68,8 +68,6 @@ PLATFORM_LIMITS = {"wecom": 4096, "dingtalk": 20000, "feishu": 20000, "console":
 _ENVELOPE_BYTES = 256
 _MENTION_BYTES = 16
 
-_DEFAULT_LABELS = {r.name: r.label for r in DEFAULT_LADDER.rungs}
-
 
 class SweepError(Exception):
     """The sweep could not write after repeated conflicts (the store is too busy)."""
@@ -79,28 +77,8 @@ class SweepError(Exception):
 
 
 def ladder_from_config(config: Config) -> Ladder:
-    """The configured ladder; the default ladder (with the configured re-urge interval)
-    when no rungs are configured. Severity follows the offset order."""
-    settings = config.ladder
-    if settings.rungs is None:
-        return Ladder(rungs=DEFAULT_LADDER.rungs, repeat_every=settings.repeat_every)
-    ordered = sorted(settings.rungs, key=lambda r: r.offset)
-    rungs = tuple(
-        Rung(
-            name=r.name,
-            offset=r.offset,
-            audience=frozenset(r.audience),
-            mention=r.mention,
-            marks_assessment=r.marks_assessment,
-            severity=i + 1,
-            label=_DEFAULT_LABELS.get(r.name, r.name),
-        )
-        for i, r in enumerate(ordered)
-    )
-    names = {r.name for r in rungs}
-    repeat_rung = "urge" if "urge" in names else next((r.name for r in rungs if r.offset > 0), "")
-    repeat_every = settings.repeat_every if repeat_rung else 0
-    return Ladder(rungs=rungs, repeat_every=repeat_every, repeat_rung=repeat_rung or "urge")
+    """The configured ladder (validated at config load by `duban.config_checks`)."""
+    return build_ladder(config)
 
 
 def calendar_from_config(config: Config) -> WorkingCalendar:
