@@ -34,6 +34,10 @@ lint: $(STAMP)
 unit: $(STAMP)
 	$(BIN)/pytest tests/unit
 
+## reliability: the reliability suite's full loops (every corpus case on both stores, long outages)
+reliability: $(STAMP) system-deps
+	DUBAN_RELIABILITY=full $(BIN)/pytest tests/reliability
+
 bench: $(STAMP) system-deps
 	$(BIN)/python -m bench
 
