@@ -342,9 +342,12 @@ class StoredMessage:
     channel: str
     kind: str
     reminder_keys: list[str]
+    mentions: bool = False
     ok_attempts: int = 0
     attempts: int = 0
     status: str = "pending"
+    queued_at: dt.datetime | None = None
+    done_at: dt.datetime | None = None
 
 
 class StoreReader:
@@ -372,15 +375,19 @@ class StoreReader:
             self.reminders[event.key] = list(event.channels)
         elif topic == _TOPICS["queued"]:
             self.messages[mid] = StoredMessage(
-                event.message_key, event.channel, event.kind, list(event.reminder_keys)
+                event.message_key,
+                event.channel,
+                event.kind,
+                list(event.reminder_keys),
+                mentions=bool(event.mention_mobiles),
+                queued_at=event.at,
             )
         elif topic == _TOPICS["attempt"]:
             self.messages[mid].attempts += 1
             self.messages[mid].ok_attempts += bool(event.answer.get("ok"))
-        elif topic == _TOPICS["delivered"]:
-            self.messages[mid].status = "delivered"
-        elif topic == _TOPICS["failed"]:
-            self.messages[mid].status = "failed"
+        elif topic in (_TOPICS["delivered"], _TOPICS["failed"]):
+            self.messages[mid].status = "delivered" if topic == _TOPICS["delivered"] else "failed"
+            self.messages[mid].done_at = event.at
         elif topic == _TOPICS["report"]:
             self.report_texts.append(event.text)
 
