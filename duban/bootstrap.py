@@ -5,8 +5,12 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
+import structlog
+
+from domain.calendar import WorkingCalendar
 from duban.config import Config, load_config, resolve_config_path
 from duban.ledger import Ledger
 from duban.logs import register_secrets
@@ -16,7 +20,9 @@ from duban.store import store_env
 # so every command rejects an invalid ladder or schedule at start with the key named.
 from scheduler.runner import scheduler_service
 
-__all__ = ["Services", "bootstrap", "open_ledger", "scheduler_service"]
+__all__ = ["Services", "bootstrap", "calendar_from_config", "open_ledger", "scheduler_service"]
+
+log = structlog.get_logger(__name__)
 
 
 @dataclass
@@ -24,6 +30,29 @@ class Services:
     config: Config
     ledger: Ledger
     config_path: Path | None = None
+
+    @cached_property
+    def calendar(self) -> WorkingCalendar:
+        """The office's working-day calendar, built once from the config."""
+        return calendar_from_config(self.config)
+
+
+def calendar_from_config(config: Config) -> WorkingCalendar:
+    """Working days (chinesecalendar + the admin's overrides) and working hours; a year the
+    calendar data does not cover yet is logged and falls back to Monday-Friday, never fatal."""
+    start, end = config.working_hours.times()
+
+    def uncovered(year: int) -> None:
+        log.warning("calendar_year_not_covered", year=year, fallback="Monday-Friday")
+
+    return WorkingCalendar(
+        extra_holidays=frozenset(config.calendar.extra_holidays),
+        extra_workdays=frozenset(config.calendar.extra_workdays),
+        work_start=start,
+        work_end=end,
+        tz=config.tz,
+        on_uncovered_year=uncovered,
+    )
 
 
 def open_ledger(store_url: str, clock: Callable[[], dt.datetime] | None = None) -> Ledger:

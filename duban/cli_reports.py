@@ -14,12 +14,16 @@ from typing import Annotated, Any, TypeVar
 
 import typer
 
-from domain.calendar import WorkingCalendar
 from domain.roles import authorize
 from duban.bootstrap import Services
 from duban.cli_common import AsOpt, fail, parse_identity, services, user_errors
-from duban.reporting import render_html, render_json, render_markdown, write_xlsx
-from projections.assessment import open_reports
+from duban.reporting import (
+    render_html,
+    render_json,
+    render_markdown,
+    report_context,
+    write_xlsx,
+)
 from projections.reports import (
     ReportContext,
     annual_assessment,
@@ -28,9 +32,8 @@ from projections.reports import (
     parse_quarter,
     quarterly_dispatch,
 )
-from projections.runner import catch_up
 
-__all__ = ["register", "report_context"]
+__all__ = ["register"]
 
 T = TypeVar("T")
 
@@ -54,24 +57,6 @@ AsOfOpt = Annotated[
 
 def register(app: typer.Typer) -> None:
     app.add_typer(report_app, name="report")
-
-
-def report_context(svc: Services) -> ReportContext:
-    """The reports' view of the store, caught up, with the config's calendar and rules."""
-    store = open_reports(svc.ledger.recorder.datastore)  # type: ignore[attr-defined]
-    catch_up(svc.ledger, store.projection)
-    cal = svc.config.calendar
-    calendar = WorkingCalendar(
-        extra_holidays=frozenset(cal.extra_holidays),
-        extra_workdays=frozenset(cal.extra_workdays),
-        tz=svc.config.tz,
-    )
-    return ReportContext(
-        store,
-        calendar,
-        svc.config.report_round.due_working_days,
-        svc.config.assessment,
-    )
 
 
 def _as_of(svc: Services, as_of: dt.datetime | None) -> dt.date:

@@ -2,15 +2,12 @@
 
 The scheduler (scheduler/runner.py) only decides *when* and *on which node*; every job here is
 idempotent on its own (ids from natural keys, one transaction per write), so a run repeated
-after a restart or on a second node changes nothing. Parts built by others (delivery, reports)
-are reached through `_optional`, so a missing part logs "not available" instead of breaking
-the scheduler.
+after a restart or on a second node changes nothing.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import importlib
 import sqlite3
 import tempfile
 from collections.abc import Callable, Iterator, Sequence
@@ -26,8 +23,12 @@ from domain.reminder import ChatMessage
 from duban import rounds
 from duban.bootstrap import Services, open_ledger
 from duban.ledger import Ledger
-from duban.reminders import ACTOR, calendar_from_config, sweep
+from duban.reminders import ACTOR, sweep
+from duban.reporting import markdown_parts, report_context, title_of
 from duban.store import is_sqlite, sqlite_path
+from notifiers.delivery import DeliveryReport, deliver_due
+from projections.reports import annual_assessment, monthly_analysis, quarterly_dispatch
+from projections.views import open_views
 from scheduler.cron import next_fire_times, parse_cron
 
 __all__ = ["JOBS", "PREVIEW_JOBS", "Job", "PreviewMessage", "preview", "run_delivery"]
@@ -37,29 +38,12 @@ log = structlog.get_logger(__name__)
 Job = Callable[[Services, dt.datetime], None]
 
 
-def _optional(module: str, name: str) -> Any | None:
-    """`module.name` if that part of the system exists yet, else None (logged)."""
-    try:
-        found = getattr(importlib.import_module(module), name)
-    except ModuleNotFoundError as exc:
-        if exc.name is None or not module.startswith(exc.name):
-            raise
-        found = None
-    except AttributeError:
-        found = None
-    if found is None:
-        log.warning("job_part_not_available", part=f"{module}.{name}")
-    return found
-
-
 # ---- delivery ----------------------------------------------------------------------------------
 
 
-def run_delivery(services: Services, now: dt.datetime) -> Any | None:
-    """One delivery pass over the outbox (`notifiers.delivery.deliver_due`), if the delivery
-    part exists: the sweep's one coupling to it. Its report, or None when there is none."""
-    deliver_due = _optional("notifiers.delivery", "deliver_due")
-    return None if deliver_due is None else deliver_due(services, now)
+def run_delivery(services: Services, now: dt.datetime) -> DeliveryReport:
+    """One delivery pass over the outbox: the sweep's one coupling to delivery."""
+    return deliver_due(services, now)
 
 
 # ---- the jobs ----------------------------------------------------------------------------------
@@ -95,17 +79,9 @@ def _previous_quarter(now: dt.datetime) -> tuple[int, int]:
 
 def _post_report(services: Services, now: dt.datetime, build: str, *args: Any) -> None:
     """Build a report with projections/reports and queue it for the office chat."""
-    context = _optional("duban.cli_reports", "report_context")
-    builder = _optional("projections.reports", build)
-    parts_of = _optional("duban.reporting", "markdown_parts")
-    title_of = _optional("duban.reporting", "title_of")
-    if context is None or builder is None or parts_of is None or title_of is None:
-        return
-    report = builder(context(services), *args)
+    report = _BUILDERS[build](report_context(services), *args)
     channel = services.config.office.channel
-    platform = next((c.platform for c in services.config.channels if c.name == channel), "wecom")
-    if platform not in (_optional("duban.reporting", "PLATFORM_LIMITS") or {}):
-        platform = "wecom"  # the smallest limit: safe for a platform the reports do not know
+    platform = services.config.channel(channel).platform
     period = "-".join(str(a) for a in args)
     _queue(
         services,
@@ -113,7 +89,7 @@ def _post_report(services: Services, now: dt.datetime, build: str, *args: Any) -
         f"report|{build}|{period}",
         channel,
         title_of(report),
-        parts_of(report, platform),
+        markdown_parts(report, platform),
         "report",
     )
 
@@ -161,9 +137,6 @@ def annual_assessment_job(services: Services, now: dt.datetime) -> None:
 
 def chain_head_job(services: Services, now: dt.datetime) -> None:
     """Post the hash chain's head to the office chat: a copy outside the store's reach."""
-    open_views = _optional("projections.views", "open_views")
-    if open_views is None:
-        return
     views = open_views(services.ledger)
     views.catch_up(services.ledger, ["chain"])
     head = views.chain.head()
@@ -177,6 +150,12 @@ def chain_head_job(services: Services, now: dt.datetime) -> None:
     channel = services.config.office.channel
     _queue(services, now, f"chain_head|{head}", channel, "台账防篡改校验值", [text], "chain_head")
 
+
+_BUILDERS: dict[str, Callable[..., dict[str, Any]]] = {
+    "monthly_analysis": monthly_analysis,
+    "quarterly_dispatch": quarterly_dispatch,
+    "annual_assessment": annual_assessment,
+}
 
 JOBS: dict[str, Job] = {
     "sweep": sweep_job,
@@ -316,7 +295,7 @@ def preview(
     Sweep ticks outside working hours are skipped (nothing is due then). The real store
     is only read; delivery never runs, so nothing is sent.
     """
-    calendar = calendar_from_config(services.config)
+    calendar = services.calendar
     ticks = [
         (at, job)
         for at, job in _ticks(services, jobs, start, end)

@@ -34,7 +34,7 @@ from domain.ladder import (
 )
 from domain.reminder import ChatMessage, Reminder
 from domain.task import ReformTask, task_id
-from duban.bootstrap import Services
+from duban.bootstrap import Services, calendar_from_config
 from duban.config import Config
 from duban.config_checks import build_ladder
 from notifiers.render import RUNG_ORDER, DigestItem, render_digest
@@ -79,23 +79,6 @@ class SweepError(Exception):
 def ladder_from_config(config: Config) -> Ladder:
     """The configured ladder (validated at config load by `duban.config_checks`)."""
     return build_ladder(config)
-
-
-def calendar_from_config(config: Config) -> WorkingCalendar:
-    """The office's calendar; a year without official data is logged, never fatal."""
-    start, end = config.working_hours.times()
-
-    def uncovered(year: int) -> None:
-        log.warning("calendar_year_not_covered", year=year, fallback="Monday-Friday")
-
-    return WorkingCalendar(
-        extra_holidays=frozenset(config.calendar.extra_holidays),
-        extra_workdays=frozenset(config.calendar.extra_workdays),
-        work_start=start,
-        work_end=end,
-        tz=config.tz,
-        on_uncovered_year=uncovered,
-    )
 
 
 def _overrides(config: Config) -> str:
@@ -406,7 +389,7 @@ class _Setting:
 
 def _setting(services: Services) -> _Setting:
     ladder = ladder_from_config(services.config)
-    calendar = calendar_from_config(services.config)
+    calendar = services.calendar
     index = open_index(services, ladder, calendar)
     return _Setting(ladder, calendar, Directory(services.config), index)
 

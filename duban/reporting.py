@@ -19,10 +19,14 @@ from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
+from duban.bootstrap import Services
 from notifiers.dingtalk import DingTalkNotifier
 from notifiers.feishu import FeishuNotifier
 from notifiers.split import split_message
 from notifiers.wecom import WeComNotifier
+from projections.assessment import open_reports
+from projections.reports import ReportContext
+from projections.runner import catch_up
 
 __all__ = [
     "LEDGER_COLUMNS",
@@ -32,10 +36,21 @@ __all__ = [
     "render_html",
     "render_json",
     "render_markdown",
+    "report_context",
     "write_xlsx",
 ]
 
 Report = dict[str, Any]
+
+
+def report_context(svc: Services) -> ReportContext:
+    """The reports' view of the store, caught up, with the config's calendar and rules."""
+    store = open_reports(svc.ledger.recorder.datastore)  # type: ignore[attr-defined]
+    catch_up(svc.ledger, store.projection)
+    return ReportContext(
+        store, svc.calendar, svc.config.report_round.due_working_days, svc.config.assessment
+    )
+
 
 PLATFORM_LIMITS = {
     "wecom": WeComNotifier.max_body_bytes,

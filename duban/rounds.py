@@ -46,7 +46,6 @@ from duban.reminders import (
     ACTOR,
     Directory,
     PlannedMessage,
-    calendar_from_config,
     chat_messages,
     ladder_from_config,
     open_index,
@@ -163,7 +162,7 @@ def _save(services: Services, *aggregates: Aggregate) -> bool:
 
 def open_round(services: Services, month: str | None, now: dt.datetime) -> RoundResult | None:
     """Open the round of `month` (default: `now`'s month); None if it is open already."""
-    calendar = calendar_from_config(services.config)
+    calendar = services.calendar
     local = _local(now, calendar)
     month = month or f"{local:%Y-%m}"
     if _round(services, month) is not None:
@@ -263,7 +262,7 @@ def _unreported(
 
 def remind_missing(services: Services, now: dt.datetime) -> list[RoundResult]:
     """On the remind day (working hours), one digest per chat of units yet to report."""
-    calendar = calendar_from_config(services.config)
+    calendar = services.calendar
     if not calendar.is_working_time(now):
         return []
     today = _local(now, calendar).date()
@@ -305,7 +304,7 @@ def _remind(
 
 def close_due_rounds(services: Services, now: dt.datetime) -> list[RoundResult]:
     """Close every round whose month is over, recording each late and missing report."""
-    calendar = calendar_from_config(services.config)
+    calendar = services.calendar
     month_now = f"{_local(now, calendar):%Y-%m}"
     results: list[RoundResult] = []
     for round_ in _open_rounds(services):
