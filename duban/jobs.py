@@ -136,7 +136,8 @@ def annual_assessment_job(services: Services, now: dt.datetime) -> None:
 
 
 def chain_head_job(services: Services, now: dt.datetime) -> None:
-    """Post the hash chain's head to the office chat: a copy outside the store's reach."""
+    """Post the hash chain's head to the office chat: a copy outside the store's reach. Once a
+    day: the message itself is an event that moves the head, so the key is the date."""
     views = open_views(services.ledger)
     views.catch_up(services.ledger, ["chain"])
     head = views.chain.head()
@@ -148,7 +149,15 @@ def chain_head_job(services: Services, now: dt.datetime) -> None:
         f"位置 {head.position}，共 {head.events} 个事件（{local:%Y-%m-%d %H:%M}）"
     )
     channel = services.config.office.channel
-    _queue(services, now, f"chain_head|{head}", channel, "台账防篡改校验值", [text], "chain_head")
+    _queue(
+        services,
+        now,
+        f"chain_head|{local:%Y-%m-%d}",
+        channel,
+        "台账防篡改校验值",
+        [text],
+        "chain_head",
+    )
 
 
 _BUILDERS: dict[str, Callable[..., dict[str, Any]]] = {
