@@ -232,14 +232,33 @@ class Ledger(Application[UUID]):
                 if attempt == 0:
                     raise
                 raise Conflict(f"并发冲突：{exc.message}") from exc
+            attempted = list(task.pending_events)
             try:
                 self.save(task)
             except IntegrityError:
+                if self._already_stored(attempted):
+                    return  # our commit went through; only its acknowledgement was lost
                 # Lost the race: back off a little (jittered, growing) and reload.
                 time.sleep(random.uniform(0, 0.002 * (attempt + 1)))
                 continue
             return
         raise Conflict(f"任务 {code} 正被频繁修改，请稍后重试")
+
+    def _already_stored(self, attempted: list[Any]) -> bool:
+        """True when the events we tried to save are stored as they were: the database
+        committed, then the connection broke, and the driver's retry hit our own rows. Every
+        event carries its creation timestamp and `at`, so another writer's cannot be equal."""
+        if not attempted:
+            return False
+        first = attempted[0]
+        stored = list(
+            self.events.get(
+                first.originator_id,
+                gt=first.originator_version - 1,
+                lte=attempted[-1].originator_version,
+            )
+        )
+        return [e.__dict__ for e in stored] == [e.__dict__ for e in attempted]
 
     def _task(self, code: str) -> ReformTask:
         try:
@@ -375,8 +394,14 @@ def channel_settings(channel: Any) -> dict[str, Any]:
         "hosts": sorted({urlsplit(h).netloc for h in hooks}),
         "robots": [hashlib.sha256(h.encode()).hexdigest()[:12] for h in hooks],
         "signed": channel.secret is not None or channel.secret_env is not None,
+        # A fingerprint, so that rotating only the signing secret is recorded too.
+        "secret": _fingerprint(channel.secret_value()),
         "keyword": channel.keyword,
     }
+
+
+def _fingerprint(secret: str | None) -> str | None:
+    return None if secret is None else hashlib.sha256(secret.encode()).hexdigest()[:12]
 
 
 _STATE_FIELDS = (

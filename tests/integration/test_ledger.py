@@ -192,3 +192,31 @@ def test_directory_changes_are_recorded_once(ledger: Ledger) -> None:
     assert ledger.reconcile_directory(config, OFFICE) == 0
     raw["units"][0]["liaisons"] = [{"name": "陈静", "mobile": "13800000002"}]  # type: ignore[index]
     assert ledger.reconcile_directory(parse_config(raw), OFFICE) == 1
+
+
+def test_a_commit_whose_acknowledgement_was_lost_is_not_applied_twice(ledger: Ledger) -> None:
+    """The database committed, the connection broke before it said so, and the driver's retry
+    of the same insert hit our own rows: the report must be stored once, not re-applied."""
+    from eventsourcing.persistence import IntegrityError
+
+    ledger.assign(assignment(), OFFICE)
+    ledger.claim("2024-01", LEAD)
+    recorder = ledger.events.recorder
+    real_insert = recorder.insert_events
+    calls = {"n": 0}
+
+    def insert_then_lose_the_answer(stored_events: object, **kwargs: object) -> object:
+        calls["n"] += 1
+        result = real_insert(stored_events, **kwargs)  # type: ignore[arg-type]
+        if calls["n"] == 1:
+            raise IntegrityError("duplicate key (the retry of a committed insert)")
+        return result
+
+    recorder.insert_events = insert_then_lose_the_answer  # type: ignore[method-assign]
+    try:
+        ledger.report("2024-01", cmd.ReportProgress(text="只报一次", percent=40), LEAD)
+    finally:
+        recorder.insert_events = real_insert  # type: ignore[method-assign]
+    reports = [e for e in ledger.task_history("2024-01", OFFICE) if e["type"].endswith("Reported")]
+    assert [e["text"] for e in reports] == ["只报一次"]
+    assert calls["n"] == 1
