@@ -9,11 +9,19 @@ imports it, and so should the composition root, so that every command sees them.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from domain.ladder import DEFAULT_LADDER, Ladder, LadderError, Rung
 from duban.config import Config, RungConfig, Schedules, register_check
 from scheduler.cron import CronError, parse_cron
 
-__all__ = ["SCHEDULE_NAMES", "build_ladder", "ladder_problems", "schedule_problems"]
+__all__ = [
+    "SCHEDULE_NAMES",
+    "build_ladder",
+    "ladder_problems",
+    "schedule_problems",
+    "template_problems",
+]
 
 SCHEDULE_NAMES: tuple[str, ...] = tuple(Schedules.model_fields)
 """Every schedule key, in the order the config declares them (also the job names)."""
@@ -83,5 +91,21 @@ def schedule_problems(config: Config) -> list[str]:
     return problems
 
 
+def template_problems(config: Config) -> list[str]:
+    """``templates: …`` when the admin's digest templates are missing or do not compile."""
+    if config.templates is None:
+        return []
+    from jinja2 import TemplateError
+
+    from notifiers.render import Renderer
+
+    try:
+        Renderer(Path(config.templates))
+    except (OSError, TemplateError) as exc:
+        return [f"templates: {exc}"]
+    return []
+
+
 register_check(ladder_problems)
+register_check(template_problems)
 register_check(schedule_problems)

@@ -15,10 +15,12 @@ as fired) and plans again without them. Nothing is ever queued twice.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import structlog
 from eventsourcing.domain import Aggregate
@@ -37,7 +39,7 @@ from domain.task import ReformTask, task_id
 from duban.bootstrap import Services, calendar_from_config
 from duban.config import Config
 from duban.config_checks import build_ladder
-from notifiers.render import RUNG_ORDER, DigestItem, render_digest
+from notifiers.render import RUNG_ORDER, DigestItem, Renderer
 from notifiers.render import Rung as RenderRung
 from notifiers.split import split_message, utf8_len
 from projections.due import DueIndex, DueTask, open_due_index
@@ -101,6 +103,16 @@ class _Route:
     names: tuple[str, ...] = ()
 
 
+@functools.cache
+def _renderer(template_dir: str | None) -> Renderer:
+    return Renderer(Path(template_dir) if template_dir else None)
+
+
+def renderer_for(config: Config) -> Renderer:
+    """The digest templates: the admin's (`templates = "DIR"` in the config) over the defaults."""
+    return _renderer(config.templates)
+
+
 class Directory:
     """Who is told through which chat, from the config (built once per sweep or round)."""
 
@@ -109,6 +121,7 @@ class Directory:
         self.units = {u.name: u for u in config.units}
         self.officials = {o.name: o for o in config.officials}
         self.platforms = {c.name: c.platform for c in config.channels}
+        self.renderer = renderer_for(config)
 
     def unit_route(self, unit: str, mention: bool) -> _Route:
         found = self.units.get(unit)
@@ -261,7 +274,7 @@ def _chat_message(
     now: dt.datetime,
 ) -> PlannedMessage:
     items = [_digest_item(issue, route, calendar, now.date()) for issue, route in entries]
-    title, body = render_digest(channel, items, now)
+    title, body = directory.renderer.render_digest(channel, items, now)
     mobiles = tuple(dict.fromkeys(m for _, route in entries for m in route.mobiles))
     keys = tuple(dict.fromkeys(issue.key for issue, _ in entries))
     return PlannedMessage(
