@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+import threading
+from dataclasses import dataclass, field
 from typing import Annotated, Any
 
 from fastapi import Depends, Path, Request
@@ -17,7 +18,22 @@ from duban.config import Config
 from duban.ledger import Ledger
 from duban.tokens import TokenRegistry
 
-__all__ = ["Caller", "Code", "Ctx", "ServiceContext", "checked_request"]
+__all__ = ["Caller", "Code", "Ctx", "ServiceContext", "TaskLocks", "checked_request"]
+
+
+class TaskLocks:
+    """Writers of one task inside this process take turns instead of racing.
+
+    The ledger's optimistic concurrency already makes racing safe (the loser reloads and
+    retries), but under load the retries are wasted work: every lost race reloads the whole
+    task. Other processes on the same store still race and are still handled by the ledger.
+    """
+
+    def __init__(self, stripes: int = 64) -> None:
+        self._locks = [threading.Lock() for _ in range(stripes)]
+
+    def hold(self, code: str) -> threading.Lock:
+        return self._locks[hash(code) % len(self._locks)]
 
 
 @dataclass(frozen=True)
@@ -26,6 +42,7 @@ class ServiceContext:
     ledger: Ledger
     tokens: TokenRegistry
     reads: ReadModels
+    writes: TaskLocks = field(default_factory=TaskLocks)
 
 
 def _context(request: Request) -> ServiceContext:

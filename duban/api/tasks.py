@@ -132,59 +132,69 @@ def import_rows(body: ImportRequest, ctx: Ctx, who: Caller) -> ImportResult:
 
 @router.post("/tasks/{code}/claim", summary="签收 claim (lead unit)")
 def claim(code: Code, ctx: Ctx, who: Caller) -> CommandDone:
-    ctx.ledger.claim(code, who)
+    with ctx.writes.hold(code):
+        ctx.ledger.claim(code, who)
     return _done(code, "claim", f"{code} 已签收")
 
 
 @router.post("/tasks/{code}/reports", summary="进展报送 report progress")
 def report(code: Code, body: cmd.ReportProgress, ctx: Ctx, who: Caller) -> CommandDone:
-    ctx.ledger.report(code, body, who)
+    with ctx.writes.hold(code):
+        ctx.ledger.report(code, body, who)
     return _done(code, "report", f"{code} 进展已报送（{body.percent}%）")
 
 
 @router.post("/tasks/{code}/extension/request", summary="延期申请 request an extension")
 def request_extension(code: Code, body: cmd.RequestExtension, ctx: Ctx, who: Caller) -> CommandDone:
-    ctx.ledger.request_extension(code, body, who)
+    with ctx.writes.hold(code):
+        ctx.ledger.request_extension(code, body, who)
     return _done(code, "request_extension", f"{code} 已申请延期至 {body.new_deadline}")
 
 
 @router.post("/tasks/{code}/extension/grant", summary="批准延期 grant the extension (office)")
 def grant_extension(code: Code, body: cmd.DecideExtension, ctx: Ctx, who: Caller) -> CommandDone:
-    ctx.ledger.grant_extension(code, body, who)
+    with ctx.writes.hold(code):
+        ctx.ledger.grant_extension(code, body, who)
     return _done(code, "grant_extension", f"{code} 延期已批准")
 
 
 @router.post("/tasks/{code}/extension/deny", summary="不予延期 deny the extension (office)")
 def deny_extension(code: Code, body: cmd.DecideExtension, ctx: Ctx, who: Caller) -> CommandDone:
-    ctx.ledger.deny_extension(code, body, who)
+    with ctx.writes.hold(code):
+        ctx.ledger.deny_extension(code, body, who)
     return _done(code, "deny_extension", f"{code} 延期未批准")
 
 
 @router.post("/tasks/{code}/completion/submit", summary="申请办结 submit completion (lead unit)")
 def submit(code: Code, body: cmd.SubmitCompletion, ctx: Ctx, who: Caller) -> CommandDone:
-    ctx.ledger.submit_completion(code, body, who)
+    with ctx.writes.hold(code):
+        ctx.ledger.submit_completion(code, body, who)
     return _done(code, "submit", f"{code} 已申请办结")
 
 
 @router.post("/tasks/{code}/completion/accept", summary="销号 accept completion (office)")
 def accept(code: Code, body: cmd.Decision, ctx: Ctx, who: Caller) -> CommandDone:
-    ctx.ledger.accept_completion(code, body, who)
+    with ctx.writes.hold(code):
+        ctx.ledger.accept_completion(code, body, who)
     return _done(code, "accept", f"{code} 已销号")
 
 
 @router.post("/tasks/{code}/completion/return", summary="退回办结申请 return completion (office)")
 def return_(code: Code, body: cmd.Decision, ctx: Ctx, who: Caller) -> CommandDone:
-    ctx.ledger.return_completion(code, body, who)
+    with ctx.writes.hold(code):
+        ctx.ledger.return_completion(code, body, who)
     return _done(code, "return", f"{code} 办结申请已退回")
 
 
 @router.post("/tasks/{code}/cancel", summary="撤销任务 cancel (office)")
 def cancel(code: Code, body: cmd.Decision, ctx: Ctx, who: Caller) -> CommandDone:
-    ctx.ledger.cancel(code, body, who)
+    with ctx.writes.hold(code):
+        ctx.ledger.cancel(code, body, who)
     return _done(code, "cancel", f"{code} 已撤销")
 
 
 @router.post("/tasks/{code}/recognitions", summary="改革试点/典型 recognise (office)")
 def recognise(code: Code, body: cmd.Recognise, ctx: Ctx, who: Caller) -> CommandDone:
-    ctx.ledger.recognise(code, body, who)
+    with ctx.writes.hold(code):
+        ctx.ledger.recognise(code, body, who)
     return _done(code, "recognise", f"{code} 已记录{body.title}")
