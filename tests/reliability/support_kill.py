@@ -126,7 +126,7 @@ def county(fake: FakePlatforms, **delivery: Any) -> County:
             for u in UNITS
         ],
         "officials": [{"name": OFFICIAL, "mobile": OFFICIAL_MOBILE, "channel": "wang"}],
-        "delivery": {"max_attempts": 8, "backoff_base_s": 60, "timeout_s": 5.0, **delivery},
+        "delivery": {"max_attempts": 8, "backoff_base_s": 60, "timeout_s": 10.0, **delivery},
     }
     return found
 
@@ -348,6 +348,7 @@ class StoredMessage:
     status: str = "pending"
     queued_at: dt.datetime | None = None
     done_at: dt.datetime | None = None
+    timeouts: list[dt.datetime] = field(default_factory=list)  # attempts the client gave up
 
 
 class StoreReader:
@@ -383,8 +384,11 @@ class StoreReader:
                 queued_at=event.at,
             )
         elif topic == _TOPICS["attempt"]:
-            self.messages[mid].attempts += 1
-            self.messages[mid].ok_attempts += bool(event.answer.get("ok"))
+            message = self.messages[mid]
+            message.attempts += 1
+            message.ok_attempts += bool(event.answer.get("ok"))
+            if event.answer.get("http_status") is None and "Timeout" in event.answer["detail"]:
+                message.timeouts.append(event.at)
         elif topic in (_TOPICS["delivered"], _TOPICS["failed"]):
             self.messages[mid].status = "delivered" if topic == _TOPICS["delivered"] else "failed"
             self.messages[mid].done_at = event.at
