@@ -76,6 +76,8 @@ class Sizes:
 
 BOUNDED = Sizes(kills=8, every=3, hours=(9,))
 FULL_SIZES = Sizes(kills=50, every=1, hours=(9, 15))
+# The full loop runs ~250 processes and 50 restarts per store: longer than the suite's limit.
+LIMIT = pytest.mark.timeout(3600 if FULL else 600)
 
 
 @dataclass
@@ -353,12 +355,14 @@ def _run(tmp_path: Path, store_url: str, capsys: pytest.CaptureFixture[str]) -> 
     return counts
 
 
+@LIMIT
 def test_sweeps_deliverers_and_the_server_killed_at_random_lose_nothing_and_repeat_only_parts_in_flight(  # noqa: E501
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     _run(tmp_path, f"sqlite:///{tmp_path / 'run' / 'duban.db'}", capsys)
 
 
+@LIMIT
 @pytest.mark.postgres
 @pytest.mark.skipif(not FULL, reason="PostgreSQL kill loop runs with DUBAN_RELIABILITY=full")
 def test_the_kill_loop_on_postgresql(
