@@ -15,8 +15,8 @@ DINGTALK_THROTTLE_S = 600.0
 _MINUTE = 60.0
 
 _RETRY_LATER: dict[str, dict[int, float]] = {
-    "wecom": {45009: _MINUTE},  # api freq out of limit
-    "dingtalk": {130101: DINGTALK_THROTTLE_S},  # send too fast
+    "wecom": {45009: _MINUTE, -1: _MINUTE},  # api freq out of limit; -1 system busy
+    "dingtalk": {130101: DINGTALK_THROTTLE_S, -1: _MINUTE},  # send too fast; -1 system busy
     "feishu": {11232: _MINUTE},  # frequency limited
 }
 _CONFIG: dict[str, frozenset[int]] = {

@@ -266,12 +266,6 @@ def test_minutes_of_502s_hangs_throttling_and_wrong_answers_are_caught_up_with_n
     )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: notifiers/classify.py treats an unknown non-zero code in a 2xx answer as a "
-    "content error, so WeCom's and DingTalk's documented errcode -1 ('system busy, retry "
-    "later') fails the message at once instead of retrying it",
-)
 def test_a_few_minutes_of_system_busy_answers_are_waited_out(
     setting: tuple[FailingPlatforms, County, Services], clock: FakeClock
 ) -> None:
