@@ -81,6 +81,9 @@ class Ledger(Application[UUID]):
 
     name = "duban"
     env: ClassVar[dict[str, str]] = {"AGGREGATE_CACHE_MAXSIZE": "0"}
+    # A task collects events for years (reports, escalations, reminders): loading it must not
+    # cost its whole history, so every 50th event leaves a snapshot to start from.
+    snapshotting_intervals = {ReformTask: 50}  # noqa: RUF012 (the library declares it ClassVar)
 
     def __init__(
         self,

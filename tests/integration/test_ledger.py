@@ -220,3 +220,29 @@ def test_a_commit_whose_acknowledgement_was_lost_is_not_applied_twice(ledger: Le
     reports = [e for e in ledger.task_history("2024-01", OFFICE) if e["type"].endswith("Reported")]
     assert [e["text"] for e in reports] == ["只报一次"]
     assert calls["n"] == 1
+
+
+def test_loading_a_task_reads_from_its_snapshot_not_its_whole_history(ledger: Ledger) -> None:
+    """Cost must not grow with history: a task with 130 events loads from its latest snapshot
+    (one every 50 events) plus the events after it."""
+    ledger.assign(assignment(), OFFICE)
+    ledger.claim("2024-01", LEAD)
+    for i in range(128):
+        ledger.report("2024-01", cmd.ReportProgress(text=f"第{i}次", percent=i % 101), LEAD)
+    recorder = ledger.events.recorder
+    real_select = recorder.select_events
+    read: list[int] = []
+
+    def counting(*args: object, **kwargs: object) -> object:
+        events = real_select(*args, **kwargs)  # type: ignore[arg-type]
+        read.append(len(events))
+        return events
+
+    recorder.select_events = counting  # type: ignore[method-assign]
+    try:
+        state = ledger.task("2024-01", OFFICE)
+    finally:
+        recorder.select_events = real_select  # type: ignore[method-assign]
+    assert state["reports"] == 128
+    assert state["version"] == 130
+    assert sum(read) < 50
