@@ -15,6 +15,8 @@ from duban.config import Config, load_config, resolve_config_path
 from duban.ledger import Ledger
 from duban.logs import register_secrets
 from duban.store import store_env
+from projections.board import LightRules
+from projections.views import Views, open_views
 
 # The scheduler hook for `duban serve`; importing it also registers the ladder and cron checks,
 # so every command rejects an invalid ladder or schedule at start with the key named.
@@ -35,6 +37,16 @@ class Services:
     def calendar(self) -> WorkingCalendar:
         """The office's working-day calendar, built once from the config."""
         return calendar_from_config(self.config)
+
+    def views(self) -> Views:
+        """The read models beside the store's events, with the office's calendar and lights."""
+        lights = self.config.lights
+        rules = LightRules(
+            due_within_working_days=lights.due_within_working_days,
+            report_gap_days=lights.report_gap_days,
+            red_rungs=frozenset(lights.red_rungs),
+        )
+        return open_views(self.ledger, self.calendar, rules)
 
 
 def calendar_from_config(config: Config) -> WorkingCalendar:

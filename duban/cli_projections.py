@@ -16,7 +16,6 @@ from typing import Annotated, Any
 
 import typer
 
-from domain.calendar import WorkingCalendar
 from domain.roles import authorize
 from duban.bootstrap import Services
 from duban.cli_common import AsOpt, Fmt, echo, fail, parse_identity, services, user_errors
@@ -24,7 +23,7 @@ from projections.asof import board_as_of
 from projections.board import BOARD_COLUMNS, LIGHT_LABELS
 from projections.chain import ChainHead, Verification
 from projections.runner import stderr_progress
-from projections.views import NAMES, Views, open_views
+from projections.views import NAMES, Views
 
 __all__ = ["register"]
 
@@ -57,20 +56,8 @@ def register(app: typer.Typer) -> None:
 # ---- wiring ----------------------------------------------------------------------------------
 
 
-def _calendar(svc: Services) -> WorkingCalendar:
-    cal = svc.config.calendar
-    return WorkingCalendar(
-        extra_holidays=frozenset(cal.extra_holidays),
-        extra_workdays=frozenset(cal.extra_workdays),
-        tz=svc.config.tz,
-        on_uncovered_year=lambda year: typer.echo(
-            f"警告: {year} 年的法定节假日安排尚未收录，按周一至周五计算工作日", err=True
-        ),
-    )
-
-
 def _views(svc: Services) -> Views:
-    return open_views(svc.ledger, _calendar(svc))
+    return svc.views()
 
 
 def _today(svc: Services) -> dt.date:

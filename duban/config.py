@@ -172,6 +172,14 @@ class Delivery(_Section):
     timeout_s: float = Field(default=10.0, gt=0)
 
 
+class Lights(_Section):
+    """红黄绿灯 thresholds (the rules are in projections/board.py and the README)."""
+
+    due_within_working_days: int = Field(default=5, ge=0, le=60)
+    report_gap_days: int = Field(default=30, ge=1, le=366)
+    red_rungs: tuple[str, ...] = ("supervise", "bulletin")
+
+
 class Assessment(_Section):
     base: float = 100.0
     lead_on_time: float = 2.0
@@ -202,6 +210,7 @@ class Config(_Section):
     ladder: LadderConfig = LadderConfig()
     schedules: Schedules = Schedules()
     report_round: ReportRound = ReportRound()
+    lights: Lights = Lights()
     delivery: Delivery = Delivery()
     assessment: Assessment = Assessment()
 

@@ -28,7 +28,6 @@ from duban.reporting import markdown_parts, report_context, title_of
 from duban.store import is_sqlite, sqlite_path
 from notifiers.delivery import DeliveryReport, deliver_due
 from projections.reports import annual_assessment, monthly_analysis, quarterly_dispatch
-from projections.views import open_views
 from scheduler.cron import next_fire_times, parse_cron
 
 __all__ = ["JOBS", "PREVIEW_JOBS", "Job", "PreviewMessage", "preview", "run_delivery"]
@@ -138,7 +137,7 @@ def annual_assessment_job(services: Services, now: dt.datetime) -> None:
 def chain_head_job(services: Services, now: dt.datetime) -> None:
     """Post the hash chain's head to the office chat: a copy outside the store's reach. Once a
     day: the message itself is an event that moves the head, so the key is the date."""
-    views = open_views(services.ledger)
+    views = services.views()
     views.catch_up(services.ledger, ["chain"])
     head = views.chain.head()
     if head is None:

@@ -129,7 +129,7 @@ def create_app(services: Services, background: Sequence[Background] = ()) -> Fas
         redoc_url=None,
     )
     ledger = services.ledger
-    reads = ReadModels(ledger, services.config)
+    reads = ReadModels(services)
     app.state.duban = ServiceContext(services.config, ledger, TokenRegistry(ledger), reads)
     install_error_handlers(app)
     for router in (tasks.router, plans.router, admin.router):

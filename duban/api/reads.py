@@ -16,13 +16,11 @@ from typing import Any
 
 import structlog
 
-from domain.calendar import WorkingCalendar
 from domain.errors import TaskNotFound
 from domain.task import task_id
-from duban.config import Config
-from duban.ledger import Ledger
+from duban.bootstrap import Services
 from projections.board import LIGHT_LABELS, apply_event, board_row
-from projections.views import Views, open_views
+from projections.views import Views
 
 __all__ = ["LIGHT_LABELS", "BoardQuery", "ReadModels", "UnitSummary", "unit_summaries"]
 
@@ -39,26 +37,13 @@ class BoardQuery:
     light: str | None = None
 
 
-def working_calendar(config: Config) -> WorkingCalendar:
-    """The office's calendar as the board's lights count working days."""
-    start, end = config.working_hours.times()
-    return WorkingCalendar(
-        extra_holidays=frozenset(config.calendar.extra_holidays),
-        extra_workdays=frozenset(config.calendar.extra_workdays),
-        work_start=start,
-        work_end=end,
-        tz=config.tz,
-        on_uncovered_year=lambda year: log.warning("calendar_year_not_covered", year=year),
-    )
-
-
 class ReadModels:
     """The projections of one store, caught up before every read."""
 
-    def __init__(self, ledger: Ledger, config: Config) -> None:
-        self.ledger = ledger
-        self.tz = config.tz
-        self.views: Views = open_views(ledger, working_calendar(config))
+    def __init__(self, services: Services) -> None:
+        self.ledger = services.ledger
+        self.tz = services.config.tz
+        self.views: Views = services.views()
         self._catching_up = threading.Lock()
 
     def today(self) -> dt.date:
