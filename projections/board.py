@@ -491,32 +491,20 @@ class BoardProjection:
         self._position = tracking.notification_id
 
     def _steps(self, changed: set[str], new: dict[str, int], units: set[str]) -> list[Step]:
-        rows = []
-        for task_id in changed:
-            f = self._facts[task_id]
-            rows.append(
-                (
-                    task_id,
-                    new.get(task_id, 0),
-                    f["code"],
-                    f["lead_unit"],
-                    f["group"],
-                    f["official"],
-                    _dumps(f),
-                )
-            )
-        pairs = [
-            (unit, task_id)
-            for task_id in units
-            for unit in dict.fromkeys(
-                [self._facts[task_id]["lead_unit"], *self._facts[task_id]["co_units"]]
-            )
-        ]
+        """One upsert per changed task; the unit pairs of tasks whose units changed."""
         return [
-            (_UPSERT, rows),
+            (_UPSERT, [self._row(task_id, new.get(task_id, 0)) for task_id in changed]),
             (_UNITS_CLEAR, [(task_id,) for task_id in units if task_id not in new]),
-            (_UNITS_ADD, pairs),
+            (_UNITS_ADD, [pair for task_id in units for pair in self._unit_pairs(task_id)]),
         ]
+
+    def _row(self, task_id: str, seq: int) -> tuple[Any, ...]:
+        f = self._facts[task_id]
+        return (task_id, seq, f["code"], f["lead_unit"], f["group"], f["official"], _dumps(f))
+
+    def _unit_pairs(self, task_id: str) -> list[tuple[str, str]]:
+        f = self._facts[task_id]
+        return [(unit, task_id) for unit in dict.fromkeys([f["lead_unit"], *f["co_units"]])]
 
     def _load(self, task_ids: set[str]) -> None:
         wanted = sorted(task_ids)
