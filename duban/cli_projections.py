@@ -265,7 +265,7 @@ def audit_head(
 
 
 def rebuild(
-    which: Annotated[str, typer.Argument(help="board | audit | chain | all")] = "all",
+    which: Annotated[str, typer.Argument(help=" | ".join((*NAMES, "all")))] = "all",
     as_: AsOpt = "office",
 ) -> None:
     """重建: drop a projection and process every event again (progress on stderr)."""
@@ -273,7 +273,7 @@ def rebuild(
         authorize(parse_identity(as_), "admin")
     names = list(NAMES) if which == "all" else [which]
     if not set(names) <= set(NAMES):
-        fail(f"未知的投影 {which!r}（board、audit、chain 或 all）", 2)
+        fail(f"未知的投影 {which!r}（{'、'.join(NAMES)} 或 all）", 2)
     svc = services()
     views = _views(svc)
     if "chain" in names:
