@@ -221,9 +221,8 @@ class KillLoop:
         process, started = duban_process(self.config, *args)
         with contextlib.suppress(subprocess.TimeoutExpired):  # still running, as wanted
             process.wait(delay)
-        killed_at = time.time()
-        if sigkill(process):
-            self.counts.kills.append(Kill(kind, " ".join(args), started, killed_at, delivers))
+        if sigkill(process):  # the kill's time is taken once the process is gone
+            self.counts.kills.append(Kill(kind, " ".join(args), started, time.time(), delivers))
         else:
             self.counts.missed += 1
 
@@ -234,8 +233,8 @@ class KillLoop:
         try:
             wait_for(lambda: self.fake.trapped.is_set() or process.poll() is not None)
             trapped = self.fake.trapped.is_set()
-            killed_at = time.time()
             killed = sigkill(process) if trapped else False
+            killed_at = time.time()
         finally:
             self.fake.disarm()
         if killed:
@@ -252,9 +251,8 @@ class KillLoop:
         time.sleep(self.rng.uniform(0.1, 1.5))
         server = self.serve.process
         assert server is not None
-        started, killed_at = time.time(), time.time()
         if sigkill(server.process):
-            self.counts.kills.append(Kill("serve", "serve", started, killed_at, False))
+            self.counts.kills.append(Kill("serve", "serve", time.time(), time.time(), False))
         else:
             raise AssertionError(f"duban serve had died by itself:\n{server.output()}")
         self.serve.start()
