@@ -3,13 +3,10 @@ file and on the real PostgreSQL server of the session (DSN from DUBAN_TEST_PG_DS
 
 from __future__ import annotations
 
-import importlib
 import itertools
 import os
 import shutil
-import sys
 import tempfile
-import types
 from collections.abc import Iterator
 from typing import Any
 
@@ -18,24 +15,10 @@ import pytest
 from eventsourcing.persistence import IntegrityError, Tracking
 from eventsourcing.postgres import PostgresDatastore
 from eventsourcing.sqlite import SQLiteDatastore
+from eventsourcing.tests import persistence as library_tests
 
 from projections import audit, board, chain
 from projections.viewstore import PostgresViewRecorder, SQLiteViewRecorder, ViewRecorder
-
-
-def _library_tests() -> types.ModuleType:
-    """`eventsourcing.tests.persistence` imports the AES cipher for test cases we do not run;
-    pycryptodome is not one of our dependencies, so stand in for it when it is absent."""
-    try:
-        import Crypto  # noqa: F401
-    except ModuleNotFoundError:
-        stub = types.ModuleType("eventsourcing.cipher")
-        stub.AESCipher = object  # type: ignore[attr-defined]
-        sys.modules.setdefault("eventsourcing.cipher", stub)
-    return importlib.import_module("eventsourcing.tests.persistence")
-
-
-library_tests = _library_tests()
 
 VIEWS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "board": (board.SCHEMA, board.TABLES),
