@@ -17,7 +17,7 @@ import typer
 from pydantic import ValidationError
 
 from domain.errors import DomainError
-from domain.roles import ROLES, Identity
+from domain.roles import ROLES, Action, Identity, authorize
 from duban.bootstrap import Services, bootstrap
 from duban.config import ConfigError
 from duban.logs import configure_logging
@@ -31,6 +31,7 @@ __all__ = [
     "echo",
     "fail",
     "parse_identity",
+    "require",
     "services",
     "user_errors",
 ]
@@ -110,6 +111,14 @@ def parse_identity(text: str) -> Identity:
             fail("--as liaison:UNIT/NAME needs the unit", 2)
         return Identity(role="liaison", name=name or "联络员", unit=unit)
     return Identity(role=role, name=rest or {"office": "改革办"}.get(role, role))
+
+
+def require(as_: str, action: Action) -> Identity:
+    """The acting identity, if it may perform `action`; else a one-line refusal (exit 1)."""
+    who = parse_identity(as_)
+    with user_errors():
+        authorize(who, action)
+    return who
 
 
 def echo(data: Any, fmt: Fmt, columns: list[tuple[str, str]] | None = None) -> None:

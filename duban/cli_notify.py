@@ -11,7 +11,7 @@ from typing import Annotated, Any
 
 import typer
 
-from duban.cli_common import Fmt, FormatOpt, fail, services
+from duban.cli_common import AsOpt, Fmt, FormatOpt, fail, require, services
 from duban.output import to_json
 from notifiers.delivery import Deliverer, DeliveryReport
 from notifiers.errors import NotifierError
@@ -33,8 +33,9 @@ def _moment(now: dt.datetime | None) -> dt.datetime:
     return now if now.tzinfo is not None else now.replace(tzinfo=tz)
 
 
-def deliver(now: NowOpt = None, fmt: FormatOpt = Fmt.table) -> None:
+def deliver(now: NowOpt = None, fmt: FormatOpt = Fmt.table, as_: AsOpt = "office") -> None:
     """Send every queued message that is due, as far as the robots' rate limits allow."""
+    require(as_, "admin")
     svc = services()
     moment = _moment(now)
     with Deliverer.from_services(svc) as deliverer:
@@ -47,8 +48,9 @@ def deliver(now: NowOpt = None, fmt: FormatOpt = Fmt.table) -> None:
     typer.echo(report.summary())
 
 
-def notify_test(channel: str, fmt: FormatOpt = Fmt.table) -> None:
+def notify_test(channel: str, fmt: FormatOpt = Fmt.table, as_: AsOpt = "office") -> None:
     """Send one test message through CHANNEL's robot and print the platform's answer."""
+    require(as_, "admin")
     svc = services()
     if all(c.name != channel for c in svc.config.channels):
         fail(f"没有名为 {channel} 的群聊（channels）", 2)

@@ -8,14 +8,13 @@ whether `0 9 * * 1-5` means what they think (it does: Monday to Friday, crontab 
 from __future__ import annotations
 
 import datetime as dt
-import importlib
-from collections.abc import Callable
 from enum import StrEnum
 from typing import Annotated, Any
 
 import typer
 
-from duban.cli_common import fail, services
+from duban.cli_common import AsOpt, fail, require, services
+from duban.cli_sweep import preview_command
 from duban.output import render_table, to_json
 from scheduler.jobs import describe_jobs
 from scheduler.leader import SchedulerAlreadyRunning
@@ -44,8 +43,10 @@ def jobs(
         typer.Option("--from", help="show fire times after this moment (config timezone)"),
     ] = None,
     count: Annotated[int, typer.Option("--count", min=1, max=50, help="fire times per job")] = 3,
+    as_: AsOpt = "office",
 ) -> None:
     """Every job with its cron expression and next fire times (in the config's timezone)."""
+    require(as_, "read")
     config = services().config
     start = _aware(after, config.tz) if after else dt.datetime.now(config.tz)
     rows = describe_jobs(config, start, count)
@@ -78,8 +79,10 @@ def run(
             help="seconds between leadership checks (PostgreSQL): a standby takes over within it",
         ),
     ] = DEFAULT_LEASE_SECONDS,
+    as_: AsOpt = "office",
 ) -> None:
     """Run the scheduler until SIGINT/SIGTERM; on PostgreSQL only the elected leader runs jobs."""
+    require(as_, "admin")
     svc = services()
     try:
         run_forever(svc, lease=lease)
@@ -89,22 +92,8 @@ def run(
         svc.ledger.close()
 
 
-def _preview_command() -> Callable[..., Any] | None:
-    """The sweep module's `preview`, once it exists; until then `scheduler preview` is absent."""
-    try:
-        module = importlib.import_module("duban.cli_sweep")
-    except ModuleNotFoundError as exc:
-        if exc.name == "duban.cli_sweep":
-            return None
-        raise
-    command = getattr(module, "preview_command", None) or getattr(module, "preview", None)
-    return command if callable(command) else None
-
-
 def register(app: typer.Typer) -> None:
     scheduler_app.command("jobs")(jobs)
     scheduler_app.command("run")(run)
-    preview = _preview_command()
-    if preview is not None:
-        scheduler_app.command("preview")(preview)
+    scheduler_app.command("preview")(preview_command)
     app.add_typer(scheduler_app, name="scheduler")

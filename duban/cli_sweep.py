@@ -9,7 +9,7 @@ from typing import Annotated, Any
 
 import typer
 
-from duban.cli_common import Fmt, FormatOpt, fail, services
+from duban.cli_common import AsOpt, Fmt, FormatOpt, fail, require, services
 from duban.jobs import PreviewMessage, preview, run_delivery
 from duban.output import to_json
 from duban.reminders import PlannedMessage, SweepReport, sweep
@@ -67,8 +67,10 @@ def sweep_command(
         bool, typer.Option("--no-deliver", help="queue only; leave delivery to `duban deliver`")
     ] = False,
     fmt: FormatOpt = Fmt.table,
+    as_: AsOpt = "office",
 ) -> None:
     """催办扫描: issue every reminder due now, once, one digest per chat; then deliver."""
+    require(as_, "admin")
     svc = services()
     moment = _parse_now(now)
     report = sweep(svc, moment, dry_run=dry_run)
@@ -80,8 +82,10 @@ def preview_command(
     from_: Annotated[dt.datetime, typer.Option("--from", formats=["%Y-%m-%d"])],
     to: Annotated[dt.datetime, typer.Option("--to", formats=["%Y-%m-%d"])],
     fmt: FormatOpt = Fmt.table,
+    as_: AsOpt = "office",
 ) -> None:
     """Every message the current config would send from --from to --to, sending nothing."""
+    require(as_, "admin")
     if to < from_:
         fail("--to must not be before --from", 2)
     messages = preview(services(), from_.date(), to.date())
