@@ -73,7 +73,7 @@ def serve(
         timeout_graceful_shutdown=10, server_header=False,
     )  # fmt: skip
     server = _GracefulServer(config)
-    scheduler = "，提醒调度已启动" if background else ""
+    scheduler = "，含提醒调度（已有调度进程时自动让出）" if background else ""
     typer.echo(f"督办服务: http://{host}:{port}/  (API /api/v1, OpenAPI /openapi.json){scheduler}")
     try:
         server.run()
