@@ -22,7 +22,8 @@ from duban.cli_common import AsOpt, Fmt, echo, fail, parse_identity, services, u
 from projections.asof import board_as_of
 from projections.board import BOARD_COLUMNS, LIGHT_LABELS
 from projections.chain import ChainHead, Verification
-from projections.runner import stderr_progress
+from projections.runner import Projection, stderr_progress
+from projections.runner import rebuild as runner_rebuild
 from projections.views import NAMES, Views
 
 __all__ = ["register"]
@@ -264,23 +265,46 @@ def audit_head(
 # ---- rebuild ---------------------------------------------------------------------------------
 
 
+# The sweep's due index and the deliverer's outbox are projections too, kept beside their users.
+OPERATIONAL = ("due", "outbox")
+
+
 def rebuild(
-    which: Annotated[str, typer.Argument(help=" | ".join((*NAMES, "all")))] = "all",
+    which: Annotated[str, typer.Argument(help=" | ".join((*NAMES, *OPERATIONAL, "all")))] = "all",
     as_: AsOpt = "office",
 ) -> None:
     """重建: drop a projection and process every event again (progress on stderr)."""
     with user_errors():
         authorize(parse_identity(as_), "admin")
-    names = list(NAMES) if which == "all" else [which]
-    if not set(names) <= set(NAMES):
-        fail(f"未知的投影 {which!r}（{'、'.join(NAMES)} 或 all）", 2)
+    everything = (*NAMES, *OPERATIONAL)
+    names = list(everything) if which == "all" else [which]
+    if not set(names) <= set(everything):
+        fail(f"未知的投影 {which!r}（{'、'.join(everything)} 或 all）", 2)
     svc = services()
     views = _views(svc)
     if "chain" in names:
         _refuse_to_rebase_a_broken_chain(views)
-    positions = views.rebuild(svc.ledger, names, progress=stderr_progress())
+    shown = [n for n in names if n in NAMES]
+    positions = views.rebuild(svc.ledger, shown, progress=stderr_progress())
+    positions |= _rebuild_operational(svc, [n for n in names if n in OPERATIONAL])
     for name, position in positions.items():
         typer.echo(f"{name}: 已重建至第 {position} 号事件")
+
+
+def _rebuild_operational(svc: Services, names: list[str]) -> dict[str, int]:
+    return {
+        name: runner_rebuild(svc.ledger, _operational(svc, name), progress=stderr_progress())
+        for name in names
+    }
+
+
+def _operational(svc: Services, name: str) -> Projection:
+    from duban.reminders import ladder_from_config, open_index
+    from projections.outbox import open_outbox
+
+    if name == "due":
+        return open_index(svc, ladder_from_config(svc.config), svc.calendar).projection
+    return open_outbox(svc.ledger).projection
 
 
 def _refuse_to_rebase_a_broken_chain(views: Views) -> None:
