@@ -25,7 +25,7 @@ from eventsourcing.application import Application
 from eventsourcing.domain import Aggregate, event
 
 from bench.harness import Figure
-from duban.store import store_env
+from duban.settings.store import store_env
 from tests.support.api import row, write_config
 from tests.support.pg import start_server
 from tests.support.server import ServeProcess, duban, start_serve

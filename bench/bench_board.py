@@ -35,8 +35,8 @@ from zoneinfo import ZoneInfo
 
 from bench.harness import Figure, peak_rss_mb, rate
 from domain.task import ReformTask, TaskStatus
-from duban.bootstrap import open_ledger
-from duban.ledger import Ledger
+from duban.app.ledger import Ledger
+from duban.app.services import open_ledger
 from projections import runner
 from projections.board import open_board
 from projections.chain import open_chain

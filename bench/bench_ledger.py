@@ -30,10 +30,10 @@ from eventsourcing.domain import Aggregate, event
 
 from bench.harness import Figure
 from domain.roles import Identity
-from duban import commands as cmd
-from duban.bootstrap import open_ledger
-from duban.ledger import Ledger
-from duban.store import store_env
+from duban.app import commands as cmd
+from duban.app.ledger import Ledger
+from duban.app.services import open_ledger
+from duban.settings.store import store_env
 from tests.support.pg import start_server
 
 TASKS = 50

@@ -19,8 +19,8 @@ from zoneinfo import ZoneInfo
 from bench.harness import Figure
 from domain.calendar import WorkingCalendar
 from domain.task import ReformTask
-from duban.bootstrap import open_ledger
-from duban.ledger import Ledger
+from duban.app.ledger import Ledger
+from duban.app.services import open_ledger
 from projections.assessment import open_reports
 from projections.reports import (
     ReportContext,

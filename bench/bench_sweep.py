@@ -18,9 +18,9 @@ from typing import Any
 
 from bench.harness import Figure
 from domain.task import ReformTask
-from duban.bootstrap import Services, open_ledger
-from duban.config import parse_config
-from duban.reminders import calendar_from_config, ladder_from_config, open_index, sweep
+from duban.app.services import Services, open_ledger
+from duban.app.sweep import calendar_from_config, ladder_from_config, open_index, sweep
+from duban.settings.config import parse_config
 
 TZ_NAME = "Asia/Shanghai"
 UNITS = [f"单位{i:02d}" for i in range(10)]

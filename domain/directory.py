@@ -8,10 +8,10 @@ Channel events never hold a webhook key or secret: only a fingerprint and the pu
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Any, ClassVar
 from uuid import UUID
 
-from eventsourcing.domain import Aggregate, event
+from eventsourcing.domain import Aggregate, DomainEvent, event
 
 from domain.ids import natural_id
 
@@ -20,6 +20,11 @@ __all__ = ["ChannelRecord", "Official", "Unit"]
 
 class Unit(Aggregate):
     """A 单位 with its chat channel and its liaisons (联络员)."""
+
+    # The event classes the @event decorators below create (typed for dispatch and scans).
+    Registered: ClassVar[type[DomainEvent]]
+    ChannelChanged: ClassVar[type[DomainEvent]]
+    LiaisonsChanged: ClassVar[type[DomainEvent]]
 
     @staticmethod
     def create_id(name: str) -> UUID:
@@ -60,6 +65,10 @@ class Unit(Aggregate):
 class Official(Aggregate):
     """A 领衔领导: escalations of the tasks they lead reach them."""
 
+    # The event classes the @event decorators below create (typed for dispatch and scans).
+    Registered: ClassVar[type[DomainEvent]]
+    Changed: ClassVar[type[DomainEvent]]
+
     @staticmethod
     def create_id(name: str) -> UUID:
         return natural_id("official", name)
@@ -89,6 +98,10 @@ class Official(Aggregate):
 
 class ChannelRecord(Aggregate):
     """A chat channel as far as the audit needs it: platform, public host, key fingerprint."""
+
+    # The event classes the @event decorators below create (typed for dispatch and scans).
+    Configured: ClassVar[type[DomainEvent]]
+    Reconfigured: ClassVar[type[DomainEvent]]
 
     @staticmethod
     def create_id(name: str) -> UUID:

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import ClassVar
 from uuid import UUID
 
-from eventsourcing.domain import Aggregate, event
+from eventsourcing.domain import Aggregate, DomainEvent, event
 
 from domain.errors import PlanReviewError
 from domain.ids import natural_id
@@ -22,6 +23,13 @@ class PlanStatus:
 
 class PlanReview(Aggregate):
     """One plan (改革方案) through pre-review: submitted → opinions → approved or returned."""
+
+    # The event classes the @event decorators below create (typed for dispatch and scans).
+    Submitted: ClassVar[type[DomainEvent]]
+    OpinionAdded: ClassVar[type[DomainEvent]]
+    Approved: ClassVar[type[DomainEvent]]
+    Returned: ClassVar[type[DomainEvent]]
+    Resubmitted: ClassVar[type[DomainEvent]]
 
     @staticmethod
     def create_id(plan_code: str) -> UUID:

@@ -10,10 +10,10 @@ one chat, every delivery attempt with the platform's answer, and the final outco
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Any, ClassVar
 from uuid import UUID
 
-from eventsourcing.domain import Aggregate, event
+from eventsourcing.domain import Aggregate, DomainEvent, event
 
 from domain.ids import natural_id
 
@@ -22,6 +22,9 @@ __all__ = ["ChatMessage", "MessageStatus", "Reminder"]
 
 class Reminder(Aggregate):
     """One rung of the ladder fired for one task and one deadline (or milestone)."""
+
+    # The event classes the @event decorators below create (typed for dispatch and scans).
+    Issued: ClassVar[type[DomainEvent]]
 
     @staticmethod
     def create_id(key: str) -> UUID:
@@ -59,6 +62,12 @@ class MessageStatus:
 
 class ChatMessage(Aggregate):
     """One digest for one chat (the outbox): queued, attempted, delivered or failed."""
+
+    # The event classes the @event decorators below create (typed for dispatch and scans).
+    Queued: ClassVar[type[DomainEvent]]
+    AttemptRecorded: ClassVar[type[DomainEvent]]
+    Delivered: ClassVar[type[DomainEvent]]
+    Failed: ClassVar[type[DomainEvent]]
 
     @staticmethod
     def create_id(message_key: str) -> UUID:

@@ -6,7 +6,8 @@ missing it, and, when it closes, every report that came late and every one that 
 each naming its task, so that the assessment (monthly report late / missing) and the audit
 trail can point at the event behind every point.
 
-The round rule, one for the rounds (`duban.rounds`) and the reports (`projections.assessment`):
+The round rule, one for the rounds (`duban.app.report_rounds`) and the reports
+(`projections.assessment`):
 
 * a month's round is dated its **opening day**, the first working day of the month
   (`round_opening_date`): a round is never dated on a holiday. Opening it on 2024-10-01
@@ -22,10 +23,10 @@ The round rule, one for the rounds (`duban.rounds`) and the reports (`projection
 from __future__ import annotations
 
 import datetime as dt
-from typing import Protocol
+from typing import ClassVar, Protocol
 from uuid import UUID
 
-from eventsourcing.domain import Aggregate, event
+from eventsourcing.domain import Aggregate, DomainEvent, event
 
 from domain.errors import DomainError
 from domain.ids import natural_id
@@ -84,6 +85,13 @@ def report_timing(month: str, due: dt.date, day: dt.date) -> str | None:
 
 class ReportRound(Aggregate):
     """One month's round: opened, maybe reminded once, closed with its late and missing."""
+
+    # The event classes the @event decorators below create (typed for dispatch and scans).
+    Opened: ClassVar[type[DomainEvent]]
+    Reminded: ClassVar[type[DomainEvent]]
+    ReportLate: ClassVar[type[DomainEvent]]
+    ReportMissing: ClassVar[type[DomainEvent]]
+    Closed: ClassVar[type[DomainEvent]]
 
     @staticmethod
     def create_id(month: str) -> UUID:

@@ -9,10 +9,10 @@ an aware datetime); the library adds its own write timestamp beside them.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Any, ClassVar
 from uuid import UUID
 
-from eventsourcing.domain import Aggregate, event
+from eventsourcing.domain import Aggregate, DomainEvent, event
 
 from domain.errors import (
     AlreadyClaimed,
@@ -75,6 +75,21 @@ def task_id(code: str) -> UUID:
 
 class ReformTask(Aggregate):
     """One line of the 改革要点 list, identified by its code (编号)."""
+
+    # The event classes the @event decorators below create (typed for dispatch and scans).
+    Assigned: ClassVar[type[DomainEvent]]
+    Revised: ClassVar[type[DomainEvent]]
+    Claimed: ClassVar[type[DomainEvent]]
+    ProgressReported: ClassVar[type[DomainEvent]]
+    ExtensionRequested: ClassVar[type[DomainEvent]]
+    ExtensionGranted: ClassVar[type[DomainEvent]]
+    ExtensionDenied: ClassVar[type[DomainEvent]]
+    CompletionSubmitted: ClassVar[type[DomainEvent]]
+    CompletionAccepted: ClassVar[type[DomainEvent]]
+    CompletionReturned: ClassVar[type[DomainEvent]]
+    Cancelled: ClassVar[type[DomainEvent]]
+    EscalationRecorded: ClassVar[type[DomainEvent]]
+    Recognised: ClassVar[type[DomainEvent]]
 
     @staticmethod
     def create_id(code: str) -> UUID:

@@ -8,9 +8,10 @@ so an auditor can see who could act as whom, and since when.
 from __future__ import annotations
 
 import datetime as dt
+from typing import ClassVar
 from uuid import UUID
 
-from eventsourcing.domain import Aggregate, event
+from eventsourcing.domain import Aggregate, DomainEvent, event
 
 from domain.errors import DomainError
 from domain.ids import natural_id
@@ -69,6 +70,10 @@ def binding(role: str, name: str | None, unit: str | None) -> tuple[Role, str, s
 
 class AccessToken(Aggregate):
     """One issued token: who it speaks for, the digest that proves it, and whether it is revoked."""
+
+    # The event classes the @event decorators below create (typed for dispatch and scans).
+    Issued: ClassVar[type[DomainEvent]]
+    Revoked: ClassVar[type[DomainEvent]]
 
     @staticmethod
     def create_id(token_id: str) -> UUID:

@@ -54,8 +54,8 @@ from notifiers.split import strip_numbering
 from projections.outbox import Outbox, PendingMessage, open_outbox
 
 if TYPE_CHECKING:
-    from duban.config import Channel, Config
-    from duban.ledger import Ledger
+    from duban.app.ledger import Ledger
+    from duban.settings.config import Channel, Config
 
 __all__ = [
     "ACTOR",
@@ -131,7 +131,7 @@ class DeliveryReport:
 def limiter_for_store(store_url: str) -> RateLimiter:
     """The rate limiter every process of this installation shares: a SQLite file beside a
     SQLite store (the store's own file is the ledger's), or the PostgreSQL database."""
-    from duban.store import is_sqlite, postgres_conninfo, sqlite_path
+    from duban.settings.store import is_sqlite, postgres_conninfo, sqlite_path
 
     if is_sqlite(store_url):
         path = sqlite_path(store_url)

@@ -156,7 +156,7 @@ class RateLimiter:
 
     @classmethod
     def postgres(cls, conninfo: str) -> RateLimiter:
-        """`conninfo` is a libpq string or URL, e.g. from `duban.store.postgres_conninfo`."""
+        """`conninfo` is a libpq string or URL, e.g. from the store URL."""
         return cls(_Postgres(conninfo))
 
     def acquire(

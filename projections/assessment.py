@@ -24,7 +24,7 @@ days after it; a report in the month by the due date is on time, later in the mo
   and ``ReportMissing`` events are the late and missing outcomes (linked to those events);
   every other task it expected is on time when reported by the due date (linked to the
   report), otherwise "pending" while the round is open; once it is closed, such a task owed
-  nothing (it was completed or cancelled: `duban.rounds` judged it so) and is not listed;
+  nothing (it was completed or cancelled: `duban.app.report_rounds` judged it so) and is not listed;
 * otherwise derived from the timing of the progress reports: a task assigned by the due date
   and not closed by then owes one report: by the due date on time, later in the month late,
   none in the month missing once the month's last day is included. A derived "missing"
@@ -44,7 +44,7 @@ from eventsourcing.persistence import Tracking
 
 from domain.calendar import WorkingCalendar
 from domain.report_round import month_bounds, round_due_date
-from duban.config import Assessment as AssessmentRules
+from duban.settings.config import Assessment as AssessmentRules
 from projections.board import TASK_TOPICS, Facts, apply_event
 from projections.runner import Item
 from projections.viewstore import Step, ViewRecorder, view_recorder

@@ -1,7 +1,7 @@
 """月分析、季调度、年督考: the three reports of the office's cycle, built from the reports' view.
 
 Each builder reads `projections.assessment.ReportStore` (never the event history) and returns
-one JSON-native dict; `duban.reporting` renders it as Markdown, Excel, JSON or HTML.
+one JSON-native dict; `duban.app.report_docs` renders it as Markdown, Excel, JSON or HTML.
 
 * `monthly_analysis` (月分析) — per unit and per group: tasks by status and light, the
   month's report round (on time / late / missing), overdue tasks, escalations issued, changes
@@ -29,7 +29,7 @@ from typing import Any
 
 from domain.calendar import WorkingCalendar
 from domain.task import STATUS_LABELS, TaskStatus
-from duban.config import Assessment as AssessmentRules
+from duban.settings.config import Assessment as AssessmentRules
 from projections.assessment import (
     KIND_LABELS,
     Fact,

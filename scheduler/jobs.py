@@ -21,8 +21,8 @@ from typing import Any
 from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.triggers.cron import CronTrigger
 
-from duban.config import Config
-from duban.config_checks import SCHEDULE_NAMES
+from duban.settings.checks import SCHEDULE_NAMES
+from duban.settings.config import Config
 from scheduler.cron import next_fire_times, parse_cron
 
 __all__ = [

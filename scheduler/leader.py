@@ -32,7 +32,7 @@ import psycopg
 import structlog
 from psycopg.conninfo import make_conninfo
 
-from duban.store import is_sqlite, postgres_conninfo, sqlite_path
+from duban.settings.store import is_sqlite, postgres_conninfo, sqlite_path
 
 __all__ = [
     "AdvisoryLockLeadership",

@@ -7,8 +7,8 @@ the leader skips the run, so leadership can move between fire times without the 
 itself being handed over. A node that has just become leader also skips fire times from
 before it led: the previous leader may have run them.
 
-Each run calls ``JOBS[name](services, now)`` from ``duban.jobs`` (imported at the first run;
-the module may be replaced with ``$DUBAN_JOBS_MODULE``, which the multi-node tests use). A job
+Each run calls ``JOBS[name](services, now)`` from ``duban.app.scheduled`` (imported at the first
+run; the module may be replaced with ``$DUBAN_JOBS_MODULE``, which the multi-node tests use). A job
 that is missing is logged and skipped; a job that raises is logged and the scheduler goes on.
 """
 
@@ -31,7 +31,7 @@ from scheduler.jobs import JobSpec, add_jobs, job_specs, scheduled_instant
 from scheduler.leader import Leadership, SchedulerAlreadyRunning, leadership_for, node_id
 
 if TYPE_CHECKING:  # the composition root imports this module: no import back at run time
-    from duban.bootstrap import Services
+    from duban.app.services import Services
 
 __all__ = [
     "DEFAULT_LEASE_SECONDS",
@@ -44,7 +44,7 @@ __all__ = [
 
 DEFAULT_LEASE_SECONDS = 10.0
 JOBS_MODULE_ENV = "DUBAN_JOBS_MODULE"
-_DEFAULT_JOBS_MODULE = "duban.jobs"
+_DEFAULT_JOBS_MODULE = "duban.app.scheduled"
 
 log = structlog.get_logger("duban.scheduler")
 

@@ -21,8 +21,8 @@ from duban.api import admin, plans, tasks
 from duban.api.deps import ServiceContext, checked_request
 from duban.api.errors import ERROR_RESPONSES, install_error_handlers
 from duban.api.reads import ReadModels
-from duban.bootstrap import Services
-from duban.tokens import TokenRegistry
+from duban.app.access import TokenRegistry
+from duban.app.services import Services
 
 __all__ = ["API_PREFIX", "Background", "create_app"]
 

@@ -14,9 +14,9 @@ from pydantic import BaseModel, ValidationError
 
 from domain.roles import Identity
 from duban.api.reads import ReadModels
-from duban.config import Config
-from duban.ledger import Ledger
-from duban.tokens import TokenRegistry
+from duban.app.access import TokenRegistry
+from duban.app.ledger import Ledger
+from duban.settings.config import Config
 
 __all__ = ["Caller", "Code", "Ctx", "ServiceContext", "TaskLocks", "checked_request"]
 

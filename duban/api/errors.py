@@ -20,7 +20,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from domain.errors import DomainError
 from domain.roles import Forbidden
 from duban.api.schemas import ErrorBody, FieldProblem
-from duban.tokens import Unauthenticated
+from duban.app.access import Unauthenticated
 
 __all__ = ["ERROR_RESPONSES", "InvalidRequest", "install_error_handlers", "status_of"]
 

@@ -13,12 +13,11 @@ from domain.roles import Forbidden, Identity, authorize
 from duban.api.deps import Caller, Ctx
 from duban.api.errors import InvalidRequest
 from duban.api.schemas import PlanCode, PlanView, ReviewPlan, SubmitPlan
-from duban.ledger import Ledger
+from duban.app.ledger import Ledger
 
 __all__ = ["PlanNotFound", "router"]
 
 router = APIRouter(tags=["plans"])
-_SUBMITTED_TOPIC = f"{PlanReview.__module__}:{PlanReview.__qualname__}.Submitted"
 
 
 class PlanNotFound(DomainError):
@@ -35,14 +34,7 @@ def _plan(ledger: Ledger, plan_code: str) -> PlanView:
 
 
 def _plan_codes(ledger: Ledger) -> list[str]:
-    codes: list[str] = []
-    start = 0
-    while batch := ledger.recorder.select_notifications(
-        start, 500, topics=[_SUBMITTED_TOPIC], inclusive_of_start=False
-    ):
-        codes += [ledger.mapper.to_domain_event(n).__dict__["plan_code"] for n in batch]
-        start = batch[-1].id
-    return codes
+    return [submitted.plan_code for _, submitted in ledger.events_of(PlanReview.Submitted)]
 
 
 def _submitting_unit(body: SubmitPlan, who: Identity) -> str:

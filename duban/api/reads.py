@@ -18,7 +18,7 @@ import structlog
 
 from domain.errors import TaskNotFound
 from domain.task import task_id
-from duban.bootstrap import Services
+from duban.app.services import Services
 from projections.board import LIGHT_LABELS, apply_event, board_row
 from projections.views import Views
 

@@ -1,4 +1,5 @@
-"""What the API answers and the request bodies it adds to `duban.commands`: the OpenAPI contract."""
+"""What the API answers and the request bodies it adds to `duban.app.commands`: the OpenAPI
+contract."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from duban import commands as cmd
+from duban.app import commands as cmd
 
 __all__ = [
     "Assigned",

@@ -14,7 +14,6 @@ from fastapi import APIRouter, Query
 from fastapi.exceptions import RequestValidationError
 
 from domain.roles import authorize
-from duban import commands as cmd
 from duban.api.deps import Caller, Code, Ctx
 from duban.api.reads import BoardQuery
 from duban.api.schemas import (
@@ -29,6 +28,7 @@ from duban.api.schemas import (
     ImportResult,
     TaskView,
 )
+from duban.app import commands as cmd
 
 __all__ = ["router"]
 

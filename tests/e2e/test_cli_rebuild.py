@@ -11,10 +11,10 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from domain.roles import Identity
+from duban.app.importer import read_task_list
+from duban.app.sweep import ladder_from_config, open_index, sweep
 from duban.bootstrap import bootstrap
-from duban.config import load_config
-from duban.importer import read_task_list
-from duban.reminders import ladder_from_config, open_index, sweep
+from duban.settings.config import load_config
 from projections.outbox import open_outbox
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -14,7 +14,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from duban.bootstrap import Services
+from duban.app.services import Services
 from tests.conftest import TZ
 from tests.fakes.platforms import FakeClock, FakePlatforms
 from tests.integration.test_delivery_flow import (

@@ -49,12 +49,12 @@ def write_config(store: Path, path: Path) -> None:
 def script(config_path: Path) -> None:
     # The only part that imports the code of the day: update these imports if it moves.
     from domain.roles import Identity
-    from duban import commands as cmd
+    from duban.app import commands as cmd
+    from duban.app.access import TokenRegistry
+    from duban.app.importer import read_task_list
+    from duban.app.sweep import sweep
     from duban.bootstrap import bootstrap
-    from duban.config import load_config
-    from duban.importer import read_task_list
-    from duban.reminders import sweep
-    from duban.tokens import TokenRegistry
+    from duban.settings.config import load_config
     from notifiers.delivery import deliver_due
 
     clock = Clock(dt.datetime(2024, 3, 1, 9, 30, tzinfo=TZ))

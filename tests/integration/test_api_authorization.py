@@ -17,12 +17,13 @@ import pytest
 from fastapi.testclient import TestClient
 
 from domain.roles import Identity
-from duban import commands as cmd
 from duban.api import create_app
-from duban.bootstrap import Services, bootstrap
-from duban.config import load_config
-from duban.ledger import Ledger
-from duban.tokens import TokenRegistry
+from duban.app import commands as cmd
+from duban.app.access import TokenRegistry
+from duban.app.ledger import Ledger
+from duban.app.services import Services
+from duban.bootstrap import bootstrap
+from duban.settings.config import load_config
 from tests.conftest import FakeClock
 from tests.support.api import CO_UNIT, LEAD_UNIT, OFFICE, bearer, issue_tokens, row, write_config
 

@@ -16,9 +16,10 @@ from structlog.testing import capture_logs
 from domain.reminder import Reminder
 from domain.token import token_aggregate_id
 from duban.api import create_app
-from duban.bootstrap import Services, bootstrap
-from duban.config import load_config
-from duban.tokens import TokenRegistry
+from duban.app.access import TokenRegistry
+from duban.app.services import Services
+from duban.bootstrap import bootstrap
+from duban.settings.config import load_config
 from tests.conftest import FakeClock
 from tests.support.api import (
     CO_UNIT,

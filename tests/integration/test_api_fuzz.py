@@ -25,11 +25,11 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from duban import commands as cmd
 from duban.api import create_app
+from duban.app import commands as cmd
+from duban.app.access import TokenRegistry
 from duban.bootstrap import bootstrap
-from duban.config import load_config
-from duban.tokens import TokenRegistry
+from duban.settings.config import load_config
 from tests.conftest import FakeClock
 from tests.support.api import OFFICE, bearer, sample_rows, write_config
 

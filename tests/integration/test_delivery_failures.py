@@ -12,7 +12,7 @@ import pytest
 from structlog.testing import capture_logs
 
 from domain.reminder import ChatMessage
-from duban.bootstrap import Services
+from duban.app.services import Services
 from notifiers.split import strip_numbering
 from projections.outbox import open_outbox
 from tests.fakes.platforms import Accepted, FakeClock, FakePlatforms

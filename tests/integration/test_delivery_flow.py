@@ -15,11 +15,12 @@ import pytest
 
 from domain.reminder import ChatMessage
 from domain.roles import Identity
-from duban import commands as cmd
-from duban.bootstrap import Services, open_ledger
-from duban.config import parse_config
-from duban.reminders import split_for_platform, sweep
+from duban.app import commands as cmd
+from duban.app.services import Services, open_ledger
+from duban.app.sweep import sweep
+from duban.settings.config import parse_config
 from notifiers.delivery import DeliveryReport, deliver_due
+from notifiers.limits import BODY_LIMITS, split_for_platform
 from notifiers.split import utf8_len
 from projections import runner
 from projections.outbox import open_outbox
@@ -35,7 +36,6 @@ DEADLINE = dt.date(2024, 6, 4)
 SECRET = "SECa1b2c3d4e5f60718293a4b5c6d7e8f9"
 KEYWORD = "督办"
 PLATFORMS = ("wecom", "dingtalk", "feishu")
-BODY_LIMITS = {"wecom": 4096, "dingtalk": 20000, "feishu": 20000}  # as the robots count
 
 
 # ---- the county: one unit's chat on a fake robot, the office on another (or the console) ---
@@ -110,7 +110,7 @@ def queue_digest(services: Services, channel_name: str, text: str, platform: str
     """One digest queued straight into the outbox (what the sweep writes), split for `platform`."""
     now = services.ledger.clock()
     title = f"改革任务督办提醒｜{channel_name}"
-    parts = split_for_platform(text, title, LIAISONS, BODY_LIMITS[platform])
+    parts = split_for_platform(platform, text, title, LIAISONS)
     key = f"{channel_name}|{now:%Y%m%dT%H%M%S}|{len(text)}"
     message = ChatMessage(
         message_key=key,

@@ -10,10 +10,11 @@ import pytest
 
 from domain.reminder import ChatMessage
 from domain.roles import Identity
-from duban.bootstrap import Services, bootstrap
-from duban.config import load_config
-from duban.importer import read_task_list
-from duban.jobs import JOBS
+from duban.app.importer import read_task_list
+from duban.app.scheduled import JOBS
+from duban.app.services import Services
+from duban.bootstrap import bootstrap
+from duban.settings.config import load_config
 
 ROOT = Path(__file__).resolve().parents[2]
 TZ = ZoneInfo("Asia/Shanghai")

@@ -10,9 +10,9 @@ import pytest
 
 from domain import errors
 from domain.roles import Forbidden, Identity
-from duban import commands as cmd
-from duban.bootstrap import open_ledger
-from duban.ledger import Conflict, Ledger
+from duban.app import commands as cmd
+from duban.app.ledger import Conflict, Ledger
+from duban.app.services import open_ledger
 from tests.conftest import FakeClock
 
 OFFICE = Identity("office", "改革办")
@@ -177,7 +177,7 @@ def test_concurrent_reports_are_all_kept_and_decisions_conflict(ledger: Ledger) 
 
 
 def test_directory_changes_are_recorded_once(ledger: Ledger) -> None:
-    from duban.config import parse_config
+    from duban.settings.config import parse_config
 
     channels = [{"name": n, "platform": "console"} for n in ("office", "leaders", "fgj")]
     liaison = {"name": "张伟", "mobile": "13800000001"}

@@ -6,10 +6,11 @@ import contextlib
 import datetime as dt
 
 from domain.roles import Identity
-from duban import commands as cmd
-from duban.bootstrap import Services, bootstrap
-from duban.config import parse_config
-from duban.ledger import Conflict
+from duban.app import commands as cmd
+from duban.app.ledger import Conflict
+from duban.app.services import Services
+from duban.bootstrap import bootstrap
+from duban.settings.config import parse_config
 from tests.conftest import FakeClock
 
 CHANNELS = [{"name": n, "platform": "console"} for n in ("office", "leaders")]

@@ -12,10 +12,10 @@ from eventsourcing.domain import Aggregate, event
 
 from domain.reminder import ChatMessage, Reminder
 from domain.roles import Identity
-from duban import commands as cmd
-from duban.bootstrap import open_ledger
-from duban.config import parse_config
-from duban.ledger import Ledger
+from duban.app import commands as cmd
+from duban.app.ledger import Ledger
+from duban.app.services import open_ledger
+from duban.settings.config import parse_config
 from projections.views import Views, open_views
 from tests.conftest import FakeClock
 from tests.integration.test_projection_board import CALENDAR, assignment

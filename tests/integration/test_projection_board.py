@@ -26,9 +26,9 @@ from domain.calendar import WorkingCalendar
 from domain.errors import DomainError
 from domain.roles import Identity
 from domain.task import ReformTask, task_id
-from duban import commands as cmd
-from duban.bootstrap import open_ledger
-from duban.ledger import Ledger
+from duban.app import commands as cmd
+from duban.app.ledger import Ledger
+from duban.app.services import open_ledger
 from projections import runner
 from projections.asof import board_as_of, facts_as_of
 from projections.board import Facts, higher_rung, jsonable
@@ -343,7 +343,7 @@ def test_a_failure_between_batches_loses_and_duplicates_nothing(
 CATCH_UP_SCRIPT = textwrap.dedent(
     """
     import sys, time
-    from duban.bootstrap import open_ledger
+    from duban.app.services import open_ledger
     from projections import runner
     from projections.views import open_views
     ledger = open_ledger(sys.argv[1])
@@ -427,7 +427,7 @@ def test_views_live_in_the_event_store_itself(ledger: Ledger, store_url: str) ->
     else:
         import psycopg
 
-        from duban.store import postgres_conninfo
+        from duban.settings.store import postgres_conninfo
 
         with psycopg.connect(postgres_conninfo(store_url)) as conn:
             names = {r[0] for r in conn.execute("SELECT tablename FROM pg_tables")}

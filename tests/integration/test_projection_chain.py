@@ -14,10 +14,10 @@ import psycopg
 import pytest
 
 from domain.roles import Identity
-from duban import commands as cmd
-from duban.bootstrap import open_ledger
-from duban.ledger import Ledger
-from duban.store import postgres_conninfo
+from duban.app import commands as cmd
+from duban.app.ledger import Ledger
+from duban.app.services import open_ledger
+from duban.settings.store import postgres_conninfo
 from projections.chain import GENESIS, ChainHead, link
 from projections.views import Views, open_views
 from tests.conftest import FakeClock

@@ -1,4 +1,4 @@
-"""A month with a recorded ReportRound (opened and closed through `duban.rounds`): the monthly
+"""A month with a recorded ReportRound (opened and closed by `duban.app.report_rounds`): the
 analysis and the assessment take the round's outcome as it stands, worked out by hand.
 
 March 2024, round dated Fri 03-01, due Fri 03-08 (5 working days), closed 04-01:
@@ -21,10 +21,10 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from duban import commands as cmd
-from duban.bootstrap import Services
-from duban.cli_reports import report_context
-from duban.rounds import close_due_rounds, open_round
+from duban.app import commands as cmd
+from duban.app.report_rounds import close_due_rounds, open_round
+from duban.app.services import Services
+from duban.cli.reports import report_context
 from projections.reports import annual_assessment, monthly_analysis
 from tests.conftest import FakeClock
 from tests.integration.test_rounds_month import _at, _county, _liaison, _report

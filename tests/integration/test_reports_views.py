@@ -8,7 +8,7 @@ import datetime as dt
 import threading
 
 from domain.calendar import WorkingCalendar
-from duban.ledger import Ledger
+from duban.app.ledger import Ledger
 from projections.assessment import open_reports
 from projections.reports import ReportContext, annual_assessment, monthly_analysis
 from projections.runner import follow

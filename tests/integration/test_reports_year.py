@@ -31,11 +31,11 @@ from domain.calendar import WorkingCalendar
 from domain.report_round import round_due_date
 from domain.roles import Identity
 from domain.task import ReformTask, task_id
-from duban import commands as cmd
-from duban.bootstrap import open_ledger
-from duban.config import Assessment
-from duban.importer import read_task_list
-from duban.ledger import Ledger
+from duban.app import commands as cmd
+from duban.app.importer import read_task_list
+from duban.app.ledger import Ledger
+from duban.app.services import open_ledger
+from duban.settings.config import Assessment
 from projections.assessment import open_reports
 from projections.reports import (
     ReportContext,

@@ -7,8 +7,8 @@ from __future__ import annotations
 import datetime as dt
 
 from domain.report_round import round_due_date
-from duban.reminders import calendar_from_config
-from duban.rounds import open_round
+from duban.app.report_rounds import open_round
+from duban.app.sweep import calendar_from_config
 from tests.integration.test_rounds_month import _at, _county
 from tests.support.sweep import stored
 

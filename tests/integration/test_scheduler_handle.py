@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from duban.bootstrap import bootstrap
-from duban.config import parse_config
+from duban.settings.config import parse_config
 from scheduler.leader import SchedulerAlreadyRunning
 from scheduler.runner import SchedulerHandle, scheduler_service, start_scheduler
 

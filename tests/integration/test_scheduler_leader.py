@@ -22,7 +22,7 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from duban.store import postgres_conninfo
+from duban.settings.store import postgres_conninfo
 from scheduler.leader import AdvisoryLockLeadership
 from scheduler.runner import JOBS_MODULE_ENV
 
@@ -50,7 +50,7 @@ STANDIN_JOBS = """
 
     import psycopg
 
-    from duban.store import postgres_conninfo
+    from duban.settings.store import postgres_conninfo
 
 
     def _recorder(name):

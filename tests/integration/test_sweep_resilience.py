@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from duban.bootstrap import Services
-from duban.jobs import preview
-from duban.reminders import sweep
+from duban.app.scheduled import preview
+from duban.app.services import Services
+from duban.app.sweep import sweep
 from scheduler.cron import next_fire_times, parse_cron
 from tests.conftest import TZ, FakeClock
 from tests.support.sweep import CZJ, FGJ, assign, county, issued, queued, working_hours

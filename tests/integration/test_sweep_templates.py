@@ -10,10 +10,10 @@ import pytest
 
 from domain.reminder import ChatMessage
 from domain.roles import Identity
-from duban import commands as cmd
+from duban.app import commands as cmd
+from duban.app.sweep import sweep
 from duban.bootstrap import bootstrap
-from duban.config import ConfigError, parse_config
-from duban.reminders import sweep
+from duban.settings.config import ConfigError, parse_config
 
 TZ = ZoneInfo("Asia/Shanghai")
 QUEUED = f"{ChatMessage.__module__}:{ChatMessage.__qualname__}.Queued"

@@ -15,9 +15,9 @@ from collections.abc import Callable
 import pytest
 
 from domain.roles import Identity
-from duban import commands as cmd
-from duban.bootstrap import Services
-from duban.reminders import sweep
+from duban.app import commands as cmd
+from duban.app.services import Services
+from duban.app.sweep import sweep
 from tests.conftest import TZ, FakeClock
 from tests.support.sweep import (
     CZJ,

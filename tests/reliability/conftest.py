@@ -22,10 +22,10 @@ import psycopg
 import pytest
 
 from domain.roles import Identity
+from duban.app.access import TokenRegistry
+from duban.app.importer import read_task_list
 from duban.bootstrap import bootstrap
-from duban.importer import read_task_list
-from duban.store import is_sqlite, postgres_conninfo, sqlite_path
-from duban.tokens import TokenRegistry
+from duban.settings.store import is_sqlite, postgres_conninfo, sqlite_path
 from tests.support.server import DUBAN, ServeProcess, duban
 
 FULL = os.environ.get("DUBAN_RELIABILITY", "").lower() == "full"

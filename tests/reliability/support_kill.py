@@ -24,12 +24,12 @@ import httpx
 
 from domain.calendar import WorkingCalendar
 from domain.roles import Identity
-from duban import commands as cmd
-from duban.bootstrap import Services, open_ledger
-from duban.config import parse_config
-from duban.ledger import Ledger
-from duban.reminders import sweep
-from duban.tokens import TokenRegistry
+from duban.app import commands as cmd
+from duban.app.access import TokenRegistry
+from duban.app.ledger import Ledger
+from duban.app.services import Services, open_ledger
+from duban.app.sweep import sweep
+from duban.settings.config import parse_config
 from notifiers.wecom import MENTION_TEXT
 from tests.conftest import TZ
 from tests.e2e.test_delivery_cli import toml

@@ -36,11 +36,11 @@ from fastapi.testclient import TestClient
 
 from domain.roles import Identity
 from duban.api import create_app
+from duban.app.access import TokenRegistry
+from duban.app.importer import read_task_list
+from duban.app.sweep import sweep
 from duban.bootstrap import bootstrap
-from duban.config import load_config
-from duban.importer import read_task_list
-from duban.reminders import sweep
-from duban.tokens import TokenRegistry
+from duban.settings.config import load_config
 from tests.conftest import FakeClock
 from tests.reliability.conftest import (
     CORPUS,

@@ -24,9 +24,9 @@ from typing import Any
 
 import pytest
 
-from duban.bootstrap import Services, open_ledger
-from duban.config import parse_config
-from duban.reminders import calendar_from_config, sweep
+from duban.app.services import Services, open_ledger
+from duban.app.sweep import calendar_from_config, sweep
+from duban.settings.config import parse_config
 from notifiers.delivery import deliver_due
 from notifiers.wecom import MENTION_TEXT
 from tests.conftest import TZ

@@ -37,8 +37,8 @@ from pathlib import Path
 import httpx
 import pytest
 
+from duban.app.sweep import calendar_from_config
 from duban.bootstrap import bootstrap
-from duban.reminders import calendar_from_config
 from tests.reliability.support_kill import (
     BOUND_S,
     FULL,

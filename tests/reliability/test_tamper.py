@@ -149,6 +149,6 @@ def test_audit_verify_names_the_first_forged_event_while_the_service_runs(
 
 
 def _store_url(config: Path) -> str:
-    from duban.config import load_config
+    from duban.settings.config import load_config
 
     return load_config(config).store

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from domain.roles import Identity
-from duban.tokens import TokenRegistry
+from duban.app.access import TokenRegistry
 
 LEAD_UNIT = "县发展和改革局"
 CO_UNIT = "县财政局"

@@ -8,9 +8,9 @@ from typing import Any
 
 from domain.reminder import ChatMessage, Reminder
 from domain.roles import Identity
-from duban import commands as cmd
-from duban.bootstrap import Services, open_ledger
-from duban.config import parse_config
+from duban.app import commands as cmd
+from duban.app.services import Services, open_ledger
+from duban.settings.config import parse_config
 from tests.conftest import TZ, FakeClock
 
 OFFICE = Identity("office", "改革办")

@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 
-import duban.rounds
+import duban.app.report_rounds
 import projections.assessment
 from domain.calendar import WorkingCalendar
 from domain.report_round import report_timing, round_due_date, round_opening_date
@@ -38,7 +38,7 @@ def test_a_round_is_dated_the_first_working_day_and_due_n_working_days_after_it(
 
 def test_the_rounds_and_the_reports_share_the_one_rule() -> None:
     assert projections.assessment.round_due_date is round_due_date
-    assert vars(duban.rounds)["round_due_date"] is round_due_date
+    assert vars(duban.app.report_rounds)["round_due_date"] is round_due_date
     assert not hasattr(projections.assessment, "round_due")  # the second rule is gone
 
 

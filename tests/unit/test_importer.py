@@ -15,10 +15,10 @@ import openpyxl
 import pytest
 from openpyxl.worksheet.worksheet import Worksheet
 
-from duban import importer
-from duban.commands import AssignTask, Milestone
-from duban.config import parse_config
-from duban.importer import ImportResult, RowError, parse_task_list, read_task_list
+from duban.app import importer
+from duban.app.commands import AssignTask, Milestone
+from duban.app.importer import ImportResult, RowError, parse_task_list, read_task_list
+from duban.settings.config import parse_config
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = ROOT / "examples"

@@ -7,8 +7,8 @@ from typing import Any
 import pytest
 
 from domain.ladder import DEFAULT_LADDER
-from duban.config import ConfigError, parse_config
-from duban.config_checks import SCHEDULE_NAMES, build_ladder
+from duban.settings.checks import SCHEDULE_NAMES, build_ladder
+from duban.settings.config import ConfigError, parse_config
 
 CHANNELS = [{"name": "office", "platform": "console"}, {"name": "leaders", "platform": "console"}]
 

@@ -14,7 +14,7 @@ import pytest
 from apscheduler.schedulers.background import BackgroundScheduler
 from structlog.testing import capture_logs
 
-from duban.config import Config, parse_config
+from duban.settings.config import Config, parse_config
 from scheduler.jobs import MISFIRE_GRACE_SECONDS, add_jobs, job_specs, scheduled_instant
 from scheduler.leader import SchedulerAlreadyRunning, leadership_for
 from scheduler.runner import JOBS_MODULE_ENV, SchedulerHandle

@@ -6,8 +6,9 @@ import datetime as dt
 from typing import Any
 
 from domain.ladder import DEFAULT_LADDER, Rung, TaskLadderInput
-from duban.config import parse_config
-from duban.reminders import Directory, _render_rung, ladder_from_config, split_for_platform
+from duban.app.sweep import Directory, _render_rung, ladder_from_config
+from duban.settings.config import parse_config
+from notifiers.limits import split_for_platform
 from notifiers.split import utf8_len
 from projections.due import DueTask
 from tests.support.sweep import CZJ, FGJ, FGJ_LIAISON, OFFICIAL, OFFICIAL_MOBILE, county_config
@@ -73,6 +74,6 @@ def test_a_custom_rung_is_shown_in_the_group_of_its_severity() -> None:
 
 def test_a_long_digest_is_split_within_the_platform_limit_with_room_for_the_header() -> None:
     body = "\n".join(f"- **2024-{i:03d}** 很长的改革任务标题" * 3 for i in range(200))
-    parts = split_for_platform(body, "标题", ("13800000001",), 4096)
+    parts = split_for_platform("wecom", body, "标题", ("13800000001",))
     assert len(parts) > 1
     assert all(utf8_len(p) <= 4096 - 256 for p in parts)

@@ -18,10 +18,11 @@ from pydantic import ValidationError
 
 from domain.errors import DomainError
 from domain.roles import ROLES, Action, Identity, authorize
-from duban.bootstrap import Services, bootstrap
-from duban.config import ConfigError
-from duban.logs import configure_logging
-from duban.output import render_csv, render_table, to_json
+from duban.app.services import Services
+from duban.bootstrap import bootstrap
+from duban.cli.output import render_csv, render_table, to_json
+from duban.settings.config import ConfigError
+from duban.settings.logs import configure_logging
 
 __all__ = [
     "AsOpt",

@@ -36,7 +36,7 @@ from domain.deadlines import (
     parse_milestones,
     split_units,
 )
-from duban.commands import AssignTask, Milestone
+from duban.app.commands import AssignTask, Milestone
 
 __all__ = [
     "FIELD_LABELS",

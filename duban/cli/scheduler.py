@@ -13,9 +13,9 @@ from typing import Annotated, Any
 
 import typer
 
-from duban.cli_common import AsOpt, fail, require, services
-from duban.cli_sweep import preview_command
-from duban.output import render_table, to_json
+from duban.cli.common import AsOpt, fail, require, services
+from duban.cli.output import render_table, to_json
+from duban.cli.sweep import preview_command
 from scheduler.jobs import describe_jobs
 from scheduler.leader import SchedulerAlreadyRunning
 from scheduler.runner import DEFAULT_LEASE_SECONDS, run_forever

@@ -11,23 +11,24 @@ import datetime as dt
 import hashlib
 import random
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 from urllib.parse import urlsplit
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application
-from eventsourcing.domain import Aggregate
-from eventsourcing.persistence import IntegrityError, JSONTranscoder, Transcoding
+from eventsourcing.domain import Aggregate, DomainEvent
+from eventsourcing.persistence import IntegrityError, JSONTranscoder, Notification, Transcoding
+from eventsourcing.utils import get_topic
 
 from domain.directory import ChannelRecord, Official, Unit
 from domain.errors import DomainError, TaskNotFound
 from domain.plan_review import PlanReview
 from domain.roles import Action, Identity, authorize
 from domain.task import ReformTask, task_id
-from duban import commands as cmd
-from duban.config import Config
+from duban.app import commands as cmd
+from duban.settings.config import Config
 
 __all__ = ["Conflict", "ImportChange", "Ledger", "event_record"]
 
@@ -290,17 +291,26 @@ class Ledger(Application[UUID]):
 
     def task_codes(self) -> list[str]:
         """Every task code, in the order tasks were first recorded (small county lists)."""
-        codes: list[str] = []
-        start = 0
-        topic = f"{ReformTask.__module__}:{ReformTask.__qualname__}.Assigned"
-        while True:
-            batch = self.recorder.select_notifications(
-                start, 500, topics=[topic], inclusive_of_start=False
-            )
-            if not batch:
-                return codes
-            codes += [self.mapper.to_domain_event(n).__dict__["code"] for n in batch]
-            start = batch[-1].id
+        return [event.code for _, event in self.events_of(ReformTask.Assigned)]
+
+    # ---- scanning the notification log ----------------------------------------------------
+
+    def notifications(
+        self, after: int = 0, topics: Sequence[str] = (), batch: int = 500
+    ) -> Iterator[Notification]:
+        """Every stored event after position `after`, in notification order, read in batches
+        (only those of `topics` when given: the store filters, nothing else is read)."""
+        while found := self.recorder.select_notifications(
+            after, batch, topics=topics, inclusive_of_start=False
+        ):
+            yield from found
+            after = found[-1].id
+
+    def events_of(self, *classes: type[DomainEvent], after: int = 0) -> Iterator[tuple[int, Any]]:
+        """(position, event) for every stored event of these classes after `after`."""
+        topics = [get_topic(cls) for cls in classes]
+        for note in self.notifications(after, topics):
+            yield note.id, self.mapper.to_domain_event(note)
 
     # ---- directory reconciled from the config ---------------------------------------------
 

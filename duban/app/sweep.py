@@ -36,12 +36,12 @@ from domain.ladder import (
 )
 from domain.reminder import ChatMessage, Reminder
 from domain.task import ReformTask, task_id
-from duban.bootstrap import Services, calendar_from_config
-from duban.config import Config
-from duban.config_checks import build_ladder
+from duban.app.services import Services, calendar_from_config
+from duban.settings.checks import build_ladder
+from duban.settings.config import Config
+from notifiers.limits import split_for_platform
 from notifiers.render import RUNG_ORDER, DigestItem, Renderer
 from notifiers.render import Rung as RenderRung
-from notifiers.split import split_message, utf8_len
 from projections.due import DueIndex, DueTask, open_due_index
 
 __all__ = [
@@ -54,7 +54,6 @@ __all__ = [
     "chat_messages",
     "ladder_from_config",
     "open_index",
-    "split_for_platform",
     "sweep",
 ]
 
@@ -62,13 +61,6 @@ log = structlog.get_logger(__name__)
 
 ACTOR = "system:duban"
 MAX_ATTEMPTS = 8
-
-# Body limits per platform, as the notifiers declare them (notifiers/*.py `max_body_bytes`);
-# read here as plain numbers so that planning a digest needs no robot and no webhook.
-PLATFORM_LIMITS = {"wecom": 4096, "dingtalk": 20000, "feishu": 20000, "console": 1_000_000}
-# Room kept in every part for what the robot adds around the text (title, keyword, JSON).
-_ENVELOPE_BYTES = 256
-_MENTION_BYTES = 16
 
 
 class SweepError(Exception):
@@ -79,7 +71,7 @@ class SweepError(Exception):
 
 
 def ladder_from_config(config: Config) -> Ladder:
-    """The configured ladder (validated at config load by `duban.config_checks`)."""
+    """The configured ladder (validated at config load by `duban.settings.checks`)."""
     return build_ladder(config)
 
 
@@ -157,8 +149,8 @@ class Directory:
             found.append(_Route(office.leaders_channel))
         return [r for r in found if r is not None]
 
-    def limit(self, channel: str) -> int:
-        return PLATFORM_LIMITS.get(self.platforms.get(channel, "wecom"), PLATFORM_LIMITS["wecom"])
+    def platform(self, channel: str) -> str:
+        return self.platforms.get(channel, "wecom")
 
 
 # ---- planning ------------------------------------------------------------------------------------
@@ -238,14 +230,6 @@ def _digest_item(
     )
 
 
-def split_for_platform(
-    body: str, title: str, mobiles: Sequence[str], limit: int
-) -> tuple[str, ...]:
-    """The body as one part, or numbered parts that leave room for the title and mentions."""
-    budget = utf8_len(title) + _ENVELOPE_BYTES + _MENTION_BYTES * len(mobiles)
-    return tuple(split_message(body, limit, budget))
-
-
 def _message_key(channel: str, now: dt.datetime, keys: Iterable[str]) -> str:
     digest = hashlib.sha256("\n".join(sorted(keys)).encode()).hexdigest()[:16]
     return f"{channel}|{now:%Y%m%dT%H%M}|{digest}"
@@ -281,7 +265,7 @@ def _chat_message(
         message_key=_message_key(channel, now, keys),
         channel=channel,
         title=title,
-        parts=split_for_platform(body, title, mobiles, directory.limit(channel)),
+        parts=split_for_platform(directory.platform(channel), body, title, mobiles),
         mention_mobiles=mobiles,
         reminder_keys=keys,
         task_codes=tuple(dict.fromkeys(issue.task.code for issue, _ in entries)),

@@ -20,12 +20,12 @@ import structlog
 from eventsourcing.persistence import IntegrityError, StoredEvent
 
 from domain.reminder import ChatMessage
-from duban import rounds
-from duban.bootstrap import Services, open_ledger
-from duban.ledger import Ledger
-from duban.reminders import ACTOR, sweep
-from duban.reporting import markdown_parts, report_context, title_of
-from duban.store import is_sqlite, sqlite_path
+from duban.app import report_rounds as rounds
+from duban.app.ledger import Ledger
+from duban.app.report_docs import markdown_parts, report_context, title_of
+from duban.app.services import Services, open_ledger
+from duban.app.sweep import ACTOR, sweep
+from duban.settings.store import is_sqlite, sqlite_path
 from notifiers.delivery import DeliveryReport, deliver_due
 from projections.reports import annual_assessment, monthly_analysis, quarterly_dispatch
 from scheduler.cron import next_fire_times, parse_cron
@@ -181,8 +181,6 @@ JOBS: dict[str, Job] = {
 PREVIEW_JOBS = ("sweep", "report_round", "monthly_report", "quarterly_report", "annual_assessment")
 """Every job that queues messages, except delivery (it sends) and the daily chain head."""
 
-QUEUED_TOPIC = f"{ChatMessage.__module__}:{ChatMessage.__qualname__}.Queued"
-
 
 @dataclass(frozen=True)
 class PreviewMessage:
@@ -214,17 +212,14 @@ def _copy_sqlite(source: Path, target: Path) -> None:
 
 def _copy_events(source: Ledger, target: Ledger, batch: int = 2000) -> None:
     """Every stored event, as stored, into another store (PostgreSQL → temporary SQLite)."""
-    start = 0
-    while notifications := source.recorder.select_notifications(
-        start, batch, inclusive_of_start=False
-    ):
-        target.recorder.insert_events(
-            [
-                StoredEvent(n.originator_id, n.originator_version, n.topic, n.state)
-                for n in notifications
-            ]
-        )
-        start = notifications[-1].id
+    rows: list[StoredEvent] = []
+    for n in source.notifications(batch=batch):
+        rows.append(StoredEvent(n.originator_id, n.originator_version, n.topic, n.state))
+        if len(rows) == batch:
+            target.recorder.insert_events(rows)
+            rows = []
+    if rows:
+        target.recorder.insert_events(rows)
 
 
 @contextmanager
@@ -262,14 +257,8 @@ def _ticks(
 
 
 def _queued_since(services: Services, after: int) -> tuple[int, list[Any]]:
-    recorder, mapper = services.ledger.recorder, services.ledger.mapper
-    found: list[Any] = []
-    while batch := recorder.select_notifications(
-        after, 500, topics=[QUEUED_TOPIC], inclusive_of_start=False
-    ):
-        found += [mapper.to_domain_event(n) for n in batch]
-        after = batch[-1].id
-    return max(after, recorder.max_notification_id() or 0), found
+    found = [queued for _, queued in services.ledger.events_of(ChatMessage.Queued, after=after)]
+    return max(after, services.ledger.recorder.max_notification_id() or 0), found
 
 
 def _preview_message(at: dt.datetime, job: str, queued: Any) -> PreviewMessage:

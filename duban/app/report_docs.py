@@ -19,19 +19,14 @@ from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
-from duban.bootstrap import Services
-from notifiers.dingtalk import DingTalkNotifier
-from notifiers.feishu import FeishuNotifier
-from notifiers.split import split_message
-from notifiers.wecom import WeComNotifier
+from duban.app.services import Services
+from notifiers.limits import split_for_platform
 from projections.assessment import open_reports
 from projections.reports import ReportContext
 from projections.runner import catch_up
 
 __all__ = [
     "LEDGER_COLUMNS",
-    "PLATFORM_LIMITS",
-    "UNLIMITED_PLATFORMS",
     "markdown_parts",
     "render_html",
     "render_json",
@@ -51,14 +46,6 @@ def report_context(svc: Services) -> ReportContext:
         store, svc.calendar, svc.config.report_round.due_working_days, svc.config.assessment
     )
 
-
-PLATFORM_LIMITS = {
-    "wecom": WeComNotifier.max_body_bytes,
-    "dingtalk": DingTalkNotifier.max_body_bytes,
-    "feishu": FeishuNotifier.max_body_bytes,
-}
-# Room left in every part for what the robot wraps around the text (title, keyword, JSON).
-HEADER_BUDGET = 512
 
 TITLES = {"monthly": "月分析", "quarterly": "季调度", "assessment": "年督考"}
 LIGHT_ICONS = {"red": "🔴", "yellow": "🟡", "green": "🟢", "closed": "⚪"}
@@ -110,19 +97,10 @@ def render_markdown(report: Report) -> str:
     return "\n".join(lines).rstrip() + "\n"
 
 
-UNLIMITED_PLATFORMS = frozenset({"console"})
-
-
 def markdown_parts(report: Report, platform: str) -> list[str]:
-    """The Markdown cut into numbered parts that each fit `platform`'s message limit; the
-    whole Markdown as one part for a platform without one (the console)."""
-    text = render_markdown(report)
-    if platform in UNLIMITED_PLATFORMS:
-        return [text]
-    if platform not in PLATFORM_LIMITS:
-        known = ", ".join(sorted([*PLATFORM_LIMITS, *UNLIMITED_PLATFORMS]))
-        raise ValueError(f"unknown platform {platform!r} (one of: {known})")
-    return split_message(text, PLATFORM_LIMITS[platform], HEADER_BUDGET)
+    """The Markdown cut into numbered parts that each fit `platform`'s message limit, with room
+    for the title the message is posted under."""
+    return list(split_for_platform(platform, render_markdown(report), title_of(report)))
 
 
 def _section(title: str, items: list[str]) -> list[str]:
@@ -429,7 +407,7 @@ def _svg(width: float, height: float, parts: Sequence[str], title: str) -> Marku
 
 
 _ENV = Environment(
-    loader=FileSystemLoader(Path(__file__).parent / "templates_reports"),
+    loader=FileSystemLoader(Path(__file__).parent / "templates"),
     autoescape=True,
     keep_trailing_newline=True,
 )

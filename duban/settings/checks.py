@@ -3,7 +3,7 @@
 Both are validated by the code that will use them (``domain.ladder``, ``scheduler.cron``), so
 the config is refused at start for exactly the reasons the running system would trip over,
 with the offending key named (``ladder.rungs[2]: …``, ``schedules.sweep: …``). The checks are
-registered with ``duban.config.register_check`` when this module is imported; the scheduler
+registered with ``duban.settings.config.register_check`` when this module is imported; the scheduler
 imports it, and so should the composition root, so that every command sees them.
 """
 
@@ -12,7 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from domain.ladder import DEFAULT_LADDER, Ladder, LadderError, Rung
-from duban.config import Config, RungConfig, Schedules, register_check
+from duban.settings.config import Config, RungConfig, Schedules, register_check
 from scheduler.cron import CronError, parse_cron
 
 __all__ = [

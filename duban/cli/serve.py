@@ -16,11 +16,11 @@ import uvicorn
 
 from duban import bootstrap as composition_root
 from duban.api import Background, create_app
-from duban.bootstrap import Services
-from duban.cli_common import AsOpt, Fmt, FormatOpt, echo, parse_identity, services, user_errors
-from duban.logs import register_secrets
-from duban.output import to_json
-from duban.tokens import TokenRegistry
+from duban.app.access import TokenRegistry
+from duban.app.services import Services
+from duban.cli.common import AsOpt, Fmt, FormatOpt, echo, parse_identity, services, user_errors
+from duban.cli.output import to_json
+from duban.settings.logs import register_secrets
 
 __all__ = ["register"]
 

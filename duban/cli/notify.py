@@ -11,8 +11,8 @@ from typing import Annotated, Any
 
 import typer
 
-from duban.cli_common import AsOpt, Fmt, FormatOpt, fail, require, services
-from duban.output import to_json
+from duban.cli.common import AsOpt, Fmt, FormatOpt, fail, require, services
+from duban.cli.output import to_json
 from notifiers.delivery import Deliverer, DeliveryReport
 from notifiers.errors import NotifierError
 

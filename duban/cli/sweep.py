@@ -9,10 +9,10 @@ from typing import Annotated, Any
 
 import typer
 
-from duban.cli_common import AsOpt, Fmt, FormatOpt, fail, require, services
-from duban.jobs import PreviewMessage, preview, run_delivery
-from duban.output import to_json
-from duban.reminders import PlannedMessage, SweepReport, sweep
+from duban.app.scheduled import PreviewMessage, preview, run_delivery
+from duban.app.sweep import PlannedMessage, SweepReport, sweep
+from duban.cli.common import AsOpt, Fmt, FormatOpt, fail, require, services
+from duban.cli.output import to_json
 
 __all__ = ["preview_command", "register", "sweep_command"]
 

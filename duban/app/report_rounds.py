@@ -41,16 +41,16 @@ from domain.report_round import (
     round_opening_date,
 )
 from domain.task import task_id
-from duban.bootstrap import Services
-from duban.reminders import (
+from duban.app.services import Services
+from duban.app.sweep import (
     ACTOR,
     Directory,
     PlannedMessage,
     chat_messages,
     ladder_from_config,
     open_index,
-    split_for_platform,
 )
+from notifiers.limits import split_for_platform
 from notifiers.render import escape_markdown
 from projections.due import DueTask
 
@@ -58,7 +58,6 @@ __all__ = ["RoundResult", "close_due_rounds", "open_round", "remind_missing"]
 
 log = structlog.get_logger(__name__)
 
-OPENED_TOPIC = f"{ReportRound.__module__}:{ReportRound.__qualname__}.Opened"
 ROUND_KIND = "report_round"
 
 
@@ -140,7 +139,7 @@ def _chat(
         message_key=f"{key}|{channel}",
         channel=channel,
         title=title,
-        parts=split_for_platform(body, title, mentions, directory.limit(channel)),
+        parts=split_for_platform(directory.platform(channel), body, title, mentions),
         mention_mobiles=mentions,
         reminder_keys=(),
         task_codes=tuple(codes),
@@ -221,14 +220,7 @@ def _on_time(reports: Sequence[dt.datetime], round_: ReportRound) -> bool:
 
 def _open_rounds(services: Services) -> list[ReportRound]:
     """Rounds not closed yet (found through the Opened topic: a handful a year)."""
-    recorder = services.ledger.recorder
-    months: list[str] = []
-    start = 0
-    while batch := recorder.select_notifications(
-        start, 500, topics=[OPENED_TOPIC], inclusive_of_start=False
-    ):
-        months += [_month(services.ledger.mapper.to_domain_event(n)) for n in batch]
-        start = batch[-1].id
+    months = [_month(opened) for _, opened in services.ledger.events_of(ReportRound.Opened)]
     rounds = [_round(services, month) for month in months]
     return [r for r in rounds if r is not None and not r.closed]
 

@@ -15,15 +15,15 @@ from typing import Annotated, Any, TypeVar
 import typer
 
 from domain.roles import authorize
-from duban.bootstrap import Services
-from duban.cli_common import AsOpt, fail, parse_identity, services, user_errors
-from duban.reporting import (
+from duban.app.report_docs import (
     render_html,
     render_json,
     render_markdown,
     report_context,
     write_xlsx,
 )
+from duban.app.services import Services
+from duban.cli.common import AsOpt, fail, parse_identity, services, user_errors
 from projections.reports import (
     ReportContext,
     annual_assessment,

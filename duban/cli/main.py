@@ -15,9 +15,9 @@ from typing import Annotated
 import typer
 
 from domain.roles import Identity
-from duban import commands as cmd
-from duban.bootstrap import Services
-from duban.cli_common import (
+from duban.app import commands as cmd
+from duban.app.services import Services
+from duban.cli.common import (
     AsOpt,
     Fmt,
     FormatOpt,
@@ -58,7 +58,7 @@ def import_(
     fmt: FormatOpt = Fmt.table,
 ) -> None:
     """Import a 改革要点 task list (CSV, XLSX, YAML): all rows or none."""
-    from duban.importer import read_task_list
+    from duban.app.importer import read_task_list
 
     result = read_task_list(file)
     if result.errors:
@@ -246,12 +246,12 @@ def task_recognise(
 
 # Each part of the system keeps its commands beside it and adds them through `register(app)`.
 COMMAND_MODULES = (
-    "duban.cli_projections",
-    "duban.cli_notify",
-    "duban.cli_scheduler",
-    "duban.cli_sweep",
-    "duban.cli_reports",
-    "duban.cli_serve",
+    "duban.cli.projections",
+    "duban.cli.notify",
+    "duban.cli.scheduler",
+    "duban.cli.sweep",
+    "duban.cli.reports",
+    "duban.cli.serve",
 )
 
 

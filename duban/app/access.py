@@ -18,13 +18,12 @@ from eventsourcing.persistence import IntegrityError
 
 from domain.roles import Identity, authorize
 from domain.token import AccessToken, TokenNotFound, binding, token_aggregate_id
-from duban.ledger import Ledger
+from duban.app.ledger import Ledger
 
 __all__ = ["IssuedToken", "TokenRegistry", "Unauthenticated", "digest", "token_id_of"]
 
 PREFIX = "dbn"
 _SHAPE = re.compile(rf"^{PREFIX}_([0-9a-f]{{12}})_([A-Za-z0-9_\-]{{20,100}})$")
-_ISSUED_TOPIC = f"{AccessToken.__module__}:{AccessToken.__qualname__}.Issued"
 
 
 class Unauthenticated(Exception):
@@ -94,16 +93,10 @@ class TokenRegistry:
         """Every token ever issued, oldest first, without anything that could be used to act."""
         authorize(who, "admin")
         found: list[dict[str, Any]] = []
-        start = 0
-        while batch := self.ledger.recorder.select_notifications(
-            start, 500, topics=[_ISSUED_TOPIC], inclusive_of_start=False
-        ):
-            for note in batch:
-                token_id = self.ledger.mapper.to_domain_event(note).__dict__["token_id"]
-                record = self._get(token_id)
-                if record is not None:
-                    found.append(describe(record))
-            start = batch[-1].id
+        for _, issued in self.ledger.events_of(AccessToken.Issued):
+            record = self._get(issued.token_id)
+            if record is not None:
+                found.append(describe(record))
         return found
 
     def identify(self, presented: str | None) -> Identity:

@@ -17,8 +17,8 @@ from typing import Annotated, Any
 import typer
 
 from domain.roles import authorize
-from duban.bootstrap import Services
-from duban.cli_common import AsOpt, Fmt, echo, fail, parse_identity, services, user_errors
+from duban.app.services import Services
+from duban.cli.common import AsOpt, Fmt, echo, fail, parse_identity, services, user_errors
 from projections.asof import board_as_of
 from projections.board import BOARD_COLUMNS, LIGHT_LABELS
 from projections.chain import ChainHead, Verification
@@ -299,7 +299,7 @@ def _rebuild_operational(svc: Services, names: list[str]) -> dict[str, int]:
 
 
 def _operational(svc: Services, name: str) -> Projection:
-    from duban.reminders import ladder_from_config, open_index
+    from duban.app.sweep import ladder_from_config, open_index
     from projections.outbox import open_outbox
 
     if name == "due":

@@ -1,0 +1,65 @@
+"""What every application service is handed: the config, the ledger, the office's calendar and
+its read models. Built once per process by the composition root (`duban.bootstrap`)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import cached_property
+
+import structlog
+
+from domain.calendar import WorkingCalendar
+from duban.app.ledger import Ledger
+from duban.settings.config import Config
+from duban.settings.store import store_env
+from projections.board import LightRules
+from projections.views import Views, open_views
+
+__all__ = ["Services", "calendar_from_config", "open_ledger"]
+
+log = structlog.get_logger(__name__)
+
+
+@dataclass
+class Services:
+    config: Config
+    ledger: Ledger
+
+    @cached_property
+    def calendar(self) -> WorkingCalendar:
+        """The office's working-day calendar, built once from the config."""
+        return calendar_from_config(self.config)
+
+    def views(self) -> Views:
+        """The read models beside the store's events, with the office's calendar and lights."""
+        lights = self.config.lights
+        rules = LightRules(
+            due_within_working_days=lights.due_within_working_days,
+            report_gap_days=lights.report_gap_days,
+            red_rungs=frozenset(lights.red_rungs),
+        )
+        return open_views(self.ledger, self.calendar, rules)
+
+
+def calendar_from_config(config: Config) -> WorkingCalendar:
+    """Working days (chinesecalendar + the admin's overrides) and working hours; a year the
+    calendar data does not cover yet is logged and falls back to Monday-Friday, never fatal."""
+    start, end = config.working_hours.times()
+
+    def uncovered(year: int) -> None:
+        log.warning("calendar_year_not_covered", year=year, fallback="Monday-Friday")
+
+    return WorkingCalendar(
+        extra_holidays=frozenset(config.calendar.extra_holidays),
+        extra_workdays=frozenset(config.calendar.extra_workdays),
+        work_start=start,
+        work_end=end,
+        tz=config.tz,
+        on_uncovered_year=uncovered,
+    )
+
+
+def open_ledger(store_url: str, clock: Callable[[], dt.datetime] | None = None) -> Ledger:
+    return Ledger(env=store_env(store_url), clock=clock)
