@@ -36,6 +36,7 @@ from dataclasses import dataclass, field
 from typing import Literal, NamedTuple, get_args
 
 from domain.calendar import WorkingCalendar
+from domain.rungs import rung_label, rung_severity
 
 __all__ = [
     "AUDIENCES",
@@ -194,15 +195,28 @@ def _check_rungs(ordered: tuple[Rung, ...]) -> None:
             raise LadderError(msg, rung.name)
 
 
+def _default(
+    name: str,
+    offset: int,
+    audience: set[Audience],
+    *,
+    mention: bool,
+    marks_assessment: bool = False,
+) -> Rung:
+    """One of the five named rungs, its severity and label from `domain.rungs`."""
+    return Rung(
+        name, offset, frozenset(audience), mention, marks_assessment,
+        rung_severity(name), rung_label(name),
+    )  # fmt: skip
+
+
 DEFAULT_LADDER = Ladder(
     rungs=(
-        Rung("notice", -5, frozenset({"lead_unit"}), False, False, 1, "到期预告"),
-        Rung("reminder", -1, frozenset({"lead_unit"}), True, False, 2, "到期提醒"),
-        Rung("urge", 1, frozenset({"lead_unit", "office"}), True, False, 3, "催办"),
-        Rung(
-            "supervise", 5, frozenset({"lead_unit", "office", "official"}), True, False, 4, "督办"
-        ),
-        Rung("bulletin", 10, frozenset({"office", "leaders"}), False, True, 5, "通报"),
+        _default("notice", -5, {"lead_unit"}, mention=False),
+        _default("reminder", -1, {"lead_unit"}, mention=True),
+        _default("urge", 1, {"lead_unit", "office"}, mention=True),
+        _default("supervise", 5, {"lead_unit", "office", "official"}, mention=True),
+        _default("bulletin", 10, {"office", "leaders"}, mention=False, marks_assessment=True),
     ),
     repeat_every=3,
 )

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from functools import cache
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 from jinja2 import (
     BaseLoader,
@@ -29,6 +29,8 @@ from jinja2 import (
     StrictUndefined,
 )
 from jinja2.sandbox import SandboxedEnvironment
+
+from domain.rungs import RUNG_NAMES, RungName
 
 __all__ = [
     "DEFAULT_TEMPLATES",
@@ -41,8 +43,8 @@ __all__ = [
     "render_digest",
 ]
 
-Rung = Literal["notice", "reminder", "urge", "supervise", "bulletin"]
-RUNG_ORDER: tuple[Rung, ...] = ("bulletin", "supervise", "urge", "reminder", "notice")
+Rung = RungName
+RUNG_ORDER: tuple[Rung, ...] = tuple(reversed(RUNG_NAMES))  # most severe first
 
 TITLE_TEMPLATE = "digest_title.j2"
 BODY_TEMPLATE = "digest.md.j2"

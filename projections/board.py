@@ -33,6 +33,7 @@ from typing import Any, NamedTuple
 from eventsourcing.persistence import Tracking
 
 from domain.calendar import WorkingCalendar
+from domain.rungs import RUNG_LABELS, rung_severity
 from domain.task import STATUS_LABELS, TaskStatus
 from projections.runner import Item
 from projections.viewstore import Step, ViewRecorder, view_recorder
@@ -64,15 +65,6 @@ TASK_EVENTS = (
 )  # fmt: skip
 TASK_TOPICS = tuple(f"domain.task:ReformTask.{name}" for name in TASK_EVENTS)
 
-# The escalation ladder from mildest to most severe (domain/ladder.py's default rungs).
-RUNG_ORDER = {"notice": 1, "reminder": 2, "urge": 3, "supervise": 4, "bulletin": 5}
-RUNG_LABELS = {
-    "notice": "到期预告",
-    "reminder": "到期提醒",
-    "urge": "催办",
-    "supervise": "督办",
-    "bulletin": "通报",
-}
 LIGHT_LABELS = {"green": "绿灯", "yellow": "黄灯", "red": "红灯", "closed": "已关闭"}
 
 # The board's columns with their Chinese headers (table, CSV and XLSX output).
@@ -201,7 +193,7 @@ def _cancelled(facts: Facts, e: Any) -> None:
 
 
 def higher_rung(current: str | None, rung: str) -> str:
-    if current is None or RUNG_ORDER.get(rung, 0) >= RUNG_ORDER.get(current, 0):
+    if current is None or rung_severity(rung) >= rung_severity(current):
         return rung
     return current
 

@@ -35,12 +35,13 @@ from domain.ladder import (
     due_reminders,
 )
 from domain.reminder import ChatMessage, Reminder
+from domain.rungs import RUNG_NAMES
 from domain.task import ReformTask, task_id
 from duban.app.services import Services, calendar_from_config
 from duban.settings.checks import build_ladder
 from duban.settings.config import Config
 from notifiers.limits import split_for_platform
-from notifiers.render import RUNG_ORDER, DigestItem, Renderer
+from notifiers.render import DigestItem, Renderer
 from notifiers.render import Rung as RenderRung
 from projections.due import DueIndex, DueTask, open_due_index
 
@@ -204,10 +205,9 @@ class SweepReport:
 def _render_rung(rung: Rung) -> RenderRung:
     """The digest groups by the five default rungs; a custom rung joins the one of its
     severity (1 = notice … 5 = bulletin) so that it is shown, never dropped."""
-    if rung.name in RUNG_ORDER:
+    if rung.name in RUNG_NAMES:
         return rung.name
-    by_severity = tuple(reversed(RUNG_ORDER))
-    return by_severity[min(max(rung.severity, 1), len(by_severity)) - 1]
+    return RUNG_NAMES[min(max(rung.severity, 1), len(RUNG_NAMES)) - 1]
 
 
 def _digest_item(

@@ -12,6 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from domain.ladder import DEFAULT_LADDER, Ladder, LadderError, Rung
+from domain.rungs import rung_label
 from duban.settings.config import Config, RungConfig, Schedules, register_check
 from scheduler.cron import CronError, parse_cron
 
@@ -25,9 +26,6 @@ __all__ = [
 
 SCHEDULE_NAMES: tuple[str, ...] = tuple(Schedules.model_fields)
 """Every schedule key, in the order the config declares them (also the job names)."""
-
-# Configured rungs carry no label; the well-known names keep their Chinese names.
-_LABELS = {rung.name: rung.label for rung in DEFAULT_LADDER.rungs}
 
 
 def build_ladder(config: Config) -> Ladder:
@@ -56,7 +54,7 @@ def _rung(rc: RungConfig, severity: int) -> Rung:
         mention=rc.mention,
         marks_assessment=rc.marks_assessment,
         severity=severity,
-        label=_LABELS.get(rc.name, rc.name),
+        label=rung_label(rc.name),
     )
 
 
