@@ -22,12 +22,10 @@ from domain.task import ReformTask
 from duban.app.ledger import Ledger
 from duban.app.services import open_ledger
 from projections.assessment import open_reports
-from projections.reports import (
-    ReportContext,
-    annual_assessment,
-    monthly_analysis,
-    quarterly_dispatch,
-)
+from projections.report_annual import annual_assessment
+from projections.report_monthly import monthly_analysis
+from projections.report_quarterly import quarterly_dispatch
+from projections.reports import ReportContext
 from projections.runner import catch_up
 
 TZ = ZoneInfo("Asia/Shanghai")

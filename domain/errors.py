@@ -1,4 +1,10 @@
-"""The domain's error hierarchy: every illegal transition has a named error a person can act on."""
+"""The domain's error hierarchy: every illegal transition has a named error a person can act on.
+
+Every error has a stable `code` (what the API answers as `error`) and a Chinese `message`.
+The aggregates that have errors of their own keep them beside them (`domain.token`,
+`domain.report_round`), all subclasses of `DomainError`. The application layer's errors are in
+`duban.app.errors`; the entry points map both to HTTP statuses and exit codes by class.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +15,7 @@ __all__ = [
     "DomainError",
     "ExtensionAlreadyPending",
     "ExtensionDateNotLater",
+    "Forbidden",
     "NoDeadline",
     "NoPendingExtension",
     "NotClaimed",
@@ -26,6 +33,12 @@ class DomainError(Exception):
     def __init__(self, message: str) -> None:
         super().__init__(message)
         self.message = message
+
+
+class Forbidden(DomainError):
+    """The acting role may not do this (`domain.roles.authorize`)."""
+
+    code = "forbidden"
 
 
 class TaskNotFound(DomainError):

@@ -29,7 +29,6 @@ class PlanReview(Aggregate):
     OpinionAdded: ClassVar[type[DomainEvent]]
     Approved: ClassVar[type[DomainEvent]]
     Returned: ClassVar[type[DomainEvent]]
-    Resubmitted: ClassVar[type[DomainEvent]]
 
     @staticmethod
     def create_id(plan_code: str) -> UUID:
@@ -64,11 +63,6 @@ class PlanReview(Aggregate):
         self._require_under_review()
         self._returned(reason=reason, actor=actor, at=at)
 
-    def resubmit(self, title: str, actor: str, at: dt.datetime) -> None:
-        if self.status != PlanStatus.RETURNED:
-            raise PlanReviewError(f"方案 {self.plan_code} 未被退回，无需重新报送")
-        self._resubmitted(title=title, actor=actor, at=at)
-
     def _require_under_review(self) -> None:
         if self.status not in (PlanStatus.SUBMITTED, PlanStatus.IN_REVIEW):
             raise PlanReviewError(f"方案 {self.plan_code} 不在审核中（当前：{self.status}）")
@@ -85,8 +79,3 @@ class PlanReview(Aggregate):
     @event("Returned")
     def _returned(self, reason: str, actor: str, at: dt.datetime) -> None:
         self.status = PlanStatus.RETURNED
-
-    @event("Resubmitted")
-    def _resubmitted(self, title: str, actor: str, at: dt.datetime) -> None:
-        self.title = title
-        self.status = PlanStatus.SUBMITTED

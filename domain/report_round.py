@@ -6,8 +6,8 @@ missing it, and, when it closes, every report that came late and every one that 
 each naming its task, so that the assessment (monthly report late / missing) and the audit
 trail can point at the event behind every point.
 
-The round rule, one for the rounds (`duban.app.report_rounds`) and the reports
-(`projections.assessment`):
+The round rule, one for the rounds (`duban.app.report_rounds`) and the reports and the
+assessment (`projections.report_outcomes`):
 
 * a month's round is dated its **opening day**, the first working day of the month
   (`round_opening_date`): a round is never dated on a holiday. Opening it on 2024-10-01

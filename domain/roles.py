@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from domain.errors import DomainError
+from domain.errors import Forbidden
 
-__all__ = ["ROLES", "Action", "Forbidden", "Identity", "authorize"]
+__all__ = ["ROLES", "Action", "Forbidden", "Identity", "Role", "authorize"]
 
 Role = Literal["office", "liaison", "official", "auditor", "system"]
 ROLES: tuple[Role, ...] = ("office", "liaison", "official", "auditor", "system")
@@ -32,10 +32,6 @@ Action = Literal[
 
 _OFFICE_ONLY = frozenset({"assign", "decide_extension", "accept", "return", "cancel", "recognise"})
 _LEAD_ONLY = frozenset({"claim", "request_extension", "submit"})
-
-
-class Forbidden(DomainError):
-    code = "forbidden"
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,12 @@
-"""Group-chat robots: one module per platform behind the `Notifier` protocol, plus the digest
-renderer, the splitter, the webhook guard and the cross-process rate limiter.
+"""Group-chat robots and the delivery loop: one module per platform behind the `Notifier`
+protocol, the digest renderer, the splitter, the platform-limits table, the webhook guard, the
+cross-process rate limiter, and `Deliverer`, which sends the outbox through them.
 
-Typical use by the delivery layer::
+Imports `domain` only (and third-party libraries): never `projections`, `scheduler` nor
+`duban`. What delivery needs from the store and the config comes through its ports
+(`notifiers/ports.py`), which the application layer implements (`duban/app/delivery.py`).
+
+Typical use of one robot::
 
     notifier = notifier_for(channel.platform, url, secret=..., keyword=..., allowed_hosts=...)
     title, markdown = render_digest(chat_name, items, now)

@@ -1,8 +1,8 @@
 """Delivery: the outbox's queued chat messages sent through the robots, every attempt proven.
 
-PRODUCT.md rules 5, 6 and 9. One pass (`deliver_due(services, now)`, or
-`Deliverer.from_services(services).run_once(now)`) catches up the outbox index
-(`projections/outbox.py`), and for each pending `ChatMessage` that is due:
+PRODUCT.md rules 5, 6 and 9. One pass (`Deliverer.run_once(now)`; the application layer's
+`deliver_due(services, now)` opens one on the store) reads the outbox index, and for each
+pending `ChatMessage` that is due:
 
 - builds the channel's robots (a channel with several webhooks shares its load between them:
   each part goes to the next robot the rate limiter has room on);
@@ -13,7 +13,7 @@ PRODUCT.md rules 5, 6 and 9. One pass (`deliver_due(services, now)`, or
   event carrying the platform's answer as plain data (kind, code, detail, the robot's
   fingerprint — never a webhook, key, token or secret);
 - ends with `Delivered` when the last part went through; on `retry_later` sets
-  `next_attempt_at` with exponential backoff and jitter (`config.delivery`), and blocks a
+  `next_attempt_at` with exponential backoff and jitter (`DeliverySettings`), and blocks a
   throttled robot in the limiter for as long as the platform said (DingTalk 130101: 10 min);
   on a configuration or content error, or after `max_attempts` failed attempts, records
   `Failed` and queues a `failure_notice` for the office channel in the same transaction
@@ -21,6 +21,11 @@ PRODUCT.md rules 5, 6 and 9. One pass (`deliver_due(services, now)`, or
 
 A WeCom answer with a `remainder` means the digest went through and the @-mention text did
 not: the attempt records `remainder: "mentions"`, and the retry sends only the mention.
+
+The loop sees the store and the config only through its ports (`notifiers/ports.py`): an
+`OutboxReader` (what is pending and due), a `Recorder` (each record one save) and plain
+`DeliverySettings`; `duban/app/delivery.py` implements them with the ledger, the outbox index
+(`projections/outbox.py`) and the config.
 
 Crash safety. The record of an attempt is written right after its send, one message at a
 time, so a process killed between a platform's acceptance and our record of it loses nothing
@@ -35,116 +40,37 @@ from __future__ import annotations
 import datetime as dt
 import random
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Protocol, TextIO
-from uuid import UUID
+from dataclasses import dataclass
+from typing import Any
 
 import httpx
 import structlog
-from eventsourcing.persistence import IntegrityError
 
 from domain.reminder import ChatMessage
 from notifiers.base import DeliveryAnswer, Notifier, OutgoingMessage
 from notifiers.errors import NotifierError
-from notifiers.factory import notifier_for
+from notifiers.factory import robots_for
+from notifiers.messages import (
+    ACTOR,
+    TEST,
+    answer_data,
+    failure_notice,
+    failure_reason,
+    probe_message,
+    wire_parts,
+)
+from notifiers.ports import DeliverySettings, OutboxReader, RecordConflict, Recorder
 from notifiers.ratelimit import RateLimiter
-from notifiers.split import strip_numbering
-from projections.outbox import Outbox, PendingMessage, open_outbox
+from notifiers.report import DeliveryReport
 
-if TYPE_CHECKING:
-    from duban.app.ledger import Ledger
-    from duban.settings.config import Channel, Config
+__all__ = ["ACTOR", "Deliverer", "DeliveryReport"]
 
-__all__ = [
-    "ACTOR",
-    "Deliverer",
-    "DeliveryReport",
-    "deliver_due",
-    "limiter_for_store",
-]
-
-ACTOR = "system:delivery"
-FAILURE_NOTICE = "failure_notice"
-TEST = "test"
-_NOTICE_TASKS_SHOWN = 20
 _PASS_ROUNDS = 2  # the messages due, then the failure notices those queued
 log = structlog.get_logger("duban.delivery")
 
 Clock = Callable[[], float]
-
-
-class _Services(Protocol):
-    """What delivery needs from the composition root (`duban.bootstrap.Services`)."""
-
-    @property
-    def config(self) -> Config: ...
-    @property
-    def ledger(self) -> Ledger: ...
-
-
-@dataclass
-class DeliveryReport:
-    """What one pass did, as plain data: counts, message keys, every attempt's answer."""
-
-    now: dt.datetime
-    due: int = 0
-    delivered: list[str] = field(default_factory=list)
-    failed: list[str] = field(default_factory=list)
-    retrying: list[str] = field(default_factory=list)
-    waiting: list[str] = field(default_factory=list)  # no robot had room: untouched
-    notices: list[str] = field(default_factory=list)  # failure notices queued for the office
-    attempts: list[dict[str, Any]] = field(default_factory=list)
-    next_at: float | None = None  # epoch seconds when something can next be sent
-
-    @property
-    def sends(self) -> int:
-        return len(self.attempts)
-
-    def summary(self) -> str:
-        line = (
-            f"投递 {self.now:%Y-%m-%d %H:%M}：到期 {self.due} 条，送达 {len(self.delivered)}，"
-            f"失败 {len(self.failed)}，待重试 {len(self.retrying)}，限流等待 {len(self.waiting)}，"
-            f"发送 {self.sends} 次"
-        )
-        if self.next_at is not None:
-            moment = dt.datetime.fromtimestamp(self.next_at, self.now.tzinfo)
-            line += f"；下次可发送 {moment:%Y-%m-%d %H:%M:%S}"
-        return line
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "now": self.now.isoformat(),
-            "due": self.due,
-            "delivered": self.delivered,
-            "failed": self.failed,
-            "retrying": self.retrying,
-            "waiting": self.waiting,
-            "notices": self.notices,
-            "sends": self.sends,
-            "attempts": self.attempts,
-            "next_at": self.next_at,
-        }
-
-
-def limiter_for_store(store_url: str) -> RateLimiter:
-    """The rate limiter every process of this installation shares: a SQLite file beside a
-    SQLite store (the store's own file is the ledger's), or the PostgreSQL database."""
-    from duban.settings.store import is_sqlite, postgres_conninfo, sqlite_path
-
-    if is_sqlite(store_url):
-        path = sqlite_path(store_url)
-        return RateLimiter.sqlite(path.with_name(path.name + ".ratelimit.db"))
-    return RateLimiter.postgres(postgres_conninfo(store_url))
-
-
-def deliver_due(
-    services: _Services, now: dt.datetime, *, clock: Clock | None = None
-) -> DeliveryReport:
-    """One delivery pass at `now` (aware): what the sweep calls after issuing."""
-    with Deliverer.from_services(services, clock=clock) as deliverer:
-        return deliverer.run_once(now)
 
 
 @dataclass(frozen=True)
@@ -158,7 +84,8 @@ class _Plan:
 
 
 class Deliverer:
-    """Sends what the outbox holds. Open once per pass (or per process); close when done.
+    """Sends what the outbox holds. Open once per pass (or per process); close when done
+    (it closes its HTTP client and the rate limiter).
 
     `clock` is physical time for the platforms (signatures) and the rate limiter; `now` given
     to `run_once` is the office's time for what is due and what is recorded. In tests both
@@ -167,36 +94,25 @@ class Deliverer:
 
     def __init__(
         self,
-        ledger: Ledger,
-        config: Config,
+        outbox: OutboxReader,
+        recorder: Recorder,
         limiter: RateLimiter,
+        settings: DeliverySettings,
         *,
         clock: Clock | None = None,
-        client: httpx.Client | None = None,
-        rng: random.Random | None = None,
-        console: TextIO | None = None,
     ) -> None:
-        self._ledger = ledger
-        self._config = config
+        self._outbox = outbox
+        self._recorder = recorder
         self._limiter = limiter
+        self._settings = settings
         self._clock: Clock = clock or time.time
-        self._owns_client = client is None
-        timeout = httpx.Timeout(config.delivery.timeout_s)
-        self._client = client if client is not None else httpx.Client(timeout=timeout)
-        self._rng = rng or random.Random()
-        self._console = console
-        self._outbox: Outbox = open_outbox(ledger)
+        self._client = httpx.Client(timeout=httpx.Timeout(settings.timeout_s))
+        self._rng = random.Random()
         self._robots: dict[str, list[Notifier]] = {}
         self._turn: dict[str, int] = {}
 
-    @classmethod
-    def from_services(cls, services: _Services, *, clock: Clock | None = None) -> Deliverer:
-        limiter = limiter_for_store(services.config.store)
-        return cls(services.ledger, services.config, limiter, clock=clock)
-
     def close(self) -> None:
-        if self._owns_client:
-            self._client.close()
+        self._client.close()
         self._limiter.close()
 
     def __enter__(self) -> Deliverer:
@@ -213,17 +129,15 @@ class Deliverer:
         handled: set[str] = set()
         waits: dict[str, float] = {}
         for _ in range(_PASS_ROUNDS):
-            self._outbox.catch_up(self._ledger)
             due = [p for p in self._outbox.due(now) if p.message_id not in handled]
             if not due:
                 break
             report.due += len(due)
             for pending in due:
                 handled.add(pending.message_id)
-                wait = self._deliver(pending, now, report)
+                wait = self._deliver(pending.message_id, now, report)
                 if wait is not None:
                     waits[pending.message_id] = wait
-        self._outbox.catch_up(self._ledger)
         report.next_at = self._next_at(waits)
         log.info("delivery.pass", **{k: v for k, v in report.as_dict().items() if k != "attempts"})
         return report
@@ -236,17 +150,11 @@ class Deliverer:
         ]
         return min(moments, default=None)
 
-    def pending(self) -> list[PendingMessage]:
-        self._outbox.catch_up(self._ledger)
-        return self._outbox.pending()
-
     # ---- one message ----------------------------------------------------------------------
 
-    def _deliver(
-        self, pending: PendingMessage, now: dt.datetime, report: DeliveryReport
-    ) -> float | None:
+    def _deliver(self, message_id: str, now: dt.datetime, report: DeliveryReport) -> float | None:
         """Send what is left of one message; the limiter's wait when it had to stop for it."""
-        message: ChatMessage = self._ledger.repository.get(UUID(pending.message_id))
+        message = self._recorder.load(message_id)
         if not message.is_pending:
             return None  # the index had not yet seen it finish
         with self._recording(message, report):
@@ -264,7 +172,7 @@ class Deliverer:
         """A record that loses the race with another deliverer stops this message only."""
         try:
             yield
-        except IntegrityError:
+        except RecordConflict:
             log.warning("delivery.conflict", message_key=message.message_key)
             report.retrying.append(message.message_key)
 
@@ -311,7 +219,7 @@ class Deliverer:
         report: DeliveryReport,
     ) -> bool:
         """Record one attempt (and the outcome it decides) in one save; whether to go on."""
-        data = _answer_data(answer, robot, index, total, failures)
+        data = answer_data(answer, robot, index, total, failures)
         report.attempts.append(
             {"message_key": message.message_key, "channel": message.channel, **data}
         )
@@ -319,45 +227,44 @@ class Deliverer:
             "delivery.attempt", message_key=message.message_key, channel=message.channel, **data
         )
         if answer.ok:
-            last = index + 1 == total
-            message.record_attempt(index, data, None if last else now, ACTOR, now)
-            if last:
-                message.mark_delivered(ACTOR, now)
+            if index + 1 == total:
+                self._recorder.delivered(message, index, data, now)
                 report.delivered.append(message.message_key)
-            self._ledger.save(message)
-            return not last
+                return False
+            self._recorder.attempt(message, index, data, now, now)
+            return True
         if self._gives_up(message, answer, failures):
-            message.record_attempt(index, data, None, ACTOR, now)
-            self._fail(message, _reason(answer, robot), now, report)
+            self._fail(message, failure_reason(answer, robot), now, report, (index, data))
             return False
         retry_at = now + dt.timedelta(seconds=self._backoff(failures, answer.retry_after_s))
-        message.record_attempt(index, data, retry_at, ACTOR, now)
-        self._ledger.save(message)
+        self._recorder.attempt(message, index, data, retry_at, now)
         report.retrying.append(message.message_key)
         return False
 
     def _gives_up(self, message: ChatMessage, answer: DeliveryAnswer, failures: int) -> bool:
         if message.kind == TEST or answer.kind in ("config", "content"):
             return True
-        return failures >= self._config.delivery.max_attempts
+        return failures >= self._settings.max_attempts
 
     def _backoff(self, failures: int, retry_after_s: float | None) -> float:
         """Exponential in the failures so far, capped, with jitter so robots that failed
         together do not retry together; never sooner than the platform asked."""
-        settings = self._config.delivery
+        settings = self._settings
         ceiling = min(settings.backoff_max_s, settings.backoff_base_s * 2.0 ** max(failures - 1, 0))
         jittered = ceiling * (0.5 + 0.5 * self._rng.random())
         return max(jittered, retry_after_s or 0.0)
 
-    # ---- failure and the office --------------------------------------------------------------
-
     def _fail(
-        self, message: ChatMessage, reason: str, now: dt.datetime, report: DeliveryReport
+        self,
+        message: ChatMessage,
+        reason: str,
+        now: dt.datetime,
+        report: DeliveryReport,
+        attempt: tuple[int, dict[str, Any]] | None = None,
     ) -> None:
         """Failed, and the office told in the same transaction (or an error logged)."""
-        message.mark_failed(reason, ACTOR, now)
-        notice = self._failure_notice(message, reason, now)
-        self._ledger.save(message, *([notice] if notice is not None else []))
+        notice = failure_notice(message, reason, self._settings.office_channel, now)
+        self._recorder.failed(message, reason, now, attempt=attempt, notice=notice)
         report.failed.append(message.message_key)
         if notice is not None:
             report.notices.append(notice.message_key)
@@ -369,79 +276,32 @@ class Deliverer:
             office_told=notice is not None,
         )
 
-    def _failure_notice(
-        self, message: ChatMessage, reason: str, now: dt.datetime
-    ) -> ChatMessage | None:
-        office = self._config.office.channel
-        if message.kind in (TEST, FAILURE_NOTICE) or message.channel == office:
-            return None
-        codes = message.task_codes
-        shown = "、".join(codes[:_NOTICE_TASKS_SHOWN])
-        more = f"等{len(codes)}项" if len(codes) > _NOTICE_TASKS_SHOWN else ""
-        text = (
-            f"群聊「{message.channel}」的消息《{message.title}》未能送达，已停止重试。\n\n"
-            f"原因：{reason}\n\n涉及任务：{shown or '无'}{more}\n\n"
-            "请检查该群机器人的配置（webhook、签名密钥、关键词）后重新发送。"
-        )
-        return ChatMessage(
-            message_key=f"failure|{message.message_key}",
-            channel=office,
-            kind=FAILURE_NOTICE,
-            title=f"消息投递失败｜{message.channel}",
-            parts=[text],
-            mention_mobiles=[],
-            reminder_keys=[],
-            task_codes=list(codes),
-            actor=ACTOR,
-            at=now,
-        )
-
     # ---- robots, parts and the limiter -------------------------------------------------------
 
     def _channel_robots(self, name: str) -> list[Notifier]:
         """The channel's robots, built once per deliverer (they share one HTTP client)."""
         robots = self._robots.get(name)
         if robots is None:
-            channel = self._config.channel(name) if _has(self._config, name) else None
-            if channel is None:
+            spec = self._settings.channel(name)
+            if spec is None:
                 raise KeyError(f"没有名为 {name} 的群聊（channels）")
-            robots = self._robots[name] = self._build(channel)
-        return robots
-
-    def _build(self, channel: Channel) -> list[Notifier]:
-        hooks: Sequence[str | None] = channel.webhooks() or [None]
-        return [
-            notifier_for(
-                channel.platform,
-                hook,
-                secret=channel.secret_value(),
-                keyword=channel.keyword or None,
+            robots = self._robots[name] = robots_for(
+                spec,
                 client=self._client,
                 clock=self._clock,
-                allowed_hosts=self._config.allowed_webhook_hosts,
-                name=channel.name,
-                stream=self._console,
+                allowed_hosts=self._settings.allowed_hosts,
             )
-            for hook in hooks
-        ]
+        return robots
 
     def _plan(self, message: ChatMessage, robot: Notifier) -> _Plan:
-        last = self._last_answer(message)
+        last = self._recorder.last_answer(message)
         remainder = last.get("remainder") == "mentions" and last.get("part") == message.parts_sent
         return _Plan(
-            parts=_wire_parts(message, robot),
+            parts=wire_parts(message, robot),
             sent=message.parts_sent,
             failures=int(last.get("failures", 0)),
             mentions_only=remainder,
         )
-
-    def _last_answer(self, message: ChatMessage) -> dict[str, Any]:
-        """The answer recorded by the message's latest attempt ({} when none yet)."""
-        for event in self._ledger.events.get(message.id, desc=True, limit=1):
-            answer = getattr(event, "answer", None)
-            if isinstance(answer, dict):
-                return {**answer, "part": getattr(event, "part", None)}
-        return {}
 
     def _acquire(
         self, channel: str, robots: list[Notifier], part: OutgoingMessage
@@ -471,74 +331,9 @@ class Deliverer:
         """Queue one test message for `channel` and deliver it at once (recorded like any
         other; never retried: whoever runs the test reads the answer)."""
         self._channel_robots(channel)  # an unknown channel or a refused webhook fails here
-        key = f"test|{channel}|{now.isoformat()}"
-        text = (
-            f"这是一条来自督办系统的测试消息（{now:%Y-%m-%d %H:%M:%S}），收到即表示机器人配置正确。"
-        )
-        message = ChatMessage(
-            message_key=key, channel=channel, kind=TEST, title="督办系统测试消息",
-            parts=[text], mention_mobiles=[], reminder_keys=[], task_codes=[],
-            actor=ACTOR, at=now,
-        )  # fmt: skip
-        self._ledger.save(message)
+        message = probe_message(channel, now)
+        self._recorder.queue(message)
         report = DeliveryReport(now=now, due=1)
-        pending = PendingMessage(str(message.id), key, channel, TEST, now.timestamp(), 0)
-        wait = self._deliver(pending, now, report)
+        wait = self._deliver(str(message.id), now, report)
         report.next_at = None if wait is None else self._clock() + wait
         return report
-
-
-def _has(config: Config, name: str) -> bool:
-    return any(c.name == name for c in config.channels)
-
-
-def _wire_parts(message: ChatMessage, robot: Notifier) -> list[OutgoingMessage]:
-    """The message as this robot sends it, in the fewest parts its platform allows.
-
-    Parts the sweep numbered with `split_message` are one digest cut by a planning budget:
-    they are joined back and cut again by the robot, which measures its own envelope (a
-    Feishu post wraps every line) and so packs each part as full as the platform takes.
-    Parts queued otherwise are kept apart. The mentions ride on the last part. The result is
-    the same on every pass for one config, which is what `parts_sent` counts.
-    """
-    texts = list(message.parts)
-    if len(texts) > 1 and all(strip_numbering(t) != t for t in texts):
-        texts = ["".join(strip_numbering(t) for t in texts)]
-    found: list[OutgoingMessage] = []
-    for i, text in enumerate(texts):
-        mobiles = tuple(message.mention_mobiles) if i == len(texts) - 1 else ()
-        found += robot.parts(OutgoingMessage(message.title, text, mention_mobiles=mobiles))
-    return found
-
-
-def _answer_data(
-    answer: DeliveryAnswer, robot: Notifier, index: int, total: int, failures: int
-) -> dict[str, Any]:
-    """The platform's answer as stored: its classified fields and the robot's fingerprint.
-    `detail` was scrubbed of every key, token and secret by the notifier."""
-    return {
-        "ok": answer.ok,
-        "kind": answer.kind,
-        "code": answer.code,
-        "detail": answer.detail,
-        "http_status": answer.http_status,
-        "retry_after_s": answer.retry_after_s,
-        "remainder": "mentions" if answer.remainder is not None else None,
-        "robot": robot.robot,
-        "platform": robot.platform,
-        "part": index,
-        "parts": total,
-        "failures": failures,
-    }
-
-
-def _reason(answer: DeliveryAnswer, robot: Notifier) -> str:
-    kinds = {
-        "config": "机器人配置错误",
-        "content": "消息内容被拒",
-        "retry_later": "多次重试仍未送达",
-    }
-    code = f"，错误码 {answer.code}" if answer.code is not None else ""
-    status = f"，HTTP {answer.http_status}" if answer.http_status is not None else ""
-    where = f"{robot.platform} 机器人 {robot.robot}{code}{status}"
-    return f"{kinds.get(answer.kind, answer.kind)}（{where}）：{answer.detail}"

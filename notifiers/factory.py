@@ -1,9 +1,9 @@
-"""From a channel's settings (platform, webhook, secret, keyword) to its `Notifier`."""
+"""From a channel's settings (platform, webhook, secret, keyword) to its `Notifier`s."""
 
 from __future__ import annotations
 
 import time
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from typing import TextIO
 
 import httpx
@@ -14,9 +14,10 @@ from notifiers.console import ConsoleNotifier
 from notifiers.dingtalk import DingTalkNotifier
 from notifiers.errors import UnknownPlatform, WebhookNotAllowed
 from notifiers.feishu import FeishuNotifier
+from notifiers.ports import ChannelSpec
 from notifiers.wecom import WeComNotifier
 
-__all__ = ["PLATFORMS", "notifier_for"]
+__all__ = ["PLATFORMS", "notifier_for", "robots_for"]
 
 _WEBHOOK_NOTIFIERS: dict[str, type[WebhookNotifier]] = {
     "wecom": WeComNotifier,
@@ -56,3 +57,27 @@ def notifier_for(
         clock=clock,
         allowed_hosts=allowed_hosts,
     )
+
+
+def robots_for(
+    spec: ChannelSpec,
+    *,
+    client: httpx.Client | None = None,
+    clock: Clock = time.time,
+    allowed_hosts: Collection[str] = (),
+) -> list[Notifier]:
+    """One robot per webhook of the chat (the console's one robot when it has none)."""
+    hooks: Sequence[str | None] = spec.webhooks or [None]
+    return [
+        notifier_for(
+            spec.platform,
+            hook,
+            secret=spec.secret,
+            keyword=spec.keyword or None,
+            client=client,
+            clock=clock,
+            allowed_hosts=allowed_hosts,
+            name=spec.name,
+        )
+        for hook in hooks
+    ]

@@ -1,9 +1,21 @@
 """Read models rebuilt from the events alone: the task board, the audit trail, the board as of
-any past date, and the tamper-evident hash chain.
+any past date, the tamper-evident hash chain, the sweep's due index, the deliverer's outbox
+and the report facts.
+
+May import: `domain` only (besides the standard library and `eventsourcing`). The application
+layer (`duban.app`) opens and catches up these views; the entry points reach them through it
+(the import-linter contracts in pyproject.toml).
 
 Every view lives in the event store's own database (the same SQLite file; on PostgreSQL,
 tables named ``duban_*`` beside ``duban_events``), so one backup holds everything, and each
-view writes its rows and its tracking position in one transaction (exactly-once).
+view writes its rows and its tracking position in one transaction (exactly-once). Views
+dispatch on the domain's event classes (``ReformTask.Assigned``, …); the topics of the
+store's filter are those classes' topics.
+
+Modules: `viewstore` (tables and tracking, both stores), `runner` (catch up, follow,
+rebuild), `facts` (the per-task fold and view the board and the due index share), `board`
+and `lights` (the board and its light rules), `asof`, `audit`, `chain`, `due`, `outbox`,
+`views` (all of one store together), and the report facts and reports.
 
 Using them::
 
@@ -54,6 +66,6 @@ with exactly these keys (stable; new keys may be added, none removed or renamed)
 ``type`` (e.g. ``ReformTask.ProgressReported``), ``tasks`` (codes the entry belongs to),
 ``summary`` (plain Chinese) and ``data`` (the full event as JSON).
 
-The light rules are in `projections.board`'s docstring; the chain's construction and what
+The light rules are in `projections.lights`'s docstring; the chain's construction and what
 `verify` reports in `projections.chain`'s.
 """

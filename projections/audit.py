@@ -21,9 +21,15 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from eventsourcing.domain import DomainEvent
 from eventsourcing.persistence import Tracking
 
-from projections.board import RUNG_LABELS, jsonable
+from domain.directory import ChannelRecord, Official, Unit
+from domain.plan_review import PlanReview
+from domain.reminder import ChatMessage, Reminder
+from domain.rungs import rung_label
+from domain.task import ReformTask
+from projections.facts import jsonable
 from projections.runner import Item
 from projections.viewstore import Step, ViewRecorder, view_recorder
 
@@ -104,41 +110,6 @@ def _then(reason: str | None) -> str:
 
 _Describe = Callable[[Any, str], str]
 
-_TASK: dict[str, _Describe] = {
-    "Assigned": lambda e, w: (
-        f"{w} 交办任务 {e.code}「{e.title}」，牵头单位 {e.lead_unit}"
-        + (f"，配合单位 {_text(e.co_units)}" if e.co_units else "")
-        + f"，完成时限 {e.deadline_text or _text(e.deadline) if e.deadline else '持续推进'}"
-    ),
-    "Revised": lambda e, w: (
-        f"{w} 修改任务："
-        + "；".join(
-            f"{FIELD_LABELS.get(k, k)} {_short(e.previous.get(k))} → {_short(v)}"
-            for k, v in e.changes.items()
-        )
-        + _then(e.reason)
-    ),
-    "Claimed": lambda e, w: f"{w} 签收任务",
-    "ProgressReported": lambda e, w: f"{w} 报送进展：{e.percent}%，{e.text}",
-    "ExtensionRequested": lambda e, w: f"{w} 申请延期至 {_text(e.new_deadline)}{_then(e.reason)}",
-    "ExtensionGranted": lambda e, w: (
-        f"{w} 批准延期：{_text(e.previous_deadline)} → {_text(e.new_deadline)}{_then(e.reason)}"
-    ),
-    "ExtensionDenied": lambda e, w: f"{w} 不同意延期{_then(e.reason)}",
-    "CompletionSubmitted": lambda e, w: f"{w} 申请办结{_then(e.summary)}",
-    "CompletionAccepted": lambda e, w: (
-        f"{w} 同意销号（{'按期' if e.on_time else '逾期'}完成）{_then(e.reason)}"
-    ),
-    "CompletionReturned": lambda e, w: f"{w} 退回办结申请{_then(e.reason)}",
-    "Cancelled": lambda e, w: f"{w} 撤销任务{_then(e.reason)}",
-    "EscalationRecorded": lambda e, w: (
-        f"{w} 记录{RUNG_LABELS.get(e.rung, e.rung)}（{e.target}，时限 {_text(e.due)}）"
-    ),
-    "Recognised": lambda e, w: (
-        f"{w} 记录{LEVEL_LABELS.get(e.level, e.level)}{KIND_LABELS.get(e.kind, e.kind)}：{e.title}"
-    ),
-}
-
 
 def _attempt(e: Any, w: str) -> str:
     answer = e.answer or {}
@@ -147,44 +118,75 @@ def _attempt(e: Any, w: str) -> str:
     return f"{w} 投递第 {e.part + 1} 段：{verdict}" + (f"（{detail}）" if detail else "")
 
 
-_OTHER: dict[str, _Describe] = {
-    "Reminder.Issued": lambda e, w: (
-        f"{w} 发出{RUNG_LABELS.get(e.rung, e.rung)}（{e.target}，时限 {_text(e.due)}），"
+_DESCRIBE: dict[type[DomainEvent], _Describe] = {
+    ReformTask.Assigned: lambda e, w: (
+        f"{w} 交办任务 {e.code}「{e.title}」，牵头单位 {e.lead_unit}"
+        + (f"，配合单位 {_text(e.co_units)}" if e.co_units else "")
+        + f"，完成时限 {e.deadline_text or _text(e.deadline) if e.deadline else '持续推进'}"
+    ),
+    ReformTask.Revised: lambda e, w: (
+        f"{w} 修改任务："
+        + "；".join(
+            f"{FIELD_LABELS.get(k, k)} {_short(e.previous.get(k))} → {_short(v)}"
+            for k, v in e.changes.items()
+        )
+        + _then(e.reason)
+    ),
+    ReformTask.Claimed: lambda e, w: f"{w} 签收任务",
+    ReformTask.ProgressReported: lambda e, w: f"{w} 报送进展：{e.percent}%，{e.text}",
+    ReformTask.ExtensionRequested: lambda e, w: (
+        f"{w} 申请延期至 {_text(e.new_deadline)}{_then(e.reason)}"
+    ),
+    ReformTask.ExtensionGranted: lambda e, w: (
+        f"{w} 批准延期：{_text(e.previous_deadline)} → {_text(e.new_deadline)}{_then(e.reason)}"
+    ),
+    ReformTask.ExtensionDenied: lambda e, w: f"{w} 不同意延期{_then(e.reason)}",
+    ReformTask.CompletionSubmitted: lambda e, w: f"{w} 申请办结{_then(e.summary)}",
+    ReformTask.CompletionAccepted: lambda e, w: (
+        f"{w} 同意销号（{'按期' if e.on_time else '逾期'}完成）{_then(e.reason)}"
+    ),
+    ReformTask.CompletionReturned: lambda e, w: f"{w} 退回办结申请{_then(e.reason)}",
+    ReformTask.Cancelled: lambda e, w: f"{w} 撤销任务{_then(e.reason)}",
+    ReformTask.EscalationRecorded: lambda e, w: (
+        f"{w} 记录{rung_label(e.rung)}（{e.target}，时限 {_text(e.due)}）"
+    ),
+    ReformTask.Recognised: lambda e, w: (
+        f"{w} 记录{LEVEL_LABELS.get(e.level, e.level)}{KIND_LABELS.get(e.kind, e.kind)}：{e.title}"
+    ),
+    Reminder.Issued: lambda e, w: (
+        f"{w} 发出{rung_label(e.rung)}（{e.target}，时限 {_text(e.due)}），"
         f"通知 {_text(e.audience)}，经 {_text(e.channels)}"
     ),
-    "ChatMessage.Queued": lambda e, w: (
+    ChatMessage.Queued: lambda e, w: (
         f"{w} 生成消息「{e.title}」，发往群 {e.channel}，共 {len(e.parts)} 段"
     ),
-    "ChatMessage.AttemptRecorded": _attempt,
-    "ChatMessage.Delivered": lambda e, w: f"{w} 确认消息已送达",
-    "ChatMessage.Failed": lambda e, w: f"{w} 记录消息投递失败{_then(e.reason)}",
-    "Unit.Registered": lambda e, w: (
+    ChatMessage.AttemptRecorded: _attempt,
+    ChatMessage.Delivered: lambda e, w: f"{w} 确认消息已送达",
+    ChatMessage.Failed: lambda e, w: f"{w} 记录消息投递失败{_then(e.reason)}",
+    Unit.Registered: lambda e, w: (
         f"{w} 登记单位 {e.name}（群 {e.channel}，联络员 "
         f"{_text([x.get('name') for x in e.liaisons])}）"
     ),
-    "Unit.ChannelChanged": lambda e, w: f"{w} 更换单位群：{e.previous} → {e.channel}",
-    "Unit.LiaisonsChanged": lambda e, w: (
+    Unit.ChannelChanged: lambda e, w: f"{w} 更换单位群：{e.previous} → {e.channel}",
+    Unit.LiaisonsChanged: lambda e, w: (
         f"{w} 更换联络员：{_text([x.get('name') for x in e.previous])} → "
         f"{_text([x.get('name') for x in e.liaisons])}"
     ),
-    "Official.Registered": lambda e, w: f"{w} 登记领衔领导 {e.name}（{e.title}，群 {e.channel}）",
-    "Official.Changed": lambda e, w: f"{w} 修改领衔领导信息：{_short(e.changes)}",
-    "ChannelRecord.Configured": lambda e, w: f"{w} 配置群 {e.name}（{e.settings.get('platform')}）",
-    "ChannelRecord.Reconfigured": lambda e, w: f"{w} 修改群配置：{_short(e.settings)}",
-    "PlanReview.Submitted": lambda e, w: f"{w} 报送改革方案 {e.plan_code}「{e.title}」前置初审",
-    "PlanReview.OpinionAdded": lambda e, w: f"{w} 提出初审意见：{e.text}",
-    "PlanReview.Approved": lambda e, w: f"{w} 初审通过{_then(e.reason)}",
-    "PlanReview.Returned": lambda e, w: f"{w} 初审退回{_then(e.reason)}",
-    "PlanReview.Resubmitted": lambda e, w: f"{w} 重新报送方案「{e.title}」",
+    Official.Registered: lambda e, w: f"{w} 登记领衔领导 {e.name}（{e.title}，群 {e.channel}）",
+    Official.Changed: lambda e, w: f"{w} 修改领衔领导信息：{_short(e.changes)}",
+    ChannelRecord.Configured: lambda e, w: f"{w} 配置群 {e.name}（{e.settings.get('platform')}）",
+    ChannelRecord.Reconfigured: lambda e, w: f"{w} 修改群配置：{_short(e.settings)}",
+    PlanReview.Submitted: lambda e, w: f"{w} 报送改革方案 {e.plan_code}「{e.title}」前置初审",
+    PlanReview.OpinionAdded: lambda e, w: f"{w} 提出初审意见：{e.text}",
+    PlanReview.Approved: lambda e, w: f"{w} 初审通过{_then(e.reason)}",
+    PlanReview.Returned: lambda e, w: f"{w} 初审退回{_then(e.reason)}",
 }
 
 
 def describe(event: Any) -> str:
     """What happened, in plain Chinese; unknown types generically but readably."""
-    kind = type(event).__qualname__
     w = who(getattr(event, "actor", None))
-    aggregate, _, name = kind.rpartition(".")
-    known = _TASK.get(name) if aggregate == "ReformTask" else _OTHER.get(kind)
+    known = _DESCRIBE.get(type(event))
     if known is not None:
         try:
             return known(event, w)
@@ -192,7 +194,7 @@ def describe(event: Any) -> str:
             pass  # an older or newer shape of a known event: fall back to the generic text
     fields = {k: v for k, v in event.__dict__.items() if k not in _META and k != "at"}
     details = "；".join(f"{k}={_short(v)}" for k, v in fields.items())
-    return f"{w} {kind}" + (f"：{details}" if details else "")
+    return f"{w} {type(event).__qualname__}" + (f"：{details}" if details else "")
 
 
 def task_codes_of(event: Any) -> list[str]:
@@ -244,34 +246,27 @@ class AuditProjection:
         self._view.write(steps, tracking)
 
     def _codes_for(self, event: Any, new_tasks: list[tuple[str, str]]) -> list[str]:
-        if type(event).__qualname__.startswith("ReformTask."):
-            originator = str(event.originator_id)
-            if type(event).__qualname__ == "ReformTask.Assigned":
-                self._codes[originator] = event.code
-                new_tasks.append((originator, event.code))
-            code = self._codes.get(originator)
-            return [code] if code else []
-        return task_codes_of(event)
+        kind = type(event)
+        if not issubclass(kind, ReformTask.Event):
+            return task_codes_of(event)
+        originator = str(event.originator_id)
+        if kind is ReformTask.Assigned:
+            self._codes[originator] = event.code
+            new_tasks.append((originator, event.code))
+        code = self._codes.get(originator)
+        return [code] if code else []
 
     def _load_codes(self, batch: Sequence[Item]) -> None:
-        wanted = sorted(
-            {
-                str(e.originator_id)
-                for _, e in batch
-                if type(e).__qualname__.startswith("ReformTask.")
-                and type(e).__qualname__ != "ReformTask.Assigned"
-            }
-            - self._codes.keys()
-        )
-        for i in range(0, len(wanted), 500):
-            chunk = wanted[i : i + 500]
-            marks = ", ".join("?" * len(chunk))
-            query = (
-                "SELECT originator_id, code FROM {p}audit_tasks "  # noqa: S608
-                f"WHERE originator_id IN ({marks})"
-            )
-            for row in self._view.select(query, chunk):
-                self._codes[row["originator_id"]] = row["code"]
+        wanted = {
+            str(e.originator_id)
+            for _, e in batch
+            if isinstance(e, ReformTask.Event) and type(e) is not ReformTask.Assigned
+        }
+        for row in self._view.select_in(
+            "SELECT originator_id, code FROM {p}audit_tasks WHERE originator_id IN ({in})",
+            wanted - self._codes.keys(),
+        ):
+            self._codes[row["originator_id"]] = row["code"]
 
 
 def _entry(position: int, event: Any, codes: list[str]) -> tuple[Any, ...]:

@@ -19,31 +19,25 @@ import datetime as dt
 import hashlib
 import json
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
 from eventsourcing.application import Application
-from eventsourcing.persistence import IntegrityError, Tracking
+from eventsourcing.domain import DomainEvent
+from eventsourcing.persistence import IntegrityError
 
 from domain.calendar import WorkingCalendar
 from domain.ladder import Ladder, TaskLadderInput, TaskState, next_fire_date
-from domain.task import TaskStatus, task_id
+from domain.reminder import Reminder
+from domain.task import ReformTask, TaskStatus, task_id
 from projections import runner
+from projections.facts import Facts, FactsProjection, Fold, Handler, dumps
 from projections.runner import Item
 from projections.viewstore import Step, ViewRecorder, view_recorder
 
 __all__ = ["DueIndex", "DueProjection", "DueTask", "ladder_fingerprint", "open_due_index"]
-
-Facts = dict[str, Any]  # JSON-native
-
-_TASK_EVENTS = (
-    "Assigned", "Revised", "ProgressReported", "ExtensionGranted", "CompletionSubmitted",
-    "CompletionAccepted", "CompletionReturned", "Cancelled",
-)  # fmt: skip
-ISSUED_TOPIC = "domain.reminder:Reminder.Issued"
-TOPICS = (*(f"domain.task:ReformTask.{name}" for name in _TASK_EVENTS), ISSUED_TOPIC)
 
 SCHEMA = (
     "CREATE TABLE IF NOT EXISTS {p}due_tasks (task_id TEXT PRIMARY KEY, code TEXT NOT NULL, "
@@ -58,7 +52,6 @@ _UPSERT = (
     "ON CONFLICT (task_id) DO UPDATE SET code = excluded.code, "
     "next_check = excluded.next_check, facts = excluded.facts"
 )
-_LOAD_CHUNK = 500
 
 _STATES: dict[str, TaskState] = {
     TaskStatus.ASSIGNED: "open",
@@ -111,7 +104,7 @@ def _revised(facts: Facts, e: Any) -> None:
         facts["milestones"] = _milestones(changes["milestones"])
 
 
-def _status(status: str) -> Callable[[Facts, Any], None]:
+def _status(status: str) -> Handler:
     def apply(facts: Facts, _e: Any) -> None:
         facts["status"] = status
 
@@ -131,24 +124,26 @@ def _issued(facts: Facts, e: Any) -> None:
         facts["fired"].append(e.key)
 
 
-_APPLY: dict[str, Callable[[Facts, Any], None]] = {
-    "ReformTask.Assigned": _assigned,
-    "ReformTask.Revised": _revised,
-    "ReformTask.ProgressReported": _progress,
-    "ReformTask.ExtensionGranted": _extended,
-    "ReformTask.CompletionSubmitted": _status(TaskStatus.SUBMITTED),
-    "ReformTask.CompletionAccepted": _status(TaskStatus.COMPLETED),
-    "ReformTask.CompletionReturned": _status(TaskStatus.CLAIMED),
-    "ReformTask.Cancelled": _status(TaskStatus.CANCELLED),
-    "Reminder.Issued": _issued,
-}
-
-
 def _task_key(event: Any) -> str:
     """The task an event is about: its originator, or for a reminder the task it names."""
-    if type(event).__qualname__ == "Reminder.Issued":
+    kind = type(event)
+    if kind is Reminder.Issued:
         return str(task_id(event.task_code))
     return str(event.originator_id)
+
+
+_HANDLERS: dict[type[DomainEvent], Handler] = {
+    ReformTask.Assigned: _assigned,
+    ReformTask.Revised: _revised,
+    ReformTask.ProgressReported: _progress,
+    ReformTask.ExtensionGranted: _extended,
+    ReformTask.CompletionSubmitted: _status(TaskStatus.SUBMITTED),
+    ReformTask.CompletionAccepted: _status(TaskStatus.COMPLETED),
+    ReformTask.CompletionReturned: _status(TaskStatus.CLAIMED),
+    ReformTask.Cancelled: _status(TaskStatus.CANCELLED),
+    Reminder.Issued: _issued,
+}
+DUE_FOLD = Fold(_HANDLERS, born=ReformTask.Assigned, key=_task_key)
 
 
 # ---- the read side ---------------------------------------------------------------------------
@@ -192,57 +187,18 @@ def _due_task(facts: Facts, tz: Any) -> DueTask:
     )
 
 
-def _dumps(facts: Facts) -> str:
-    return json.dumps(facts, ensure_ascii=False, separators=(",", ":"))
-
-
-class DueProjection:
+class DueProjection(FactsProjection):
     """The view's writer: folds a batch over the touched tasks and upserts them with
     their new `next_check`, and the tracking position, in one transaction."""
 
     name = "due"
-    decode = True
-    topics: Sequence[str] = TOPICS
+    fold = DUE_FOLD
+    table = "due_tasks"
 
     def __init__(self, view: ViewRecorder, ladder: Ladder, calendar: WorkingCalendar) -> None:
-        self._view = view
+        super().__init__(view)
         self._ladder = ladder
         self._calendar = calendar
-        self._facts: dict[str, Facts] = {}
-        self._position: int | None = None
-
-    @property
-    def view(self) -> ViewRecorder:
-        return self._view
-
-    def reset(self) -> None:
-        self._facts = {}
-        self._position = None
-
-    def begin(self, position: int) -> None:
-        if position != self._position:
-            self.reset()
-            self._position = position
-
-    def process(self, batch: Sequence[Item], tracking: Tracking) -> None:
-        self._load({_task_key(event) for _, event in batch} - self._facts.keys())
-        changed: set[str] = set()
-        for _, event in batch:
-            kind = type(event).__qualname__
-            key = _task_key(event)
-            facts = self._facts.get(key)
-            if facts is None and kind != "ReformTask.Assigned":
-                continue  # a reminder or change for a task this view never saw assigned
-            if facts is None:
-                facts = self._facts[key] = {}
-            _APPLY[kind](facts, event)
-            changed.add(key)
-        try:
-            self._view.write(self._steps(changed), tracking)
-        except BaseException:
-            self.reset()
-            raise
-        self._position = tracking.notification_id
 
     def next_check(self, facts: Facts) -> str | None:
         """The date from which the sweep must look at this task again (ISO, sortable)."""
@@ -251,22 +207,14 @@ class DueProjection:
         )
         return None if day is None else day.isoformat()
 
-    def _steps(self, changed: set[str]) -> list[Step]:
-        rows = [
-            (key, self._facts[key]["code"], self.next_check(self._facts[key]), _dumps(f))
-            for key in sorted(changed)
-            for f in (self._facts[key],)
-        ]
-        return [(_UPSERT, rows)]
+    def _steps(self, batch: Sequence[Item]) -> list[Step]:
+        keys = {self.fold.apply(self._facts, event) for _, event in batch}
+        changed = sorted(key for key in keys if key is not None)
+        return [(_UPSERT, [self._row(key) for key in changed])]
 
-    def _load(self, keys: set[str]) -> None:
-        wanted = sorted(keys)
-        for i in range(0, len(wanted), _LOAD_CHUNK):
-            chunk = wanted[i : i + _LOAD_CHUNK]
-            marks = ", ".join("?" * len(chunk))
-            query = f"SELECT task_id, facts FROM {{p}}due_tasks WHERE task_id IN ({marks})"  # noqa: S608
-            for row in self._view.select(query, chunk):
-                self._facts[row["task_id"]] = json.loads(row["facts"])
+    def _row(self, key: str) -> tuple[Any, ...]:
+        f = self._facts[key]
+        return (key, f["code"], self.next_check(f), dumps(f))
 
 
 @dataclass
@@ -292,12 +240,6 @@ class DueIndex:
         """Every task in the index, in code order (monthly rounds: a full read is fine)."""
         rows = self.projection.view.select("SELECT facts FROM {p}due_tasks ORDER BY code")
         return [_due_task(json.loads(row["facts"]), self.calendar.tz) for row in rows]
-
-    def task(self, code: str) -> DueTask | None:
-        rows = self.projection.view.select(
-            "SELECT facts FROM {p}due_tasks WHERE task_id = ?", [str(task_id(code))]
-        )
-        return _due_task(json.loads(rows[0]["facts"]), self.calendar.tz) if rows else None
 
 
 def _package_version(name: str) -> str:

@@ -14,21 +14,21 @@ loads each due message before sending and skips one the index has not yet seen f
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from eventsourcing.application import Application
+from eventsourcing.domain import DomainEvent
 from eventsourcing.persistence import Tracking
 
+from domain.reminder import ChatMessage
 from projections import runner
+from projections.facts import topics_of
 from projections.runner import Item
 from projections.viewstore import Step, ViewRecorder, view_recorder
 
-__all__ = ["TOPICS", "Outbox", "OutboxProjection", "PendingMessage", "open_outbox"]
-
-_PREFIX = "domain.reminder:ChatMessage."
-TOPICS = tuple(f"{_PREFIX}{name}" for name in ("Queued", "AttemptRecorded", "Delivered", "Failed"))
+__all__ = ["Outbox", "OutboxProjection", "PendingMessage", "open_outbox"]
 
 SCHEMA = (
     "CREATE TABLE IF NOT EXISTS {p}outbox_pending (message_id TEXT PRIMARY KEY, "
@@ -62,13 +62,47 @@ def _epoch(moment: dt.datetime | None, fallback: float) -> float:
     return moment.timestamp() if moment is not None else fallback
 
 
+def _text(value: Any) -> Any:
+    return value.isoformat() if isinstance(value, dt.datetime) else value
+
+
+def _parts_sent(event: Any) -> int:
+    """Parts sent after this attempt. Parts go out in order from `parts_sent`, so a failed
+    attempt on part k means k parts were sent, and a successful one k + 1."""
+    answer = event.answer
+    return int(event.part) + 1 if answer.get("ok") else int(event.part)
+
+
+def _queued(event: Any) -> list[Step]:
+    at = event.at.timestamp()
+    row = (str(event.originator_id), event.message_key, event.channel, event.kind, at, event.at)
+    return [(_INSERT, [tuple(_text(v) for v in row)])]
+
+
+def _attempted(event: Any) -> list[Step]:
+    next_at = _epoch(event.next_attempt_at, event.at.timestamp())
+    return [(_ATTEMPT, [(next_at, _parts_sent(event), str(event.originator_id))])]
+
+
+def _finished(event: Any) -> list[Step]:
+    return [(_DONE, [(str(event.originator_id),)])]
+
+
+_STEPS: dict[type[DomainEvent], Callable[[Any], list[Step]]] = {
+    ChatMessage.Queued: _queued,
+    ChatMessage.AttemptRecorded: _attempted,
+    ChatMessage.Delivered: _finished,
+    ChatMessage.Failed: _finished,
+}
+
+
 class OutboxProjection:
     """The view's writer. Events of one batch are applied in order as SQL steps; a message's
     attempts only move its row, so nothing needs to be held in memory between batches."""
 
     name = "outbox"
     decode = True
-    topics: Sequence[str] = TOPICS
+    topics: Sequence[str] = topics_of(list(_STEPS))
 
     def __init__(self, view: ViewRecorder) -> None:
         self._view = view
@@ -84,31 +118,8 @@ class OutboxProjection:
         """Nothing is cached in memory."""
 
     def process(self, batch: Sequence[Item], tracking: Tracking) -> None:
-        steps = [step for _, event in batch for step in self._steps(event)]
+        steps = [step for _, event in batch for step in _STEPS[type(event)](event)]
         self._view.write(steps, tracking)
-
-    def _steps(self, event: Any) -> list[Step]:
-        kind = type(event).__qualname__.rpartition(".")[2]
-        message_id = str(event.originator_id)
-        if kind == "Queued":
-            at = event.at.timestamp()
-            row = (message_id, event.message_key, event.channel, event.kind, at, event.at)
-            return [(_INSERT, [tuple(_text(v) for v in row)])]
-        if kind == "AttemptRecorded":
-            return [(_ATTEMPT, [(_epoch(event.next_attempt_at, event.at.timestamp()),
-                                 _parts_sent(event), message_id)])]  # fmt: skip
-        return [(_DONE, [(message_id,)])]
-
-
-def _text(value: Any) -> Any:
-    return value.isoformat() if isinstance(value, dt.datetime) else value
-
-
-def _parts_sent(event: Any) -> int:
-    """Parts sent after this attempt. Parts go out in order from `parts_sent`, so a failed
-    attempt on part k means k parts were sent, and a successful one k + 1."""
-    answer = event.answer
-    return int(event.part) + 1 if answer.get("ok") else int(event.part)
 
 
 @dataclass
@@ -136,12 +147,6 @@ class Outbox:
             "FROM {p}outbox_pending ORDER BY next_at, queued_at"
         )
         return [_pending(row) for row in rows]
-
-    def next_due(self) -> float | None:
-        """When the earliest pending message is due (epoch seconds), None when none waits."""
-        rows = self.projection.view.select("SELECT MIN(next_at) AS next_at FROM {p}outbox_pending")
-        value = rows[0]["next_at"] if rows else None
-        return float(value) if value is not None else None
 
 
 def _pending(row: Any) -> PendingMessage:

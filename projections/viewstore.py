@@ -14,7 +14,7 @@ as the library does for ``duban_events``. Either way a backup of the store is on
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
 from typing import Any, Literal, Protocol
 
@@ -129,6 +129,18 @@ class ViewRecorder(TrackingRecorder, ABC):
         with self._transaction(commit=False) as cursor:
             cursor.execute(self.sql(template), list(params))
             return [_as_mapping(row) for row in cursor.fetchall()]
+
+    def select_in(
+        self, template: str, values: Iterable[Any], chunk: int = 500
+    ) -> list[Mapping[str, Any]]:
+        """Rows of a query whose `{in}` stands for the list `values` (as in `IN ({in})`),
+        asked `chunk` values at a time (the stores' limits on bound parameters)."""
+        wanted = sorted(values)
+        rows: list[Mapping[str, Any]] = []
+        for i in range(0, len(wanted), chunk):
+            part = wanted[i : i + chunk]
+            rows += self.select(template.replace("{in}", ", ".join("?" * len(part))), part)
+        return rows
 
     def select_stream(
         self, template: str, params: Sequence[Any], after: int, page: int = 5000

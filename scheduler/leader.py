@@ -14,6 +14,9 @@ node must never send a reminder twice (PRODUCT.md rule 4). So:
 
 The work stays idempotent anyway (reminder keys), so a rare overlap at a hand-over costs a
 wasted sweep, not a duplicate message.
+
+The composition root chooses the leadership for its store and hands it over: a lock file path
+(``lock_file_for(database)``) or a libpq conninfo; nothing here reads a store URL.
 """
 
 from __future__ import annotations
@@ -32,19 +35,20 @@ import psycopg
 import structlog
 from psycopg.conninfo import make_conninfo
 
-from duban.settings.store import is_sqlite, postgres_conninfo, sqlite_path
-
 __all__ = [
+    "DEFAULT_LEASE_SECONDS",
     "AdvisoryLockLeadership",
     "FileLockLeadership",
     "Leadership",
     "SchedulerAlreadyRunning",
-    "leadership_for",
     "lock_file_for",
     "node_id",
 ]
 
 log = structlog.get_logger("duban.scheduler")
+
+DEFAULT_LEASE_SECONDS = 10.0
+"""PostgreSQL: seconds between leadership checks; a standby takes over within about one."""
 
 # One well-known 64-bit key: advisory locks are per database, so one key per store suffices.
 LOCK_KEY = int.from_bytes(hashlib.sha256(b"duban.scheduler.leader").digest()[:8], signed=True)
@@ -76,21 +80,15 @@ def lock_file_for(database: Path) -> Path:
     return database.with_name(database.name + ".scheduler.lock")
 
 
-def leadership_for(store_url: str, lease: float) -> Leadership:
-    """File lock on SQLite (in-memory: nothing to share), advisory lock on PostgreSQL."""
-    if is_sqlite(store_url):
-        path = sqlite_path(store_url)
-        if str(path) == ":memory:":
-            return FileLockLeadership(None)
-        return FileLockLeadership(lock_file_for(path))
-    return AdvisoryLockLeadership(postgres_conninfo(store_url), lease)
-
-
 # ---- SQLite -----------------------------------------------------------------------------
 
 
 class FileLockLeadership:
-    """Sole scheduler of one SQLite file, or a ``SchedulerAlreadyRunning`` at start."""
+    """Sole scheduler of one SQLite file, or a ``SchedulerAlreadyRunning`` at start.
+
+    ``lock_path`` is the lock file beside the database (``lock_file_for``); ``None`` for a store
+    no other process can share (in memory): always the leader.
+    """
 
     def __init__(self, lock_path: Path | None) -> None:
         self.lock_path = lock_path

@@ -3,6 +3,10 @@
 `create_app(services)` wires the ledger and the token registry into a FastAPI app. Background
 services (the scheduler) are started and stopped with the app through `background`: any object
 with `start()` and `stop()`; both are called in a worker thread.
+
+An entry point: imports the application layer (`duban.app`), the settings and the web board
+(`duban.web`, which it mounts), never `domain`, `projections`, `notifiers` or `scheduler`
+directly, nor the CLI.
 """
 
 from __future__ import annotations
@@ -20,9 +24,10 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from duban.api import admin, plans, tasks
 from duban.api.deps import ServiceContext, checked_request
 from duban.api.errors import ERROR_RESPONSES, install_error_handlers
-from duban.api.reads import ReadModels
 from duban.app.access import TokenRegistry
+from duban.app.reads import ReadModels
 from duban.app.services import Services
+from duban.web import mount_web
 
 __all__ = ["API_PREFIX", "Background", "create_app"]
 
@@ -118,8 +123,6 @@ def _lifespan(
 
 
 def create_app(services: Services, background: Sequence[Background] = ()) -> FastAPI:
-    from duban.web import mount_web
-
     app = FastAPI(
         title="duban 督办 API",
         version="1",
@@ -129,8 +132,12 @@ def create_app(services: Services, background: Sequence[Background] = ()) -> Fas
         redoc_url=None,
     )
     ledger = services.ledger
-    reads = ReadModels(services)
-    app.state.duban = ServiceContext(services.config, ledger, TokenRegistry(ledger), reads)
+    app.state.duban = ServiceContext(
+        config=services.config,
+        ledger=ledger,
+        reads=ReadModels(services),
+        tokens=TokenRegistry(ledger),
+    )
     install_error_handlers(app)
     for router in (tasks.router, plans.router, admin.router):
         app.include_router(

@@ -12,11 +12,9 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, ValidationError
 
-from domain.roles import Identity
-from duban.api.reads import ReadModels
 from duban.app.access import TokenRegistry
-from duban.app.ledger import Ledger
-from duban.settings.config import Config
+from duban.app.roles import Identity
+from duban.web.context import WebContext
 
 __all__ = ["Caller", "Code", "Ctx", "ServiceContext", "TaskLocks", "checked_request"]
 
@@ -37,11 +35,10 @@ class TaskLocks:
 
 
 @dataclass(frozen=True)
-class ServiceContext:
-    config: Config
-    ledger: Ledger
+class ServiceContext(WebContext):
+    """The web board's context (config, ledger, read models) and the API's own parts."""
+
     tokens: TokenRegistry
-    reads: ReadModels
     writes: TaskLocks = field(default_factory=TaskLocks)
 
 

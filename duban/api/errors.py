@@ -1,9 +1,11 @@
 """From exceptions to answers: every failure the caller can fix is a 4xx naming what is wrong.
 
-Domain errors keep their Chinese message and stable code: 403 for `Forbidden`, 404 for what does
-not exist, 422 when the input itself cannot apply, 409 when the task's state (or another writer)
-is in the way. A store that is momentarily overloaded is a 503. Anything else is a bug: it is
-logged with its traceback and the caller gets a 500 that reveals nothing.
+Domain and application errors (`duban.app.errors`) keep their Chinese message and stable code;
+their status is chosen by class (`STATUSES`, most specific first): 401 for who is nobody, 403
+for `Forbidden`, 404 for what does not exist, 422 when the input itself cannot apply, 409 when
+the task's state (or another writer) is in the way. A store that is momentarily overloaded is
+a 503. Anything else is a bug: it is logged with its traceback and the caller gets a 500 that
+reveals nothing.
 """
 
 from __future__ import annotations
@@ -17,19 +19,43 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from domain.errors import DomainError
-from domain.roles import Forbidden
 from duban.api.schemas import ErrorBody, FieldProblem
-from duban.app.access import Unauthenticated
+from duban.app.errors import (
+    ApplicationError,
+    Conflict,
+    DomainError,
+    ExtensionDateNotLater,
+    Forbidden,
+    InvalidRequest,
+    InvalidTokenRequest,
+    NoDeadline,
+    PlanNotFound,
+    TaskNotFound,
+    TokenNotFound,
+    Unauthenticated,
+    UserError,
+)
 
-__all__ = ["ERROR_RESPONSES", "InvalidRequest", "install_error_handlers", "status_of"]
+__all__ = ["ERROR_RESPONSES", "STATUSES", "install_error_handlers", "status_of"]
 
 log = structlog.get_logger("duban.api")
 
-_NOT_FOUND = frozenset({"task_not_found", "token_not_found", "plan_not_found"})
-_UNPROCESSABLE = frozenset(
-    {"extension_date_not_later", "invalid_token_request", "invalid_request", "no_deadline"}
+# The status of an error is that of the first class it is an instance of.
+STATUSES: tuple[tuple[type[Exception], int], ...] = (
+    (Unauthenticated, 401),
+    (Forbidden, 403),
+    (TaskNotFound, 404),
+    (TokenNotFound, 404),
+    (PlanNotFound, 404),
+    (ExtensionDateNotLater, 422),
+    (NoDeadline, 422),
+    (InvalidTokenRequest, 422),
+    (InvalidRequest, 422),
+    (Conflict, 409),
+    (DomainError, 409),  # the task's state does not allow it
+    (ApplicationError, 409),
 )
+_CHALLENGE = {401: {"WWW-Authenticate": "Bearer"}}
 
 ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
     400: {"model": ErrorBody, "description": "请求体无法解析（不是 UTF-8 编码的 JSON）"},
@@ -42,35 +68,19 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
 }
 
 
-class InvalidRequest(DomainError):
-    """Input that passes the schema but not a rule of the entry point (e.g. a missing unit)."""
-
-    code = "invalid_request"
-
-
-def status_of(error: DomainError) -> int:
-    if isinstance(error, Forbidden):
-        return 403
-    if error.code in _NOT_FOUND:
-        return 404
-    if error.code in _UNPROCESSABLE:
-        return 422
-    return 409
+def status_of(error: UserError) -> int:
+    return next(status for cls, status in STATUSES if isinstance(error, cls))
 
 
 def _answer(status: int, body: ErrorBody, headers: dict[str, str] | None = None) -> JSONResponse:
     return JSONResponse(body.model_dump(), status_code=status, headers=headers)
 
 
-async def _domain_error(_request: Request, exc: Exception) -> Response:
-    assert isinstance(exc, DomainError)
-    return _answer(status_of(exc), ErrorBody(error=exc.code, message=exc.message))
-
-
-async def _unauthenticated(_request: Request, exc: Exception) -> Response:
-    assert isinstance(exc, Unauthenticated)
-    body = ErrorBody(error="unauthenticated", message=exc.message)
-    return _answer(401, body, {"WWW-Authenticate": "Bearer"})
+async def _user_error(_request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, DomainError | ApplicationError)
+    status = status_of(exc)
+    body = ErrorBody(error=exc.code, message=exc.message)
+    return _answer(status, body, _CHALLENGE.get(status))
 
 
 async def _invalid(_request: Request, exc: Exception) -> Response:
@@ -118,8 +128,8 @@ async def _bug(request: Request, exc: Exception) -> Response:
 
 
 def install_error_handlers(app: FastAPI) -> None:
-    app.add_exception_handler(DomainError, _domain_error)
-    app.add_exception_handler(Unauthenticated, _unauthenticated)
+    app.add_exception_handler(DomainError, _user_error)
+    app.add_exception_handler(ApplicationError, _user_error)
     app.add_exception_handler(RequestValidationError, _invalid)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(IntegrityError, _race_lost)

@@ -1,21 +1,21 @@
 """Task endpoints: the board and task reads, and every task command the CLI has.
 
 Endpoints are plain `def`: FastAPI runs them in its worker threads, so the synchronous store is
-never called on the event loop. Each command passes the caller's Identity to the ledger, which
-authorizes it (domain.roles.authorize) and records it as the event's actor.
+never called on the event loop. Each task command is carried out through its description in
+`duban.app.task_commands` (the body model, the ledger call, the success text), the same the CLI
+uses; the ledger authorizes the caller's Identity and records it as the event's actor.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 from fastapi import APIRouter, Query
 from fastapi.exceptions import RequestValidationError
+from pydantic import BaseModel
 
-from domain.roles import authorize
-from duban.api.deps import Caller, Code, Ctx
-from duban.api.reads import BoardQuery
+from duban.api.deps import Caller, Code, Ctx, ServiceContext
 from duban.api.schemas import (
     Assigned,
     AuditEntry,
@@ -29,6 +29,9 @@ from duban.api.schemas import (
     TaskView,
 )
 from duban.app import commands as cmd
+from duban.app import task_commands as tc
+from duban.app.reads import BoardQuery
+from duban.app.roles import Identity, authorize
 
 __all__ = ["router"]
 
@@ -36,10 +39,16 @@ router = APIRouter(tags=["tasks"])
 Filter = Annotated[str | None, Query(max_length=100)]
 CODE_PATTERN = r"^[0-9A-Za-z\-_.]+$"
 DAY_PATTERN = r"^\d{4}-\d{2}-\d{2}$"
+Body = TypeVar("Body", bound=BaseModel)
 
 
-def _done(code: str, action: str, message: str) -> CommandDone:
-    return CommandDone(code=code, action=action, message=message)
+def _perform(
+    ctx: ServiceContext, command: tc.TaskCommand[Body], code: str, body: Body, who: Identity
+) -> CommandDone:
+    """One task command, its writers in this process taking turns (`TaskLocks`)."""
+    with ctx.writes.hold(code):
+        message = command.run(ctx.ledger, code, body, who)
+    return CommandDone(code=code, action=command.action, message=message)
 
 
 # ---- reads -------------------------------------------------------------------------------
@@ -132,69 +141,49 @@ def import_rows(body: ImportRequest, ctx: Ctx, who: Caller) -> ImportResult:
 
 @router.post("/tasks/{code}/claim", summary="签收 claim (lead unit)")
 def claim(code: Code, ctx: Ctx, who: Caller) -> CommandDone:
-    with ctx.writes.hold(code):
-        ctx.ledger.claim(code, who)
-    return _done(code, "claim", f"{code} 已签收")
+    return _perform(ctx, tc.CLAIM, code, tc.CLAIM.parse(), who)
 
 
 @router.post("/tasks/{code}/reports", summary="进展报送 report progress")
 def report(code: Code, body: cmd.ReportProgress, ctx: Ctx, who: Caller) -> CommandDone:
-    with ctx.writes.hold(code):
-        ctx.ledger.report(code, body, who)
-    return _done(code, "report", f"{code} 进展已报送（{body.percent}%）")
+    return _perform(ctx, tc.REPORT, code, body, who)
 
 
 @router.post("/tasks/{code}/extension/request", summary="延期申请 request an extension")
 def request_extension(code: Code, body: cmd.RequestExtension, ctx: Ctx, who: Caller) -> CommandDone:
-    with ctx.writes.hold(code):
-        ctx.ledger.request_extension(code, body, who)
-    return _done(code, "request_extension", f"{code} 已申请延期至 {body.new_deadline}")
+    return _perform(ctx, tc.REQUEST_EXTENSION, code, body, who)
 
 
 @router.post("/tasks/{code}/extension/grant", summary="批准延期 grant the extension (office)")
 def grant_extension(code: Code, body: cmd.DecideExtension, ctx: Ctx, who: Caller) -> CommandDone:
-    with ctx.writes.hold(code):
-        ctx.ledger.grant_extension(code, body, who)
-    return _done(code, "grant_extension", f"{code} 延期已批准")
+    return _perform(ctx, tc.GRANT_EXTENSION, code, body, who)
 
 
 @router.post("/tasks/{code}/extension/deny", summary="不予延期 deny the extension (office)")
 def deny_extension(code: Code, body: cmd.DecideExtension, ctx: Ctx, who: Caller) -> CommandDone:
-    with ctx.writes.hold(code):
-        ctx.ledger.deny_extension(code, body, who)
-    return _done(code, "deny_extension", f"{code} 延期未批准")
+    return _perform(ctx, tc.DENY_EXTENSION, code, body, who)
 
 
 @router.post("/tasks/{code}/completion/submit", summary="申请办结 submit completion (lead unit)")
 def submit(code: Code, body: cmd.SubmitCompletion, ctx: Ctx, who: Caller) -> CommandDone:
-    with ctx.writes.hold(code):
-        ctx.ledger.submit_completion(code, body, who)
-    return _done(code, "submit", f"{code} 已申请办结")
+    return _perform(ctx, tc.SUBMIT, code, body, who)
 
 
 @router.post("/tasks/{code}/completion/accept", summary="销号 accept completion (office)")
 def accept(code: Code, body: cmd.Decision, ctx: Ctx, who: Caller) -> CommandDone:
-    with ctx.writes.hold(code):
-        ctx.ledger.accept_completion(code, body, who)
-    return _done(code, "accept", f"{code} 已销号")
+    return _perform(ctx, tc.ACCEPT, code, body, who)
 
 
 @router.post("/tasks/{code}/completion/return", summary="退回办结申请 return completion (office)")
 def return_(code: Code, body: cmd.Decision, ctx: Ctx, who: Caller) -> CommandDone:
-    with ctx.writes.hold(code):
-        ctx.ledger.return_completion(code, body, who)
-    return _done(code, "return", f"{code} 办结申请已退回")
+    return _perform(ctx, tc.RETURN, code, body, who)
 
 
 @router.post("/tasks/{code}/cancel", summary="撤销任务 cancel (office)")
 def cancel(code: Code, body: cmd.Decision, ctx: Ctx, who: Caller) -> CommandDone:
-    with ctx.writes.hold(code):
-        ctx.ledger.cancel(code, body, who)
-    return _done(code, "cancel", f"{code} 已撤销")
+    return _perform(ctx, tc.CANCEL, code, body, who)
 
 
 @router.post("/tasks/{code}/recognitions", summary="改革试点/典型 recognise (office)")
 def recognise(code: Code, body: cmd.Recognise, ctx: Ctx, who: Caller) -> CommandDone:
-    with ctx.writes.hold(code):
-        ctx.ledger.recognise(code, body, who)
-    return _done(code, "recognise", f"{code} 已记录{body.title}")
+    return _perform(ctx, tc.RECOGNISE, code, body, who)

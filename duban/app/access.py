@@ -18,20 +18,13 @@ from eventsourcing.persistence import IntegrityError
 
 from domain.roles import Identity, authorize
 from domain.token import AccessToken, TokenNotFound, binding, token_aggregate_id
+from duban.app.errors import Unauthenticated
 from duban.app.ledger import Ledger
 
-__all__ = ["IssuedToken", "TokenRegistry", "Unauthenticated", "digest", "token_id_of"]
+__all__ = ["IssuedToken", "TokenRegistry", "digest", "token_id_of"]
 
 PREFIX = "dbn"
 _SHAPE = re.compile(rf"^{PREFIX}_([0-9a-f]{{12}})_([A-Za-z0-9_\-]{{20,100}})$")
-
-
-class Unauthenticated(Exception):
-    """No token, a malformed, unknown or revoked one: the caller is nobody."""
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
 
 
 @dataclass(frozen=True)

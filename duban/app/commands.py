@@ -1,6 +1,8 @@
 """Validated inputs: every command is a pydantic model checked before it reaches the domain.
 
-Commands carry plain data only; the ledger turns them into aggregate method calls.
+Commands carry plain data only; the ledger turns them into aggregate method calls. The task
+commands, with the ledger call and the success text of each, are described in
+`duban.app.task_commands`.
 """
 
 from __future__ import annotations
@@ -67,6 +69,10 @@ class AssignTask(_Command):
             if unit not in seen:
                 seen.append(unit)
         return tuple(seen)
+
+
+class Claim(_Command):
+    """签收: nothing to fill in; who claims is the acting identity."""
 
 
 class ReportProgress(_Command):

@@ -3,54 +3,36 @@
 Application methods follow get → authorize → mutate → save and return plain data, never live
 aggregates. Writers racing on one task are retried after a reload while the command still
 applies; when the reloaded state no longer allows it, the loser gets a `Conflict`.
+
+The tasks are here; the directory reconciled from the config (`duban.app.directory`) and the
+plans under pre-review (`duban.app.plans`) are parts of the same application, written in their
+own modules on the same base (`duban.app.ledger_base`).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import random
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
-from urllib.parse import urlsplit
 from uuid import UUID
 
-from eventsourcing.application import AggregateNotFoundError, Application
-from eventsourcing.domain import Aggregate, DomainEvent
-from eventsourcing.persistence import IntegrityError, JSONTranscoder, Notification, Transcoding
-from eventsourcing.utils import get_topic
+from eventsourcing.application import AggregateNotFoundError
+from eventsourcing.persistence import IntegrityError
 
-from domain.directory import ChannelRecord, Official, Unit
 from domain.errors import DomainError, TaskNotFound
-from domain.plan_review import PlanReview
 from domain.roles import Action, Identity, authorize
 from domain.task import ReformTask, task_id
 from duban.app import commands as cmd
-from duban.settings.config import Config
+from duban.app.directory import DirectoryRecords
+from duban.app.errors import Conflict
+from duban.app.plans import PlanReviews
 
 __all__ = ["Conflict", "ImportChange", "Ledger", "event_record"]
 
 MAX_ATTEMPTS = 30
-SYSTEM = Identity(role="system", name="duban")
-
-
-class Conflict(DomainError):
-    """Another writer changed the task first and the command no longer applies."""
-
-    code = "conflict"
-
-
-class DateAsISO(Transcoding):
-    type = dt.date
-    name = "date_iso"
-
-    def encode(self, obj: dt.date) -> str:
-        return obj.isoformat()
-
-    def decode(self, data: str) -> dt.date:
-        return dt.date.fromisoformat(data)
 
 
 @dataclass(frozen=True)
@@ -77,7 +59,7 @@ def _assignment_of(row: cmd.AssignTask) -> dict[str, Any]:
     }
 
 
-class Ledger(Application[UUID]):
+class Ledger(DirectoryRecords, PlanReviews):
     """督办台账: every command ends as events in one store (SQLite file or PostgreSQL)."""
 
     name = "duban"
@@ -86,18 +68,6 @@ class Ledger(Application[UUID]):
     # cost its whole history, so every 50th event leaves a snapshot to start from.
     snapshotting_intervals = {ReformTask: 50}  # noqa: RUF012 (the library declares it ClassVar)
 
-    def __init__(
-        self,
-        env: dict[str, str] | None = None,
-        clock: Callable[[], dt.datetime] | None = None,
-    ) -> None:
-        super().__init__(env=env)
-        self.clock: Callable[[], dt.datetime] = clock or (lambda: dt.datetime.now(dt.UTC))
-
-    def register_transcodings(self, transcoder: JSONTranscoder) -> None:
-        super().register_transcodings(transcoder)
-        transcoder.register(DateAsISO())
-
     # ---- tasks: assignment and import ----------------------------------------------------
 
     def assign(self, row: cmd.AssignTask, who: Identity) -> UUID:
@@ -105,9 +75,6 @@ class Ledger(Application[UUID]):
         task = ReformTask(code=row.code, **_assignment_of(row), actor=who.actor, at=self.clock())
         self._save_new(task)
         return task.id
-
-    def plan_import(self, rows: Sequence[cmd.AssignTask]) -> list[ImportChange]:
-        return [change for change, _ in self._import_aggregates(rows, SYSTEM)]
 
     def import_tasks(
         self, rows: Sequence[cmd.AssignTask], who: Identity, *, dry_run: bool = False
@@ -271,12 +238,6 @@ class Ledger(Application[UUID]):
             raise TaskNotFound(f"没有编号为 {code} 的任务") from None
         return task
 
-    def _save_new(self, aggregate: Aggregate) -> None:
-        try:
-            self.save(aggregate)
-        except IntegrityError as exc:
-            raise Conflict(f"{type(aggregate).__name__} {aggregate.id} 已存在") from exc
-
     # ---- reads ---------------------------------------------------------------------------
 
     def task(self, code: str, who: Identity) -> dict[str, Any]:
@@ -292,129 +253,6 @@ class Ledger(Application[UUID]):
     def task_codes(self) -> list[str]:
         """Every task code, in the order tasks were first recorded (small county lists)."""
         return [event.code for _, event in self.events_of(ReformTask.Assigned)]
-
-    # ---- scanning the notification log ----------------------------------------------------
-
-    def notifications(
-        self, after: int = 0, topics: Sequence[str] = (), batch: int = 500
-    ) -> Iterator[Notification]:
-        """Every stored event after position `after`, in notification order, read in batches
-        (only those of `topics` when given: the store filters, nothing else is read)."""
-        while found := self.recorder.select_notifications(
-            after, batch, topics=topics, inclusive_of_start=False
-        ):
-            yield from found
-            after = found[-1].id
-
-    def events_of(self, *classes: type[DomainEvent], after: int = 0) -> Iterator[tuple[int, Any]]:
-        """(position, event) for every stored event of these classes after `after`."""
-        topics = [get_topic(cls) for cls in classes]
-        for note in self.notifications(after, topics):
-            yield note.id, self.mapper.to_domain_event(note)
-
-    # ---- directory reconciled from the config ---------------------------------------------
-
-    def reconcile_directory(self, config: Config, who: Identity) -> int:
-        """Record config changes that affect who is told what; returns the number of events."""
-        authorize(who, "admin")
-        at = self.clock()
-        aggregates: list[Aggregate] = []
-        for unit in config.units:
-            liaisons = [{"name": x.name, "mobile": x.mobile} for x in unit.liaisons]
-            aggregates.append(self._unit(unit.name, unit.channel, liaisons, who, at))
-        for o in config.officials:
-            aggregates.append(self._official(o.name, o.title, o.mobile, o.channel, who, at))
-        for channel in config.channels:
-            aggregates.append(self._channel(channel.name, channel_settings(channel), who, at))
-        pending = [a for a in aggregates if a.pending_events]
-        count = sum(len(a.pending_events) for a in pending)
-        if pending:
-            self.save(*pending)
-        return count
-
-    def _unit(
-        self,
-        name: str,
-        channel: str,
-        liaisons: list[dict[str, str]],
-        who: Identity,
-        at: dt.datetime,
-    ) -> Unit:
-        try:
-            unit: Unit = self.repository.get(Unit.create_id(name))
-        except AggregateNotFoundError:
-            return Unit(name=name, channel=channel, liaisons=liaisons, actor=who.actor, at=at)
-        unit.reconcile(channel, liaisons, who.actor, at)
-        return unit
-
-    def _official(
-        self, name: str, title: str, mobile: str, channel: str, who: Identity, at: dt.datetime
-    ) -> Official:
-        try:
-            official: Official = self.repository.get(Official.create_id(name))
-        except AggregateNotFoundError:
-            return Official(
-                name=name, title=title, mobile=mobile, channel=channel, actor=who.actor, at=at
-            )
-        official.reconcile(title, mobile, channel, who.actor, at)
-        return official
-
-    def _channel(
-        self, name: str, settings: dict[str, Any], who: Identity, at: dt.datetime
-    ) -> ChannelRecord:
-        try:
-            record: ChannelRecord = self.repository.get(ChannelRecord.create_id(name))
-        except AggregateNotFoundError:
-            return ChannelRecord(name=name, settings=settings, actor=who.actor, at=at)
-        record.reconcile(settings, who.actor, at)
-        return record
-
-    # ---- 前置初审 -------------------------------------------------------------------------
-
-    def submit_plan(
-        self, plan_code: str, title: str, unit: str, task_code: str | None, who: Identity
-    ) -> UUID:
-        authorize(who, "submit_plan")
-        plan = PlanReview(
-            plan_code=plan_code,
-            title=title,
-            unit=unit,
-            task_code=task_code,
-            actor=who.actor,
-            at=self.clock(),
-        )
-        self._save_new(plan)
-        return plan.id
-
-    def review_plan(self, plan_code: str, verdict: str, text: str, who: Identity) -> str:
-        """verdict: opinion | approve | return. Returns the plan's new status."""
-        authorize(who, "review_plan")
-        try:
-            plan: PlanReview = self.repository.get(PlanReview.create_id(plan_code))
-        except AggregateNotFoundError:
-            raise DomainError(f"没有编号为 {plan_code} 的方案") from None
-        actions = {"opinion": plan.add_opinion, "approve": plan.approve, "return": plan.return_plan}
-        actions[verdict](text, who.actor, self.clock())
-        self.save(plan)
-        return plan.status
-
-
-def channel_settings(channel: Any) -> dict[str, Any]:
-    """What the audit may know about a channel: never the key, token or secret."""
-    hooks: list[str] = channel.webhooks()
-    return {
-        "platform": channel.platform,
-        "hosts": sorted({urlsplit(h).netloc for h in hooks}),
-        "robots": [hashlib.sha256(h.encode()).hexdigest()[:12] for h in hooks],
-        "signed": channel.secret is not None or channel.secret_env is not None,
-        # A fingerprint, so that rotating only the signing secret is recorded too.
-        "secret": _fingerprint(channel.secret_value()),
-        "keyword": channel.keyword,
-    }
-
-
-def _fingerprint(secret: str | None) -> str | None:
-    return None if secret is None else hashlib.sha256(secret.encode()).hexdigest()[:12]
 
 
 _STATE_FIELDS = (

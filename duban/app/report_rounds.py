@@ -40,11 +40,11 @@ from domain.report_round import (
     round_id,
     round_opening_date,
 )
-from domain.task import task_id
+from domain.task import ReformTask, task_id
+from duban.app.routing import Directory
 from duban.app.services import Services
 from duban.app.sweep import (
     ACTOR,
-    Directory,
     PlannedMessage,
     chat_messages,
     ladder_from_config,
@@ -59,6 +59,7 @@ __all__ = ["RoundResult", "close_due_rounds", "open_round", "remind_missing"]
 log = structlog.get_logger(__name__)
 
 ROUND_KIND = "report_round"
+_PROGRESS = (ReformTask.ProgressReported,)  # the events a round counts
 
 
 @dataclass
@@ -198,11 +199,7 @@ def open_round(services: Services, month: str | None, now: dt.datetime) -> Round
 def _report_days(services: Services, code: str, calendar: WorkingCalendar) -> list[dt.datetime]:
     """When progress on `code` was reported (office-local), in order."""
     events: list[Any] = list(services.ledger.events.get(task_id(code)))
-    return [
-        _local(e.at, calendar)
-        for e in events
-        if type(e).__qualname__ == "ReformTask.ProgressReported"
-    ]
+    return [_local(e.at, calendar) for e in events if type(e) in _PROGRESS]
 
 
 def _timings(reports: Sequence[dt.datetime], round_: ReportRound) -> list[tuple[str, dt.datetime]]:
@@ -220,13 +217,9 @@ def _on_time(reports: Sequence[dt.datetime], round_: ReportRound) -> bool:
 
 def _open_rounds(services: Services) -> list[ReportRound]:
     """Rounds not closed yet (found through the Opened topic: a handful a year)."""
-    months = [_month(opened) for _, opened in services.ledger.events_of(ReportRound.Opened)]
+    months = [str(opened.month) for _, opened in services.ledger.events_of(ReportRound.Opened)]
     rounds = [_round(services, month) for month in months]
     return [r for r in rounds if r is not None and not r.closed]
-
-
-def _month(opened: Any) -> str:
-    return str(opened.month)
 
 
 def _round(services: Services, month: str) -> ReportRound | None:

@@ -32,15 +32,19 @@ class Services:
         """The office's working-day calendar, built once from the config."""
         return calendar_from_config(self.config)
 
-    def views(self) -> Views:
-        """The read models beside the store's events, with the office's calendar and lights."""
+    @cached_property
+    def light_rules(self) -> LightRules:
+        """The config's light thresholds (the board and the reports read the same)."""
         lights = self.config.lights
-        rules = LightRules(
+        return LightRules(
             due_within_working_days=lights.due_within_working_days,
             report_gap_days=lights.report_gap_days,
             red_rungs=frozenset(lights.red_rungs),
         )
-        return open_views(self.ledger, self.calendar, rules)
+
+    def views(self) -> Views:
+        """The read models beside the store's events, with the office's calendar and lights."""
+        return open_views(self.ledger, self.calendar, self.light_rules)
 
 
 def calendar_from_config(config: Config) -> WorkingCalendar:

@@ -28,17 +28,13 @@ from eventsourcing.persistence import IntegrityError
 
 from domain.calendar import WorkingCalendar
 from domain.errors import DomainError
-from domain.ladder import (
-    DueReminder,
-    Ladder,
-    Rung,
-    due_reminders,
-)
+from domain.ladder import DueReminder, Ladder, Rung, due_reminders
 from domain.reminder import ChatMessage, Reminder
 from domain.rungs import RUNG_NAMES
 from domain.task import ReformTask, task_id
+from duban.app.errors import SweepError
+from duban.app.routing import Directory, Route, one_per_chat
 from duban.app.services import Services, calendar_from_config
-from duban.settings.checks import build_ladder
 from duban.settings.config import Config
 from notifiers.limits import split_for_platform
 from notifiers.render import DigestItem, Renderer
@@ -47,7 +43,6 @@ from projections.due import DueIndex, DueTask, open_due_index
 
 __all__ = [
     "ACTOR",
-    "Directory",
     "PlannedMessage",
     "SweepError",
     "SweepReport",
@@ -64,16 +59,12 @@ ACTOR = "system:duban"
 MAX_ATTEMPTS = 8
 
 
-class SweepError(Exception):
-    """The sweep could not write after repeated conflicts (the store is too busy)."""
-
-
-# ---- configuration → ladder and calendar ---------------------------------------------------------
+# ---- configuration → ladder, calendar, templates -------------------------------------------------
 
 
 def ladder_from_config(config: Config) -> Ladder:
-    """The configured ladder (validated at config load by `duban.settings.checks`)."""
-    return build_ladder(config)
+    """The configured ladder (a parsed config always holds a valid one)."""
+    return config.ladder.build()
 
 
 def _overrides(config: Config) -> str:
@@ -84,74 +75,29 @@ def open_index(services: Services, ladder: Ladder, calendar: WorkingCalendar) ->
     return open_due_index(services.ledger, ladder, calendar, _overrides(services.config))
 
 
-# ---- routing: audiences → chats and mentions --------------------------------------------------
-
-
-@dataclass(frozen=True)
-class _Route:
-    """One reminder for one chat, with whom to @ there."""
-
-    channel: str
-    mobiles: tuple[str, ...] = ()
-    names: tuple[str, ...] = ()
-
-
 @functools.cache
 def _renderer(template_dir: str | None) -> Renderer:
+    """The digest templates: the admin's (`templates = "DIR"` in the config) over the defaults."""
     return Renderer(Path(template_dir) if template_dir else None)
 
 
-def renderer_for(config: Config) -> Renderer:
-    """The digest templates: the admin's (`templates = "DIR"` in the config) over the defaults."""
-    return _renderer(config.templates)
+@dataclass
+class _Setting:
+    """What one sweep plans with, built once (its attempts share it)."""
+
+    ladder: Ladder
+    calendar: WorkingCalendar
+    directory: Directory
+    renderer: Renderer
+    index: DueIndex
 
 
-class Directory:
-    """Who is told through which chat, from the config (built once per sweep or round)."""
-
-    def __init__(self, config: Config) -> None:
-        self.config = config
-        self.units = {u.name: u for u in config.units}
-        self.officials = {o.name: o for o in config.officials}
-        self.platforms = {c.name: c.platform for c in config.channels}
-        self.renderer = renderer_for(config)
-
-    def unit_route(self, unit: str, mention: bool) -> _Route:
-        found = self.units.get(unit)
-        if found is None:
-            # A unit the config does not know still must not be forgotten: the office hears.
-            log.warning("unit_without_channel", unit=unit, routed_to=self.config.office.channel)
-            return _Route(self.config.office.channel)
-        if not mention:
-            return _Route(found.channel)
-        mobiles = tuple(x.mobile for x in found.liaisons)
-        return _Route(found.channel, mobiles, tuple(x.name for x in found.liaisons))
-
-    def official_route(self, name: str | None, mention: bool) -> _Route | None:
-        official = self.officials.get(name) if name else None
-        if official is None:
-            return None
-        if mention and official.mobile:
-            return _Route(official.channel, (official.mobile,), (official.name,))
-        return _Route(official.channel)
-
-    def routes(self, task: DueTask, rung: Rung) -> list[_Route]:
-        office = self.config.office
-        found: list[_Route | None] = []
-        if "lead_unit" in rung.audience:
-            found.append(self.unit_route(task.lead_unit, rung.mention))
-        if "co_units" in rung.audience:
-            found += [self.unit_route(u, False) for u in task.co_units]
-        if "official" in rung.audience:
-            found.append(self.official_route(task.official, rung.mention))
-        if "office" in rung.audience:
-            found.append(_Route(office.channel))
-        if "leaders" in rung.audience:
-            found.append(_Route(office.leaders_channel))
-        return [r for r in found if r is not None]
-
-    def platform(self, channel: str) -> str:
-        return self.platforms.get(channel, "wecom")
+def _setting(services: Services) -> _Setting:
+    config = services.config
+    ladder = ladder_from_config(config)
+    calendar = services.calendar
+    index = open_index(services, ladder, calendar)
+    return _Setting(ladder, calendar, Directory(config), _renderer(config.templates), index)
 
 
 # ---- planning ------------------------------------------------------------------------------------
@@ -174,7 +120,7 @@ class PlannedMessage:
 class _Issue:
     task: DueTask
     due: DueReminder
-    routes: tuple[_Route, ...]
+    routes: tuple[Route, ...]
 
     @property
     def key(self) -> str:
@@ -211,7 +157,7 @@ def _render_rung(rung: Rung) -> RenderRung:
 
 
 def _digest_item(
-    issue: _Issue, route: _Route, calendar: WorkingCalendar, today: dt.date
+    issue: _Issue, route: Route, calendar: WorkingCalendar, today: dt.date
 ) -> DigestItem:
     task, due = issue.task, issue.due
     title = task.title
@@ -236,66 +182,49 @@ def _message_key(channel: str, now: dt.datetime, keys: Iterable[str]) -> str:
 
 
 def _plan_messages(
-    issues: Sequence[_Issue], directory: Directory, calendar: WorkingCalendar, now: dt.datetime
+    issues: Sequence[_Issue], setting: _Setting, now: dt.datetime
 ) -> list[PlannedMessage]:
     """Everything due for one chat becomes one digest (rule 5)."""
-    per_chat: dict[str, list[tuple[_Issue, _Route]]] = {}
+    per_chat: dict[str, list[tuple[_Issue, Route]]] = {}
     for issue in issues:
         for route in issue.routes:
             per_chat.setdefault(route.channel, []).append((issue, route))
-    local = now.astimezone(calendar.tz)
+    local = now.astimezone(setting.calendar.tz)
     return [
-        _chat_message(channel, entries, directory, calendar, local)
+        _chat_message(channel, entries, setting, local)
         for channel, entries in sorted(per_chat.items())
     ]
 
 
 def _chat_message(
     channel: str,
-    entries: list[tuple[_Issue, _Route]],
-    directory: Directory,
-    calendar: WorkingCalendar,
+    entries: list[tuple[_Issue, Route]],
+    setting: _Setting,
     now: dt.datetime,
 ) -> PlannedMessage:
-    items = [_digest_item(issue, route, calendar, now.date()) for issue, route in entries]
-    title, body = directory.renderer.render_digest(channel, items, now)
+    items = [_digest_item(issue, route, setting.calendar, now.date()) for issue, route in entries]
+    title, body = setting.renderer.render_digest(channel, items, now)
     mobiles = tuple(dict.fromkeys(m for _, route in entries for m in route.mobiles))
     keys = tuple(dict.fromkeys(issue.key for issue, _ in entries))
     return PlannedMessage(
         message_key=_message_key(channel, now, keys),
         channel=channel,
         title=title,
-        parts=split_for_platform(directory.platform(channel), body, title, mobiles),
+        parts=split_for_platform(setting.directory.platform(channel), body, title, mobiles),
         mention_mobiles=mobiles,
         reminder_keys=keys,
         task_codes=tuple(dict.fromkeys(issue.task.code for issue, _ in entries)),
     )
 
 
-def _merged(routes: Iterable[_Route]) -> tuple[_Route, ...]:
-    """One route per chat: a unit whose chat is also the office's is told once there."""
-    by_chat: dict[str, _Route] = {}
-    for route in routes:
-        seen = by_chat.get(route.channel, _Route(route.channel))
-        by_chat[route.channel] = _Route(
-            route.channel,
-            tuple(dict.fromkeys((*seen.mobiles, *route.mobiles))),
-            tuple(dict.fromkeys((*seen.names, *route.names))),
-        )
-    return tuple(by_chat.values())
-
-
-def _issues(
-    tasks: Sequence[DueTask],
-    ladder: Ladder,
-    calendar: WorkingCalendar,
-    directory: Directory,
-    now: dt.datetime,
-) -> list[_Issue]:
+def _issues(tasks: Sequence[DueTask], setting: _Setting, now: dt.datetime) -> list[_Issue]:
     found: list[_Issue] = []
     for task in tasks:
-        for due in due_reminders(task.ladder_input, ladder, calendar, now, task.fired):
-            found.append(_Issue(task, due, _merged(directory.routes(task, due.rung))))
+        for due in due_reminders(
+            task.ladder_input, setting.ladder, setting.calendar, now, task.fired
+        ):
+            routes = setting.directory.routes(task, due.rung)
+            found.append(_Issue(task, due, one_per_chat(routes)))
     return found
 
 
@@ -376,21 +305,6 @@ def chat_messages(
 # ---- the sweep -----------------------------------------------------------------------------------
 
 
-@dataclass
-class _Setting:
-    ladder: Ladder
-    calendar: WorkingCalendar
-    directory: Directory
-    index: DueIndex
-
-
-def _setting(services: Services) -> _Setting:
-    ladder = ladder_from_config(services.config)
-    calendar = services.calendar
-    index = open_index(services, ladder, calendar)
-    return _Setting(ladder, calendar, Directory(services.config), index)
-
-
 def _attempt(
     services: Services, setting: _Setting, now: dt.datetime, report: SweepReport
 ) -> list[Aggregate] | None:
@@ -398,8 +312,8 @@ def _attempt(
     setting.index.catch_up(services.ledger)
     today = now.astimezone(setting.calendar.tz).date()
     tasks = setting.index.due(today) if setting.calendar.is_working_time(now) else []
-    issues = _issues(tasks, setting.ladder, setting.calendar, setting.directory, now)
-    messages = _plan_messages(issues, setting.directory, setting.calendar, now)
+    issues = _issues(tasks, setting, now)
+    messages = _plan_messages(issues, setting, now)
     report.tasks_checked = len(tasks)
     report.rungs = dict(Counter(i.due.rung.name for i in issues))
     report.messages = messages

@@ -3,12 +3,15 @@
 Command modules (`duban.cli`, and those listed in `COMMAND_MODULES`) import from here and add
 their commands with a `register(app)` function, so that each part of the system keeps its own
 commands beside it without one file growing without end.
+
+Errors a person can act on end as one line on stderr and an exit code chosen by class
+(`EXIT_CODES`, most specific first); anything else is a bug and keeps its traceback.
 """
 
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from enum import StrEnum
 from typing import Annotated, Any, NoReturn
@@ -16,8 +19,8 @@ from typing import Annotated, Any, NoReturn
 import typer
 from pydantic import ValidationError
 
-from domain.errors import DomainError
-from domain.roles import ROLES, Action, Identity, authorize
+from duban.app.errors import ApplicationError, DomainError
+from duban.app.roles import ROLES, Action, Identity, authorize
 from duban.app.services import Services
 from duban.bootstrap import bootstrap
 from duban.cli.output import render_csv, render_table, to_json
@@ -25,6 +28,7 @@ from duban.settings.config import ConfigError
 from duban.settings.logs import configure_logging
 
 __all__ = [
+    "EXIT_CODES",
     "AsOpt",
     "Fmt",
     "FormatOpt",
@@ -79,27 +83,42 @@ def fail(message: str, code: int = 1) -> NoReturn:
 
 def services() -> Services:
     if _state.services is None:
-        try:
+        with user_errors():
             _state.services = bootstrap(_state.config)
-        except ConfigError as exc:
-            fail(str(exc), 2)
     return _state.services
 
 
-@contextmanager
-def user_errors() -> Iterator[None]:
-    """Domain and validation errors become one readable line and exit code 1 or 2."""
-    try:
-        yield
-    except DomainError as exc:
-        fail(f"[{exc.code}] {exc.message}", 1)
-    except ValidationError as exc:
-        fail("; ".join(_field_error(e) for e in exc.errors()), 2)
+def _coded(exc: Any) -> str:
+    return f"[{exc.code}] {exc.message}"
+
+
+def _fields(exc: Any) -> str:
+    return "; ".join(_field_error(e) for e in exc.errors())
 
 
 def _field_error(error: Any) -> str:
     field = ".".join(str(p) for p in error["loc"]) or "(input)"
     return f"{field}: {error['msg']}"
+
+
+# (error class, exit code, the line it prints): the first class the error is an instance of.
+EXIT_CODES: tuple[tuple[type[Exception], int, Callable[[Any], str]], ...] = (
+    (ConfigError, 2, str),  # the config cannot be used: named key by key
+    (ValidationError, 2, _fields),  # the input is invalid: named field by field
+    (DomainError, 1, _coded),  # the task's state (or the role) does not allow it
+    (ApplicationError, 1, _coded),  # another writer got there first, …
+)
+_CAUGHT = tuple(cls for cls, _, _ in EXIT_CODES)
+
+
+@contextmanager
+def user_errors() -> Iterator[None]:
+    """Errors a person can act on become one readable line and their exit code."""
+    try:
+        yield
+    except _CAUGHT as exc:
+        code, line = next((code, line) for cls, code, line in EXIT_CODES if isinstance(exc, cls))
+        fail(line(exc), code)
 
 
 def parse_identity(text: str) -> Identity:

@@ -1,22 +1,23 @@
 """The `duban` command line: the office's, the liaisons' and the auditors' terminal entry point.
 
 Every command goes through the same `Identity` and `authorize` as the HTTP API; `--as` says
-who is acting (default: the office). Errors are one clear line on stderr and a non-zero exit.
+who is acting (default: the office). The task commands are carried out through their
+descriptions in `duban.app.task_commands`, the same the API uses. Errors are one clear line on
+stderr and a non-zero exit.
+
+An entry point: imports the application layer, the settings and the composition root only.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import importlib
-from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
-from domain.roles import Identity
-from duban.app import commands as cmd
-from duban.app.services import Services
+from duban.app import task_commands as tc
 from duban.cli.common import (
     AsOpt,
     Fmt,
@@ -109,17 +110,19 @@ def task_history(code: CodeArg, fmt: FormatOpt = Fmt.table, as_: AsOpt = "office
     echo(events, fmt, HISTORY_COLUMNS)
 
 
-def _run(action: Callable[[Services, Identity], None], as_: str, done: str) -> None:
+def _perform(command: tc.TaskCommand[Any], code: str, as_: str, **fields: Any) -> None:
+    """Validate the options as the command's model, carry it out, print its success text."""
     svc = services()
     with user_errors():
-        action(svc, parse_identity(as_))
+        who = parse_identity(as_)
+        done = command.run(svc.ledger, code, command.parse(**fields), who)
     typer.echo(done)
 
 
 @task_app.command("claim")
 def task_claim(code: CodeArg, as_: AsOpt = "office") -> None:
     """签收: the lead unit acknowledges the task."""
-    _run(lambda s, who: s.ledger.claim(code, who), as_, f"{code} 已签收")
+    _perform(tc.CLAIM, code, as_)
 
 
 @task_app.command("report")
@@ -131,12 +134,7 @@ def task_report(
     as_: AsOpt = "office",
 ) -> None:
     """进展报送."""
-
-    def act(s: Services, who: Identity) -> None:
-        report = cmd.ReportProgress(text=text, percent=percent, evidence=tuple(evidence or ()))
-        s.ledger.report(code, report, who)
-
-    _run(act, as_, f"{code} 进展已报送（{percent}%）")
+    _perform(tc.REPORT, code, as_, text=text, percent=percent, evidence=tuple(evidence or ()))
 
 
 @task_app.command("request-extension")
@@ -147,12 +145,7 @@ def task_request_extension(
     as_: AsOpt = "office",
 ) -> None:
     """延期申请."""
-
-    def act(s: Services, who: Identity) -> None:
-        req = cmd.RequestExtension(new_deadline=to.date(), reason=reason)
-        s.ledger.request_extension(code, req, who)
-
-    _run(act, as_, f"{code} 已申请延期至 {to.date()}")
+    _perform(tc.REQUEST_EXTENSION, code, as_, new_deadline=to.date(), reason=reason)
 
 
 @task_app.command("grant-extension")
@@ -164,20 +157,13 @@ def task_grant_extension(
     ] = None,
     as_: AsOpt = "office",
 ) -> None:
-    def act(s: Services, who: Identity) -> None:
-        decision = cmd.DecideExtension(reason=reason, new_deadline=to.date() if to else None)
-        s.ledger.grant_extension(code, decision, who)
-
-    _run(act, as_, f"{code} 延期已批准")
+    new_deadline = to.date() if to else None
+    _perform(tc.GRANT_EXTENSION, code, as_, reason=reason, new_deadline=new_deadline)
 
 
 @task_app.command("deny-extension")
 def task_deny_extension(code: CodeArg, reason: ReasonOpt, as_: AsOpt = "office") -> None:
-    _run(
-        lambda s, who: s.ledger.deny_extension(code, cmd.DecideExtension(reason=reason), who),
-        as_,
-        f"{code} 延期未批准",
-    )
+    _perform(tc.DENY_EXTENSION, code, as_, reason=reason)
 
 
 @task_app.command("submit")
@@ -188,12 +174,7 @@ def task_submit(
     as_: AsOpt = "office",
 ) -> None:
     """办结申请."""
-
-    def act(s: Services, who: Identity) -> None:
-        sub = cmd.SubmitCompletion(summary=summary, evidence=tuple(evidence or ()))
-        s.ledger.submit_completion(code, sub, who)
-
-    _run(act, as_, f"{code} 已申请办结")
+    _perform(tc.SUBMIT, code, as_, summary=summary, evidence=tuple(evidence or ()))
 
 
 @task_app.command("accept")
@@ -201,30 +182,18 @@ def task_accept(
     code: CodeArg, reason: ReasonOpt = "审核通过，同意销号", as_: AsOpt = "office"
 ) -> None:
     """销号."""
-    _run(
-        lambda s, who: s.ledger.accept_completion(code, cmd.Decision(reason=reason), who),
-        as_,
-        f"{code} 已销号",
-    )
+    _perform(tc.ACCEPT, code, as_, reason=reason)
 
 
 @task_app.command("return")
 def task_return(code: CodeArg, reason: ReasonOpt, as_: AsOpt = "office") -> None:
     """退回办结申请."""
-    _run(
-        lambda s, who: s.ledger.return_completion(code, cmd.Decision(reason=reason), who),
-        as_,
-        f"{code} 办结申请已退回",
-    )
+    _perform(tc.RETURN, code, as_, reason=reason)
 
 
 @task_app.command("cancel")
 def task_cancel(code: CodeArg, reason: ReasonOpt, as_: AsOpt = "office") -> None:
-    _run(
-        lambda s, who: s.ledger.cancel(code, cmd.Decision(reason=reason), who),
-        as_,
-        f"{code} 已撤销",
-    )
+    _perform(tc.CANCEL, code, as_, reason=reason)
 
 
 @task_app.command("recognise")
@@ -236,12 +205,7 @@ def task_recognise(
     as_: AsOpt = "office",
 ) -> None:
     """改革试点 / 改革典型."""
-
-    def act(s: Services, who: Identity) -> None:
-        rec = cmd.Recognise.model_validate({"kind": kind, "level": level, "title": title})
-        s.ledger.recognise(code, rec, who)
-
-    _run(act, as_, f"{code} 已记录{title}")
+    _perform(tc.RECOGNISE, code, as_, kind=kind, level=level, title=title)
 
 
 # Each part of the system keeps its commands beside it and adds them through `register(app)`.

@@ -11,10 +11,9 @@ from typing import Annotated, Any
 
 import typer
 
+from duban.app.delivery import DeliveryReport, NotifierError, open_deliverer
 from duban.cli.common import AsOpt, Fmt, FormatOpt, fail, require, services
 from duban.cli.output import to_json
-from notifiers.delivery import Deliverer, DeliveryReport
-from notifiers.errors import NotifierError
 
 __all__ = ["notify_app", "register"]
 
@@ -38,7 +37,7 @@ def deliver(now: NowOpt = None, fmt: FormatOpt = Fmt.table, as_: AsOpt = "office
     require(as_, "admin")
     svc = services()
     moment = _moment(now)
-    with Deliverer.from_services(svc) as deliverer:
+    with open_deliverer(svc) as deliverer:
         report = deliverer.run_once(moment)
     if fmt is Fmt.json:
         typer.echo(to_json(report.as_dict()))
@@ -55,7 +54,7 @@ def notify_test(channel: str, fmt: FormatOpt = Fmt.table, as_: AsOpt = "office")
     if all(c.name != channel for c in svc.config.channels):
         fail(f"没有名为 {channel} 的群聊（channels）", 2)
     try:
-        with Deliverer.from_services(svc) as deliverer:
+        with open_deliverer(svc) as deliverer:
             report = deliverer.send_test(channel, _moment(None))
     except NotifierError as exc:
         fail(f"{channel}: {exc}", 2)

@@ -2,7 +2,8 @@
 
 Every command first catches the projections up (incrementally, from their own positions), so
 what it shows includes the last stored event. Reads are open to every role (`authorize(...,
-"read")`); liaisons see the whole board, read-only.
+"read")`); liaisons see the whole board, read-only. The projections are reached through the
+application's read models (`duban.app.reads`), the same the API and the web board use.
 """
 
 from __future__ import annotations
@@ -16,15 +17,16 @@ from typing import Annotated, Any
 
 import typer
 
-from domain.roles import authorize
-from duban.app.services import Services
-from duban.cli.common import AsOpt, Fmt, echo, fail, parse_identity, services, user_errors
-from projections.asof import board_as_of
-from projections.board import BOARD_COLUMNS, LIGHT_LABELS
-from projections.chain import ChainHead, Verification
-from projections.runner import Projection, stderr_progress
-from projections.runner import rebuild as runner_rebuild
-from projections.views import NAMES, Views
+from duban.app.reads import (
+    BOARD_COLUMNS,
+    LIGHT_LABELS,
+    PROJECTIONS,
+    BoardQuery,
+    ChainHead,
+    ReadModels,
+    Verification,
+)
+from duban.cli.common import AsOpt, Fmt, echo, fail, require, services
 
 __all__ = ["register"]
 
@@ -57,17 +59,12 @@ def register(app: typer.Typer) -> None:
 # ---- wiring ----------------------------------------------------------------------------------
 
 
-def _views(svc: Services) -> Views:
-    return svc.views()
-
-
-def _today(svc: Services) -> dt.date:
-    return svc.ledger.clock().astimezone(svc.config.tz).date()
+def _reads() -> ReadModels:
+    return ReadModels(services())
 
 
 def _reader(as_: str) -> None:
-    with user_errors():
-        authorize(parse_identity(as_), "read")
+    require(as_, "read")
 
 
 # ---- board -----------------------------------------------------------------------------------
@@ -94,17 +91,14 @@ def board(
         fail("--as-of 与 --at-position 只能选一个", 2)
     if fmt is BoardFmt.xlsx and output is None:
         fail("--format xlsx 需要 --output 文件路径", 2)
-    svc = services()
-    views = _views(svc)
-    filters: dict[str, Any] = {"unit": unit, "group": group, "official": official}
+    reads = _reads()
+    query = BoardQuery(unit=unit, group=group, official=official)
     if as_of is not None or at_position is not None:
         on = as_of.date() if as_of else None
-        rows = board_as_of(
-            svc.ledger, on=on, position=at_position, calendar=views.board.calendar, **filters
-        )
+        rows = reads.board_as_of(query, on=on, position=at_position)
     else:
-        views.catch_up(svc.ledger)
-        rows = views.board.rows(_today(svc), **filters)
+        reads.catch_up()  # every view, not only the board: what a read shows is current
+        rows = reads.board(query)
     _show_board(rows, fmt, output)
 
 
@@ -194,10 +188,7 @@ def audit_log(
 ) -> None:
     """审计留痕: every event, oldest first, in plain Chinese (and as JSON with jsonl)."""
     _reader(as_)
-    svc = services()
-    views = _views(svc)
-    views.catch_up(svc.ledger, ["audit"])
-    entries = views.audit.entries(task, since.date() if since else None)
+    entries = _reads().audit(task, since.date() if since else None)
     if fmt is LogFmt.jsonl:
         for entry in entries:
             sys.stdout.write(json.dumps(entry, ensure_ascii=False) + "\n")
@@ -218,14 +209,12 @@ def audit_verify(
     """防篡改校验: recompute the hash chain from the stored rows; exit 1 naming the first
     altered, deleted, inserted or reordered event."""
     _reader(as_)
-    svc = services()
-    views = _views(svc)
-    result = views.chain.verify(_parse_head(head) if head else None)
+    reads = _reads()
+    result = reads.verify_chain(_parse_head(head) if head else None)
     if not result.intact:
         assert result.breach is not None
         fail(f"校验未通过：{result.breach.message}（已核对 {result.checked} 条）", 1)
-    views.catch_up(svc.ledger, ["chain"])
-    _report_intact(result, views.chain.head())
+    _report_intact(result, reads.chain_head())
 
 
 def _report_intact(result: Verification, head: ChainHead | None) -> None:
@@ -249,10 +238,7 @@ def audit_head(
 ) -> None:
     """链头: the hash and position the office posts (extends the chain first)."""
     _reader(as_)
-    svc = services()
-    views = _views(svc)
-    views.catch_up(svc.ledger, ["chain"])
-    head = views.chain.head()
+    head = _reads().chain_head()
     if head is None:
         fail("尚无事件，链为空", 1)
     data = {"position": head.position, "hash": head.hash, "events": head.events, "head": str(head)}
@@ -265,51 +251,25 @@ def audit_head(
 # ---- rebuild ---------------------------------------------------------------------------------
 
 
-# The sweep's due index and the deliverer's outbox are projections too, kept beside their users.
-OPERATIONAL = ("due", "outbox")
-
-
 def rebuild(
-    which: Annotated[str, typer.Argument(help=" | ".join((*NAMES, *OPERATIONAL, "all")))] = "all",
+    which: Annotated[str, typer.Argument(help=" | ".join((*PROJECTIONS, "all")))] = "all",
     as_: AsOpt = "office",
 ) -> None:
     """重建: drop a projection and process every event again (progress on stderr)."""
-    with user_errors():
-        authorize(parse_identity(as_), "admin")
-    everything = (*NAMES, *OPERATIONAL)
-    names = list(everything) if which == "all" else [which]
-    if not set(names) <= set(everything):
-        fail(f"未知的投影 {which!r}（{'、'.join(everything)} 或 all）", 2)
-    svc = services()
-    views = _views(svc)
+    require(as_, "admin")
+    names = list(PROJECTIONS) if which == "all" else [which]
+    if not set(names) <= set(PROJECTIONS):
+        fail(f"未知的投影 {which!r}（{'、'.join(PROJECTIONS)} 或 all）", 2)
+    reads = _reads()
     if "chain" in names:
-        _refuse_to_rebase_a_broken_chain(views)
-    shown = [n for n in names if n in NAMES]
-    positions = views.rebuild(svc.ledger, shown, progress=stderr_progress())
-    positions |= _rebuild_operational(svc, [n for n in names if n in OPERATIONAL])
-    for name, position in positions.items():
+        _refuse_to_rebase_a_broken_chain(reads)
+    for name, position in reads.rebuild(names, progress=True).items():
         typer.echo(f"{name}: 已重建至第 {position} 号事件")
 
 
-def _rebuild_operational(svc: Services, names: list[str]) -> dict[str, int]:
-    return {
-        name: runner_rebuild(svc.ledger, _operational(svc, name), progress=stderr_progress())
-        for name in names
-    }
-
-
-def _operational(svc: Services, name: str) -> Projection:
-    from duban.app.sweep import ladder_from_config, open_index
-    from projections.outbox import open_outbox
-
-    if name == "due":
-        return open_index(svc, ladder_from_config(svc.config), svc.calendar).projection
-    return open_outbox(svc.ledger).projection
-
-
-def _refuse_to_rebase_a_broken_chain(views: Views) -> None:
+def _refuse_to_rebase_a_broken_chain(reads: ReadModels) -> None:
     """Rebuilding the chain over tampered rows would bless them: verify first."""
-    result = views.chain.verify()
+    result = reads.verify_chain()
     if not result.intact:
         assert result.breach is not None
         fail(f"链校验未通过，拒绝重建：{result.breach.message}", 1)

@@ -1,41 +1,27 @@
 """`duban report monthly|quarterly|assessment`: 月分析、季调度、年督考 on the terminal.
 
-The reports' view is caught up incrementally first, then the report is built from it (never
-from a replay of the history) and written as Markdown, Excel, JSON or HTML.
+One command per report kind of `duban.app.report_kinds` (its period argument, its help). The
+reports' view is caught up incrementally first, then the report is built from it (never from
+a replay of the history) and written as Markdown, Excel, JSON or HTML.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import inspect
 from collections.abc import Callable
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any
 
 import typer
 
-from domain.roles import authorize
-from duban.app.report_docs import (
-    render_html,
-    render_json,
-    render_markdown,
-    report_context,
-    write_xlsx,
-)
+from duban.app.report_docs import render_text, write_xlsx
+from duban.app.report_kinds import REPORT_KINDS, ReportKind, report_context
 from duban.app.services import Services
-from duban.cli.common import AsOpt, fail, parse_identity, services, user_errors
-from projections.reports import (
-    ReportContext,
-    annual_assessment,
-    monthly_analysis,
-    parse_month,
-    parse_quarter,
-    quarterly_dispatch,
-)
+from duban.cli.common import AsOpt, fail, require, services
 
 __all__ = ["register"]
-
-T = TypeVar("T")
 
 report_app = typer.Typer(help="报告: 月分析、季调度、年督考", no_args_is_help=True)
 
@@ -64,24 +50,28 @@ def _as_of(svc: Services, as_of: dt.datetime | None) -> dt.date:
 
 
 def _run(
-    build: Callable[[ReportContext, dt.date], dict[str, Any]],
+    kind: ReportKind[Any],
+    period: Any,
     fmt: ReportFmt,
     output: Path | None,
     as_of: dt.datetime | None,
     as_: str,
 ) -> None:
-    with user_errors():
-        authorize(parse_identity(as_), "read")
+    try:
+        chosen = kind.parse(str(period))
+    except ValueError as exc:
+        fail(str(exc), 2)
+    require(as_, "read")
     if fmt is ReportFmt.xlsx and output is None:
         fail("--format xlsx 需要 --output 文件路径", 2)
     svc = services()
-    report = build(report_context(svc), _as_of(svc, as_of))
+    report = kind.build(report_context(svc), chosen, _as_of(svc, as_of))
     if fmt is ReportFmt.xlsx:
         assert output is not None
         write_xlsx(report, output)
         typer.echo(f"已写入 {output}", err=True)
         return
-    text = {"md": render_markdown, "json": render_json, "html": render_html}[fmt.value](report)
+    text = render_text(report, fmt.value)
     if output is None:
         typer.echo(text, nl=False)
     else:
@@ -89,46 +79,30 @@ def _run(
         typer.echo(f"已写入 {output}", err=True)
 
 
-def _parsed(parse: Callable[[str], T], text: str) -> T:
-    try:
-        return parse(text)
-    except ValueError as exc:
-        fail(str(exc), 2)
+def _command(kind: ReportKind[Any]) -> Callable[..., None]:
+    """The command of one report kind: its period argument (named and typed by the kind),
+    then the options every report takes."""
+
+    def command(**given: Any) -> None:
+        period = given.pop(kind.period_name)
+        _run(kind, period, **given)
+
+    keyword = inspect.Parameter.KEYWORD_ONLY
+    argument = typer.Argument(help=kind.period_format)
+    period = Annotated[kind.period_type, argument]  # type: ignore[name-defined]
+    params = [
+        inspect.Parameter(kind.period_name, keyword, annotation=period),
+        inspect.Parameter("fmt", keyword, default=ReportFmt.md, annotation=FmtOpt),
+        inspect.Parameter("output", keyword, default=None, annotation=OutputOpt),
+        inspect.Parameter("as_of", keyword, default=None, annotation=AsOfOpt),
+        inspect.Parameter("as_", keyword, default="office", annotation=AsOpt),
+    ]
+    command.__signature__ = inspect.Signature(params)  # type: ignore[attr-defined]
+    command.__annotations__ = {p.name: p.annotation for p in params}
+    command.__doc__ = kind.summary
+    command.__name__ = kind.name
+    return command
 
 
-@report_app.command("monthly")
-def monthly(
-    month: Annotated[str, typer.Argument(help="YYYY-MM")],
-    fmt: FmtOpt = ReportFmt.md,
-    output: OutputOpt = None,
-    as_of: AsOfOpt = None,
-    as_: AsOpt = "office",
-) -> None:
-    """月分析: units and groups, lights, report round, overdue, escalations, changes."""
-    chosen = _parsed(parse_month, month)
-    _run(lambda ctx, day: monthly_analysis(ctx, chosen, day), fmt, output, as_of, as_)
-
-
-@report_app.command("quarterly")
-def quarterly(
-    quarter: Annotated[str, typer.Argument(help="YYYYQn")],
-    fmt: FmtOpt = ReportFmt.md,
-    output: OutputOpt = None,
-    as_of: AsOfOpt = None,
-    as_: AsOpt = "office",
-) -> None:
-    """季调度: progress per group and official, risks next quarter, recognitions."""
-    year, number = _parsed(parse_quarter, quarter)
-    _run(lambda ctx, day: quarterly_dispatch(ctx, year, number, day), fmt, output, as_of, as_)
-
-
-@report_app.command("assessment")
-def assessment(
-    year: Annotated[int, typer.Argument(help="YYYY")],
-    fmt: FmtOpt = ReportFmt.md,
-    output: OutputOpt = None,
-    as_of: AsOfOpt = None,
-    as_: AsOpt = "office",
-) -> None:
-    """年督考: each unit's score, the ranking and the events behind every point."""
-    _run(lambda ctx, day: annual_assessment(ctx, year, day), fmt, output, as_of, as_)
+for _kind in REPORT_KINDS.values():
+    report_app.command(_kind.name)(_command(_kind))

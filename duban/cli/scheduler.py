@@ -1,8 +1,9 @@
-"""`duban scheduler jobs|run` (and `preview`, contributed by the sweep module when present).
+"""`duban scheduler jobs|run|preview` (`preview` is the sweep module's `preview_command`).
 
 `jobs` shows every configured schedule with its next fire times so that an admin sees at once
 whether `0 9 * * 1-5` means what they think (it does: Monday to Friday, crontab numbering).
-`run` runs the scheduler in the foreground until SIGINT or SIGTERM.
+`run` runs the scheduler in the foreground until SIGINT or SIGTERM. Both reach the scheduler
+through the composition root (`duban.bootstrap`), which wires its jobs and its leadership.
 """
 
 from __future__ import annotations
@@ -13,12 +14,15 @@ from typing import Annotated, Any
 
 import typer
 
+from duban.bootstrap import (
+    DEFAULT_LEASE_SECONDS,
+    SchedulerAlreadyRunning,
+    run_scheduler,
+    schedule_for,
+)
 from duban.cli.common import AsOpt, fail, require, services
 from duban.cli.output import render_table, to_json
 from duban.cli.sweep import preview_command
-from scheduler.jobs import describe_jobs
-from scheduler.leader import SchedulerAlreadyRunning
-from scheduler.runner import DEFAULT_LEASE_SECONDS, run_forever
 
 __all__ = ["register", "scheduler_app"]
 
@@ -47,9 +51,10 @@ def jobs(
 ) -> None:
     """Every job with its cron expression and next fire times (in the config's timezone)."""
     require(as_, "read")
-    config = services().config
+    svc = services()
+    config = svc.config
     start = _aware(after, config.tz) if after else dt.datetime.now(config.tz)
-    rows = describe_jobs(config, start, count)
+    rows = schedule_for(svc).describe(start, count)
     if fmt is JobsFmt.json:
         typer.echo(to_json({"timezone": config.timezone, "from": start, "jobs": rows}))
         return
@@ -85,7 +90,7 @@ def run(
     require(as_, "admin")
     svc = services()
     try:
-        run_forever(svc, lease=lease)
+        run_scheduler(svc, lease=lease)
     except SchedulerAlreadyRunning as exc:
         fail(str(exc), 1)
     finally:

@@ -1,8 +1,8 @@
 """`duban serve` (the HTTP API and the web board) and `duban token issue|revoke|list`.
 
-The scheduler plugs into `serve` through the composition root: when `duban.bootstrap` defines
-`scheduler_service(services)` returning an object with `start()` and `stop()`, `serve` starts it
-with the app and stops it on shutdown, unless `--no-scheduler` is given.
+The scheduler plugs into `serve` through the composition root: `duban.bootstrap.scheduler_service`
+returns an object with `start()` and `stop()` that `serve` starts with the app and stops on
+shutdown, unless `--no-scheduler` is given.
 """
 
 from __future__ import annotations
@@ -14,10 +14,10 @@ from typing import Annotated
 import typer
 import uvicorn
 
-from duban import bootstrap as composition_root
 from duban.api import Background, create_app
 from duban.app.access import TokenRegistry
 from duban.app.services import Services
+from duban.bootstrap import scheduler_service
 from duban.cli.common import AsOpt, Fmt, FormatOpt, echo, parse_identity, services, user_errors
 from duban.cli.output import to_json
 from duban.settings.logs import register_secrets
@@ -49,12 +49,8 @@ class _GracefulServer(uvicorn.Server):
 
 
 def scheduler_services(svc: Services, enabled: bool) -> list[Background]:
-    """The composition root's scheduler, if it offers one (`scheduler_service(services)`)."""
-    factory = getattr(composition_root, "scheduler_service", None)
-    if not enabled or factory is None:
-        return []
-    service: Background = factory(svc)
-    return [service]
+    """The composition root's scheduler, unless `--no-scheduler` turned it off."""
+    return [scheduler_service(svc)] if enabled else []
 
 
 def serve(

@@ -1,5 +1,5 @@
 """`duban sweep [--now] [--dry-run] [--no-deliver]` and `preview_command`, which
-duban/cli_scheduler.py attaches as `duban scheduler preview --from DATE --to DATE`."""
+duban/cli/scheduler.py attaches as `duban scheduler preview --from DATE --to DATE`."""
 
 from __future__ import annotations
 
@@ -9,7 +9,8 @@ from typing import Annotated, Any
 
 import typer
 
-from duban.app.scheduled import PreviewMessage, preview, run_delivery
+from duban.app.preview import PreviewMessage, preview
+from duban.app.scheduled import run_delivery
 from duban.app.sweep import PlannedMessage, SweepReport, sweep
 from duban.cli.common import AsOpt, Fmt, FormatOpt, fail, require, services
 from duban.cli.output import to_json

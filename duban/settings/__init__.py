@@ -1,5 +1,7 @@
-"""Settings: the config file (validated completely when parsed), store URLs and logging.
+"""Settings: the config file (validated completely when parsed: `config` and its `sections`),
+store URLs (`store`) and logging (`logs`).
 
-Imports `domain` and `scheduler.cron` (to validate crons) only; nothing of `duban.app` or the
-entry points.
+May import `domain`, and of the infrastructure only what validation needs: `scheduler.cron`
+(the crons) and `notifiers.render` (the admin's templates). Nothing of `duban.app`, the
+composition root or the entry points.
 """

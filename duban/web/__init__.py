@@ -4,6 +4,9 @@ It is open without a token on purpose (PRODUCT: a read-only board for people who
 look): it shows what the board and the audit trail show, and nothing that could be used to act.
 Every piece of user text goes through Jinja2's autoescaping; charts are inline SVG computed on
 the server; there is no JavaScript at all.
+
+An entry point below the API (which mounts it): imports the application layer (`duban.app`)
+and the settings only, never `duban.api`, `domain`, `projections`, `notifiers` or `scheduler`.
 """
 
 from __future__ import annotations
@@ -17,11 +20,11 @@ from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 
-from domain.errors import TaskNotFound
-from domain.roles import Identity
-from duban.api.deps import Ctx
-from duban.api.reads import LIGHT_LABELS, BoardQuery, unit_summaries
+from duban.app.errors import TaskNotFound
+from duban.app.reads import LIGHT_LABELS, BoardQuery, unit_summaries
+from duban.app.roles import Identity
 from duban.web.charts import unit_bars
+from duban.web.context import Ctx
 from duban.web.timeline import format_value, timeline
 
 __all__ = ["mount_web"]
@@ -63,7 +66,7 @@ def _light_link(query: BoardQuery, light: str | None) -> str:
 def board_page(request: Request, ctx: Ctx) -> HTMLResponse:
     everything = ctx.reads.board()
     query = _query(request)
-    rows = [r for r in everything if _matches(query, r)]
+    rows = everything if query == BoardQuery() else ctx.reads.board(query)
     counts = {light: sum(1 for r in rows if r["light"] == light) for light in LIGHT_LABELS}
     context = {
         "rows": rows,
@@ -78,15 +81,6 @@ def board_page(request: Request, ctx: Ctx) -> HTMLResponse:
         "office": ctx.config.office.name,
     }
     return templates.TemplateResponse(request, "board.html", context)
-
-
-def _matches(query: BoardQuery, row: dict[str, Any]) -> bool:
-    return (
-        (not query.unit or query.unit == row["lead_unit"] or query.unit in row["co_units"])
-        and (not query.group or query.group == row["group"])
-        and (not query.official or query.official == row["official"])
-        and (not query.light or query.light == row["light"])
-    )
 
 
 @router.get("/tasks/{code}", response_class=HTMLResponse)

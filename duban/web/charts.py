@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from duban.api.reads import LIGHT_LABELS, UnitSummary
+from duban.app.reads import LIGHT_LABELS, UnitSummary
 
 __all__ = ["Segment", "UnitBars", "unit_bars"]
 

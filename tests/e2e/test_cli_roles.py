@@ -58,3 +58,11 @@ def test_operator_commands_refuse_other_roles_and_change_nothing(
     assert result.returncode == 1, result.stdout + result.stderr
     assert "forbidden" in result.stderr
     assert events(config) == before
+
+
+def test_exit_codes_are_chosen_by_class_most_specific_first() -> None:
+    from duban.cli.common import EXIT_CODES
+
+    classes = [cls for cls, _, _ in EXIT_CODES]
+    for i, later in enumerate(classes):
+        assert not any(issubclass(later, earlier) for earlier in classes[:i]), later

@@ -51,11 +51,11 @@ def script(config_path: Path) -> None:
     from domain.roles import Identity
     from duban.app import commands as cmd
     from duban.app.access import TokenRegistry
+    from duban.app.delivery import deliver_due
     from duban.app.importer import read_task_list
     from duban.app.sweep import sweep
     from duban.bootstrap import bootstrap
     from duban.settings.config import load_config
-    from notifiers.delivery import deliver_due
 
     clock = Clock(dt.datetime(2024, 3, 1, 9, 30, tzinfo=TZ))
     services = bootstrap(load_config(config_path), clock=clock)

@@ -16,7 +16,9 @@ from structlog.testing import capture_logs
 from domain.reminder import Reminder
 from domain.token import token_aggregate_id
 from duban.api import create_app
+from duban.api.errors import STATUSES, status_of
 from duban.app.access import TokenRegistry
+from duban.app.errors import Conflict, NoDeadline, PlanNotFound, TaskNotFound
 from duban.app.services import Services
 from duban.bootstrap import bootstrap
 from duban.settings.config import load_config
@@ -225,7 +227,21 @@ def test_a_plan_goes_through_pre_review(api: Api) -> None:
     late = api.post("/plans/FA-2024-01/reviews", office, opinion)
     assert (late.status_code, late.json()["error"]) == (409, "plan_review_error")
     assert api.post("/plans/FA-none/reviews", office, opinion).status_code == 404
+    assert api.get("/plans/FA-none", office).json()["error"] == "plan_not_found"
+    unnamed = api.post("/plans", office, {**plan, "plan_code": "FA-3"})
+    assert (unnamed.status_code, unnamed.json()["error"]) == (422, "invalid_request")
     assert [p["plan_code"] for p in api.get("/plans", api.tokens.auditor).json()] == ["FA-2024-01"]
+
+
+def test_statuses_are_chosen_by_class_most_specific_first() -> None:
+    """No line of the table hides behind an earlier, more general one."""
+    classes = [cls for cls, _ in STATUSES]
+    for i, later in enumerate(classes):
+        assert not any(issubclass(later, earlier) for earlier in classes[:i]), later
+    assert status_of(Conflict("x")) == 409
+    assert status_of(PlanNotFound("x")) == 404
+    assert status_of(TaskNotFound("x")) == 404
+    assert status_of(NoDeadline("x")) == 422
 
 
 def test_a_bug_is_logged_and_answered_with_a_500_that_reveals_nothing(

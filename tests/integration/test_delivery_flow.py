@@ -16,10 +16,10 @@ import pytest
 from domain.reminder import ChatMessage
 from domain.roles import Identity
 from duban.app import commands as cmd
+from duban.app.delivery import DeliveryReport, deliver_due
 from duban.app.services import Services, open_ledger
 from duban.app.sweep import sweep
 from duban.settings.config import parse_config
-from notifiers.delivery import DeliveryReport, deliver_due
 from notifiers.limits import BODY_LIMITS, split_for_platform
 from notifiers.split import utf8_len
 from projections import runner

@@ -11,7 +11,8 @@ import pytest
 from domain import errors
 from domain.roles import Forbidden, Identity
 from duban.app import commands as cmd
-from duban.app.ledger import Conflict, Ledger
+from duban.app.errors import Conflict, InvalidRequest, PlanNotFound
+from duban.app.ledger import Ledger
 from duban.app.services import open_ledger
 from tests.conftest import FakeClock
 
@@ -192,6 +193,21 @@ def test_directory_changes_are_recorded_once(ledger: Ledger) -> None:
     assert ledger.reconcile_directory(config, OFFICE) == 0
     raw["units"][0]["liaisons"] = [{"name": "陈静", "mobile": "13800000002"}]  # type: ignore[index]
     assert ledger.reconcile_directory(parse_config(raw), OFFICE) == 1
+
+
+def test_plans_are_submitted_for_the_right_unit_and_a_missing_plan_is_named(
+    ledger: Ledger,
+) -> None:
+    ledger.submit_plan("FA-1", "营商环境改革方案", None, None, LEAD)  # a liaison's own unit
+    assert ledger.plan("FA-1", AUDITOR)["unit"] == "县发展和改革局"
+    with pytest.raises(Forbidden):  # a liaison submits only for their own unit
+        ledger.submit_plan("FA-2", "方案", "县教育局", None, LEAD)
+    with pytest.raises(InvalidRequest):  # anyone else names the unit
+        ledger.submit_plan("FA-3", "方案", None, None, OFFICE)
+    with pytest.raises(PlanNotFound):
+        ledger.review_plan("FA-none", "opinion", "请补充", OFFICE)
+    assert ledger.review_plan("FA-1", "approve", "同意", OFFICE) == "approved"
+    assert [p["plan_code"] for p in ledger.plans(AUDITOR)] == ["FA-1"]
 
 
 def test_a_commit_whose_acknowledgement_was_lost_is_not_applied_twice(ledger: Ledger) -> None:

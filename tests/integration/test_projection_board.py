@@ -31,7 +31,8 @@ from duban.app.ledger import Ledger
 from duban.app.services import open_ledger
 from projections import runner
 from projections.asof import board_as_of, facts_as_of
-from projections.board import Facts, higher_rung, jsonable
+from projections.board import BOARD_FOLD, higher_rung
+from projections.facts import Facts, Fold, jsonable
 from projections.views import Views, open_views
 from tests.conftest import TZ, FakeClock
 
@@ -338,6 +339,32 @@ def test_a_failure_between_batches_loses_and_duplicates_nothing(
         assert runner.position(projection) == 2 * 17  # two batches committed, the third not
         runner.catch_up(ledger, projection, batch=17)
     assert_exactly_once(ledger, views)
+
+
+def test_a_fold_that_fails_mid_batch_leaves_no_half_folded_facts_in_memory(
+    ledger: Ledger, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    make_history(ledger, clock)
+    views = open_views(ledger, CALENDAR)
+    projection = views.board.projection
+    runner.catch_up(ledger, projection, batch=17, stop_at=40)  # the facts stay in memory
+    fold = dict(BOARD_FOLD.handlers)
+    calls = {"n": 0}
+
+    def failing(facts: Facts, event: Any) -> None:
+        calls["n"] += 1
+        if calls["n"] == 5:  # after four reports of the batch were folded in memory
+            raise Crash
+        fold[ReformTask.ProgressReported](facts, event)
+
+    handlers = {**fold, ReformTask.ProgressReported: failing}
+    monkeypatch.setattr(projection, "fold", Fold(handlers, born=ReformTask.Assigned))
+    with pytest.raises(Crash):
+        runner.catch_up(ledger, projection, batch=17)
+    monkeypatch.undo()
+    runner.catch_up(ledger, projection, batch=17)  # the same process carries on
+    expected, _ = facts_as_of(ledger, position=ledger.recorder.max_notification_id())
+    assert stored_facts(views) == {f["code"]: f for f in expected}
 
 
 CATCH_UP_SCRIPT = textwrap.dedent(

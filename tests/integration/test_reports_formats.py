@@ -24,7 +24,9 @@ from duban.app.report_docs import (
 )
 from notifiers.limits import BODY_LIMITS
 from notifiers.split import strip_numbering, utf8_len
-from projections.reports import annual_assessment, monthly_analysis, quarterly_dispatch
+from projections.report_annual import annual_assessment
+from projections.report_monthly import monthly_analysis
+from projections.report_quarterly import quarterly_dispatch
 from tests.integration.test_reports_year import Year, context, year
 
 __all__ = ["year"]  # the scripted year, shared with test_reports_year

@@ -22,10 +22,11 @@ import datetime as dt
 from typing import Any
 
 from duban.app import commands as cmd
+from duban.app.report_kinds import report_context
 from duban.app.report_rounds import close_due_rounds, open_round
 from duban.app.services import Services
-from duban.cli.reports import report_context
-from projections.reports import annual_assessment, monthly_analysis
+from projections.report_annual import annual_assessment
+from projections.report_monthly import monthly_analysis
 from tests.conftest import FakeClock
 from tests.integration.test_rounds_month import _at, _county, _liaison, _report
 from tests.support.sweep import CZJ, FGJ, JYJ, OFFICE, assign, county, stored

@@ -10,7 +10,9 @@ import threading
 from domain.calendar import WorkingCalendar
 from duban.app.ledger import Ledger
 from projections.assessment import open_reports
-from projections.reports import ReportContext, annual_assessment, monthly_analysis
+from projections.report_annual import annual_assessment
+from projections.report_monthly import monthly_analysis
+from projections.reports import ReportContext
 from projections.runner import follow
 from projections.views import NAMES, open_views
 from tests.integration.test_reports_year import Year, year

@@ -30,19 +30,17 @@ import pytest
 from domain.calendar import WorkingCalendar
 from domain.report_round import round_due_date
 from domain.roles import Identity
+from domain.scoring import ScoringRules
 from domain.task import ReformTask, task_id
 from duban.app import commands as cmd
 from duban.app.importer import read_task_list
 from duban.app.ledger import Ledger
 from duban.app.services import open_ledger
-from duban.settings.config import Assessment
 from projections.assessment import open_reports
-from projections.reports import (
-    ReportContext,
-    annual_assessment,
-    monthly_analysis,
-    quarterly_dispatch,
-)
+from projections.report_annual import annual_assessment
+from projections.report_monthly import monthly_analysis
+from projections.report_quarterly import quarterly_dispatch
+from projections.reports import ReportContext
 from projections.runner import catch_up
 from tests.conftest import TZ, FakeClock
 
@@ -148,10 +146,10 @@ def _mid_year(year: Year) -> None:
     year.events_mid_year = year.ledger.recorder.max_notification_id() or 0
 
 
-def context(ledger: Ledger, rules: Assessment | None = None) -> ReportContext:
+def context(ledger: Ledger, rules: ScoringRules | None = None) -> ReportContext:
     store = open_reports(ledger.recorder.datastore)  # type: ignore[attr-defined]
     catch_up(ledger, store.projection)
-    return ReportContext(store, CAL, 5, rules or Assessment())
+    return ReportContext(store, CAL, 5, rules or ScoringRules())
 
 
 @pytest.fixture(scope="module")
@@ -246,7 +244,7 @@ def test_every_point_links_to_its_event_and_the_points_add_up_to_the_score(year:
 
 def test_a_changed_rule_changes_the_scores_without_touching_the_events(year: Year) -> None:
     before = year.ledger.recorder.max_notification_id()
-    rules = Assessment(lead_on_time=3.0, report_missing=-1.0)
+    rules = ScoringRules(lead_on_time=3.0, report_missing=-1.0)
     got = scores(annual_assessment(context(year.ledger, rules), 2024, dt.date(2024, 12, 31)))
     assert got["县国资办"] == pytest.approx(100 + 3 - 0.1)
     assert got["县纪委监委"] == pytest.approx(100 - 1 - 1)

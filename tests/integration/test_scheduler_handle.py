@@ -6,12 +6,23 @@ from pathlib import Path
 
 import pytest
 
-from duban.bootstrap import bootstrap
+from duban.app.services import Services
+from duban.bootstrap import (
+    SchedulerAlreadyRunning,
+    SchedulerHandle,
+    bootstrap,
+    scheduler_for,
+    scheduler_service,
+)
 from duban.settings.config import parse_config
-from scheduler.leader import SchedulerAlreadyRunning
-from scheduler.runner import SchedulerHandle, scheduler_service, start_scheduler
 
 CHANNELS = [{"name": "office", "platform": "console"}, {"name": "leaders", "platform": "console"}]
+
+
+def start_scheduler(services: Services) -> SchedulerHandle:
+    handle = scheduler_for(services)
+    handle.start()
+    return handle
 
 
 def test_the_handle_leads_on_sqlite_and_stop_lets_the_next_one_start(sqlite_url: str) -> None:
@@ -19,7 +30,7 @@ def test_the_handle_leads_on_sqlite_and_stop_lets_the_next_one_start(sqlite_url:
     try:
         first = start_scheduler(services)
         assert first.is_leader()
-        second = SchedulerHandle(services)
+        second = scheduler_for(services)
         with pytest.raises(SchedulerAlreadyRunning):
             second.start()
         first.stop()

@@ -1,20 +1,21 @@
 """Leader election on PostgreSQL: one leader per database, a dead leader is replaced.
 
 In process: the advisory-lock election itself, and a leader stepping down when its lock
-connection dies. As processes: every job is scheduled every minute and replaced by a stand-in
-(``$DUBAN_JOBS_MODULE``) that records each run as a row (job, minute, pid) in the database
-itself. Node A leads and runs; node B, started second, runs nothing; A is killed with SIGKILL;
-B takes over within a few leases and runs; no (job, minute) ran on both nodes. Waits are
-bounded, never measured.
+connection dies. As processes: two real `duban scheduler run` nodes on one PostgreSQL store,
+the sweep, delivery and chain-head jobs scheduled every minute, the real jobs running. Each
+node's structured log names every (job, fire time) it ran (``scheduler.job.started``); the
+store shows the jobs' work. Node A leads and runs; node B, started second, runs nothing; A is
+killed with SIGKILL; B takes over within a few leases and runs; no (job, fire time) ran on both
+nodes. Waits are bounded, never measured.
 """
 
 from __future__ import annotations
 
-import os
+import datetime as dt
+import json
 import signal
 import subprocess
 import sys
-import textwrap
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -22,52 +23,25 @@ from pathlib import Path
 import psycopg
 import pytest
 
+from domain.reminder import ChatMessage
+from duban.bootstrap import bootstrap
+from duban.settings.config import parse_config
 from duban.settings.store import postgres_conninfo
 from scheduler.leader import AdvisoryLockLeadership
-from scheduler.runner import JOBS_MODULE_ENV
 
 pytestmark = pytest.mark.postgres
 
 LEASE = 2.0
-EVERY_MINUTE = "\n".join(
-    f'{name} = "* * * * *"'
-    for name in (
-        "sweep",
-        "deliver",
-        "report_round",
-        "monthly_report",
-        "quarterly_report",
-        "annual_assessment",
-        "chain_head",
-    )
+EVERY_MINUTE = ("sweep", "deliver", "chain_head")
+ONCE_A_YEAR = ("report_round", "monthly_report", "quarterly_report", "annual_assessment")
+SCHEDULES = "\n".join(
+    [f'{name} = "* * * * *"' for name in EVERY_MINUTE]
+    + [f'{name} = "0 0 1 1 *"' for name in ONCE_A_YEAR]
 )
 
 
 # ---- two processes ---------------------------------------------------------------------------
 
-STANDIN_JOBS = """
-    import os
-
-    import psycopg
-
-    from duban.settings.store import postgres_conninfo
-
-
-    def _recorder(name):
-        def run(services, now):
-            minute = now.replace(second=0, microsecond=0)
-            with psycopg.connect(postgres_conninfo(services.config.store), autocommit=True) as c:
-                c.execute(
-                    "INSERT INTO scheduler_test_runs (job, minute, pid) VALUES (%s, %s, %s)",
-                    (name, minute, os.getpid()),
-                )
-
-        return run
-
-
-    JOBS = {name: _recorder(name) for name in JOB_NAMES}
-"""
-JOB_NAMES = ("sweep", "deliver", "chain_head")  # the rest are logged as missing
 CHANNELS = """
 [[channels]]
 name = "office"
@@ -88,43 +62,61 @@ def wait_for(condition: Callable[[], bool], timeout: float, what: str) -> None:
         time.sleep(0.2)
 
 
+def duban(config: Path, *args: str) -> list[str]:
+    return [sys.executable, "-m", "duban.cli", "--config", str(config), *args]
+
+
 class Node:
     """One `duban scheduler run` process and its structured log."""
 
-    def __init__(self, name: str, config: Path, env: dict[str, str], logs: Path) -> None:
+    def __init__(self, name: str, config: Path, logs: Path) -> None:
         self.log = logs / f"{name}.log"
         with self.log.open("w") as err:
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "duban.cli", "--config", str(config), "--log-level", "INFO",
-                 "scheduler", "run", "--lease", str(LEASE)],
-                stdout=subprocess.DEVNULL, stderr=err, env=env, text=True,
+                duban(config, "--log-level", "INFO", "scheduler", "run", "--lease", str(LEASE)),
+                stdout=subprocess.DEVNULL, stderr=err, text=True,
             )  # fmt: skip
 
     @property
     def pid(self) -> int:
         return self.process.pid
 
+    def entries(self) -> list[dict[str, object]]:
+        """The JSON log lines so far (a line cut short by SIGKILL is left out)."""
+        found: list[dict[str, object]] = []
+        for line in self.log.read_text().splitlines():
+            try:
+                entry = json.loads(line)
+            except ValueError:
+                continue
+            if isinstance(entry, dict):
+                found.append(entry)
+        return found
+
     def logged(self, event: str) -> bool:
-        return f'"event": "{event}"' in self.log.read_text()
+        return any(entry.get("event") == event for entry in self.entries())
+
+    def ran(self) -> list[tuple[str, dt.datetime]]:
+        """(job, fire time) of every run this node started."""
+        return [
+            (str(entry["job"]), dt.datetime.fromisoformat(str(entry["scheduled_for"])))
+            for entry in self.entries()
+            if entry.get("event") == "scheduler.job.started"
+        ]
 
 
 @pytest.fixture
 def cluster(pg_url: str, tmp_path: Path) -> Iterator[Callable[[str], Node]]:
     config = tmp_path / "duban.toml"
-    config.write_text(f'store = "{pg_url}"\n\n[schedules]\n{EVERY_MINUTE}\n{CHANNELS}')
-    (tmp_path / "standin_jobs.py").write_text(
-        textwrap.dedent(STANDIN_JOBS).replace("JOB_NAMES", repr(JOB_NAMES))
-    )
-    env = {**os.environ, JOBS_MODULE_ENV: "standin_jobs", "PYTHONPATH": str(tmp_path)}
-    with psycopg.connect(postgres_conninfo(pg_url), autocommit=True) as conn:
-        conn.execute(
-            "CREATE TABLE scheduler_test_runs (job text, minute timestamptz, pid int,"
-            " at timestamptz DEFAULT clock_timestamp())"
-        )
+    config.write_text(f'store = "{pg_url}"\n\n[schedules]\n{SCHEDULES}\n{CHANNELS}')
+    init = subprocess.run(
+        duban(config, "init"), check=False, capture_output=True, text=True, timeout=60
+    )  # the store has events, so the chain head job has a head to post
+    assert init.returncode == 0, init.stderr
     nodes: list[Node] = []
 
     def start(name: str) -> Node:
-        node = Node(name, config, env, tmp_path)
+        node = Node(name, config, tmp_path)
         nodes.append(node)
         wait_for(
             lambda: node.logged("scheduler.started") or node.process.poll() is not None,
@@ -141,16 +133,17 @@ def cluster(pg_url: str, tmp_path: Path) -> Iterator[Callable[[str], Node]]:
         node.process.wait(timeout=30)
 
 
-def runs(pg_url: str) -> list[tuple[str, object, int]]:
-    with psycopg.connect(postgres_conninfo(pg_url)) as conn:
-        rows = conn.execute(
-            "SELECT job, minute, pid FROM scheduler_test_runs ORDER BY at"
-        ).fetchall()
-    return [(str(job), minute, int(pid)) for job, minute, pid in rows]
-
-
-def pids_that_ran(pg_url: str) -> set[int]:
-    return {pid for _, _, pid in runs(pg_url)}
+def queued_kinds(pg_url: str) -> list[str]:
+    """What the real jobs queued in the store, as the application reads it."""
+    channels = [
+        {"name": "office", "platform": "console"},
+        {"name": "leaders", "platform": "console"},
+    ]
+    services = bootstrap(parse_config({"store": pg_url, "channels": channels}))
+    try:
+        return [queued.kind for _, queued in services.ledger.events_of(ChatMessage.Queued)]
+    finally:
+        services.ledger.close()
 
 
 @pytest.mark.slow
@@ -161,25 +154,26 @@ def test_one_node_runs_the_jobs_and_the_other_takes_over_when_it_dies(
     wait_for(lambda: a.logged("scheduler.leader.acquired"), 10 * LEASE, "a to lead")
     b = cluster("b")
 
-    wait_for(lambda: a.pid in pids_that_ran(pg_url), MINUTE_AND_SLACK, "a to run its jobs")
+    wait_for(lambda: bool(a.ran()), MINUTE_AND_SLACK, "a to run its jobs")
     assert not b.logged("scheduler.leader.acquired")
 
     a.process.send_signal(signal.SIGKILL)
     a.process.wait(timeout=30)
     wait_for(lambda: b.logged("scheduler.leader.acquired"), 5 * LEASE, "b to take over")
-    wait_for(lambda: b.pid in pids_that_ran(pg_url), MINUTE_AND_SLACK, "b to run jobs")
+    wait_for(lambda: bool(b.ran()), MINUTE_AND_SLACK, "b to run jobs")
 
     b.process.send_signal(signal.SIGTERM)
     assert b.process.wait(timeout=30) == 0
     assert b.logged("scheduler.leader.released")
 
-    recorded = runs(pg_url)
-    assert {pid for _, _, pid in recorded} == {a.pid, b.pid}
-    instants = [(job, minute) for job, minute, _ in recorded]
-    assert len(instants) == len(set(instants)), f"a fire time ran twice: {recorded}"
-    last_of_a = max(m for _, m, pid in recorded if pid == a.pid)
-    first_of_b = min(m for _, m, pid in recorded if pid == b.pid)
-    assert last_of_a < first_of_b  # b never ran while a led
+    ran_by_a, ran_by_b = a.ran(), b.ran()
+    assert {job for job, _ in ran_by_a + ran_by_b} <= set(EVERY_MINUTE)
+    assert not set(ran_by_a) & set(ran_by_b), f"a fire time ran on both: {ran_by_a} {ran_by_b}"
+    assert len(ran_by_b) == len(set(ran_by_b))
+    assert max(at for _, at in ran_by_a) < min(at for _, at in ran_by_b)  # b never ran while a led
+    assert not a.logged("scheduler.job.failed")
+    assert not b.logged("scheduler.job.failed")
+    assert "chain_head" in queued_kinds(pg_url)  # the real jobs did their work in the store
 
 
 # ---- in process: the election itself ---------------------------------------------------------

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from duban.app.scheduled import preview
+from duban.app.preview import preview
 from duban.app.services import Services
 from duban.app.sweep import sweep
 from scheduler.cron import next_fire_times, parse_cron

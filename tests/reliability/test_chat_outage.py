@@ -24,10 +24,10 @@ from typing import Any
 
 import pytest
 
+from duban.app.delivery import deliver_due
 from duban.app.services import Services, open_ledger
 from duban.app.sweep import calendar_from_config, sweep
 from duban.settings.config import parse_config
-from notifiers.delivery import deliver_due
 from notifiers.wecom import MENTION_TEXT
 from tests.conftest import TZ
 from tests.fakes.platforms import FakeClock, FakePlatforms, _json, _Reply

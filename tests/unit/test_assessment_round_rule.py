@@ -8,6 +8,8 @@ import pytest
 
 import duban.app.report_rounds
 import projections.assessment
+import projections.report_monthly
+import projections.report_outcomes
 from domain.calendar import WorkingCalendar
 from domain.report_round import report_timing, round_due_date, round_opening_date
 
@@ -37,8 +39,11 @@ def test_a_round_is_dated_the_first_working_day_and_due_n_working_days_after_it(
 
 
 def test_the_rounds_and_the_reports_share_the_one_rule() -> None:
-    assert projections.assessment.round_due_date is round_due_date
-    assert vars(duban.app.report_rounds)["round_due_date"] is round_due_date
+    rounds, outcomes = vars(duban.app.report_rounds), vars(projections.report_outcomes)
+    assert rounds["round_due_date"] is outcomes["round_due_date"] is round_due_date
+    assert vars(projections.report_monthly)["round_due_date"] is round_due_date
+    # on time or late: the rounds judge their reports, the assessment counts them, one rule
+    assert rounds["report_timing"] is outcomes["report_timing"] is report_timing
     assert not hasattr(projections.assessment, "round_due")  # the second rule is gone
 
 

@@ -6,12 +6,21 @@ import datetime as dt
 from types import SimpleNamespace
 from typing import Any
 
+from domain.task import ReformTask
 from projections.audit import describe, task_codes_of, who
 
 AT = dt.datetime(2024, 3, 2, 10, 0, tzinfo=dt.UTC)
 
 
-def event_of(qualname: str, **fields: Any) -> Any:
+def event_of(cls: type, **fields: Any) -> Any:
+    """An event as the store's mapper decodes it: its class, and whatever state was stored."""
+    event = object.__new__(cls)
+    object.__setattr__(event, "__dict__", fields)
+    return event
+
+
+def unknown_event(qualname: str, **fields: Any) -> Any:
+    """An event of a class this module was never told about."""
     cls = type(qualname.rsplit(".", 1)[-1], (SimpleNamespace,), {})
     cls.__qualname__ = qualname
     return cls(**fields)
@@ -26,27 +35,27 @@ def test_actors_read_as_people() -> None:
 
 
 def test_known_events_are_told_in_chinese() -> None:
-    report = event_of("ReformTask.ProgressReported", text="方案已起草", percent=30,
+    report = event_of(ReformTask.ProgressReported, text="方案已起草", percent=30,
                       actor="liaison:县发展和改革局/张伟", at=AT)  # fmt: skip
     assert describe(report) == "县发展和改革局 张伟 报送进展：30%，方案已起草"
-    granted = event_of("ReformTask.ExtensionGranted", new_deadline=dt.date(2024, 9, 30),
+    granted = event_of(ReformTask.ExtensionGranted, new_deadline=dt.date(2024, 9, 30),
                        previous_deadline=dt.date(2024, 6, 30), reason="用地未批",
                        actor="office:改革办", at=AT)  # fmt: skip
     assert describe(granted) == "改革办 批准延期：2024-06-30 → 2024-09-30：用地未批"
-    revised = event_of("ReformTask.Revised", changes={"co_units": ["县审计局"]},
+    revised = event_of(ReformTask.Revised, changes={"co_units": ["县审计局"]},
                        previous={"co_units": []}, reason="重新导入任务清单",
                        actor="office:改革办", at=AT)  # fmt: skip
     assert describe(revised) == "改革办 修改任务：配合单位 无 → 县审计局：重新导入任务清单"
 
 
 def test_unknown_events_are_described_generically_but_readably() -> None:
-    e = event_of("Survey.Answered", score=4, comments=["好", "快"], actor="official:王建国", at=AT,
-                 originator_id="x", originator_version=1, timestamp=AT)  # fmt: skip
+    e = unknown_event("Survey.Answered", score=4, comments=["好", "快"], actor="official:王建国",
+                      at=AT, originator_id="x", originator_version=1, timestamp=AT)  # fmt: skip
     assert describe(e) == "王建国 Survey.Answered：score=4；comments=好、快"
 
 
 def test_a_known_event_of_an_unexpected_shape_falls_back_to_the_generic_text() -> None:
-    e = event_of("ReformTask.ProgressReported", note="新字段", actor="office:改革办", at=AT)
+    e = event_of(ReformTask.ProgressReported, note="新字段", actor="office:改革办", at=AT)
     assert describe(e) == "改革办 ReformTask.ProgressReported：note=新字段"
 
 

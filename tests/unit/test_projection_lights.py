@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from domain.calendar import WorkingCalendar
-from projections.board import LightRules, board_row, light, next_milestone
+from projections.lights import LightRules, board_row, light, next_milestone
 
 CALENDAR = WorkingCalendar()
 

@@ -7,8 +7,7 @@ from typing import Any
 import pytest
 
 from domain.ladder import DEFAULT_LADDER
-from duban.settings.checks import SCHEDULE_NAMES, build_ladder
-from duban.settings.config import ConfigError, parse_config
+from duban.settings.config import SCHEDULE_NAMES, ConfigError, parse_config
 
 CHANNELS = [{"name": "office", "platform": "console"}, {"name": "leaders", "platform": "console"}]
 
@@ -63,7 +62,7 @@ def test_a_cron_with_day_and_weekday_is_refused_not_reinterpreted() -> None:
 
 def test_no_rungs_means_the_default_ladder_with_the_configured_repeat() -> None:
     config = parse_config(config_with(ladder={"repeat_every": 5}))
-    ladder = build_ladder(config)
+    ladder = config.ladder.build()
     assert ladder.rungs == DEFAULT_LADDER.rungs
     assert ladder.repeat_every == 5
 
@@ -74,7 +73,7 @@ def test_configured_rungs_get_severity_by_offset_and_known_labels() -> None:
         rung("notice", -3),
         rung("外部通报", 8, "leaders"),
     ]
-    ladder = build_ladder(parse_config(config_with(ladder={"rungs": rungs})))
+    ladder = parse_config(config_with(ladder={"rungs": rungs})).ladder.build()
     assert [(r.name, r.offset, r.severity) for r in ladder.rungs] == [
         ("notice", -3, 1),
         ("urge", 1, 2),

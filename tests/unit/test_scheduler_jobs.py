@@ -1,10 +1,8 @@
-"""Jobs built from the config: explicit APScheduler settings, fire times, and the run wrapper."""
+"""Jobs handed to the scheduler: explicit APScheduler settings, fire times, and the run wrapper."""
 
 from __future__ import annotations
 
 import datetime as dt
-import sys
-import textwrap
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -14,10 +12,16 @@ import pytest
 from apscheduler.schedulers.background import BackgroundScheduler
 from structlog.testing import capture_logs
 
+from duban.app.scheduled import JOBS, MISFIRE_GRACE_SECONDS
+from duban.bootstrap import leadership_for, schedule_for
 from duban.settings.config import Config, parse_config
-from scheduler.jobs import MISFIRE_GRACE_SECONDS, add_jobs, job_specs, scheduled_instant
-from scheduler.leader import SchedulerAlreadyRunning, leadership_for
-from scheduler.runner import JOBS_MODULE_ENV, SchedulerHandle
+from scheduler.jobs import JobSpec, Schedule
+from scheduler.leader import (
+    AdvisoryLockLeadership,
+    FileLockLeadership,
+    SchedulerAlreadyRunning,
+)
+from scheduler.runner import SchedulerHandle
 
 TZ = ZoneInfo("Asia/Shanghai")
 CHANNELS = [{"name": "office", "platform": "console"}, {"name": "leaders", "platform": "console"}]
@@ -29,9 +33,27 @@ def make_config(**schedules: str) -> Config:
     )
 
 
+def configured(**schedules: str) -> Schedule:
+    """The schedule the composition root builds (the jobs are never run here)."""
+    services: Any = SimpleNamespace(config=make_config(**schedules))
+    return schedule_for(services)
+
+
+def job_named(schedule: Schedule, name: str) -> JobSpec:
+    return next(job for job in schedule.jobs if job.name == name)
+
+
+def test_every_configured_schedule_runs_its_job_in_the_configs_order() -> None:
+    schedule = configured()
+    names = [job.name for job in schedule.jobs]
+    assert names == list(make_config().schedules.model_dump())
+    assert set(names) == set(JOBS) == set(MISFIRE_GRACE_SECONDS)
+    assert schedule.tz == TZ
+
+
 def test_every_job_states_timezone_grace_coalesce_and_single_instance() -> None:
     scheduler = BackgroundScheduler(timezone=TZ)
-    add_jobs(scheduler, job_specs(make_config()), lambda spec: None)
+    configured().add_to(scheduler, lambda job: None)
     jobs = scheduler.get_jobs()
     assert sorted(j.id for j in jobs) == sorted(MISFIRE_GRACE_SECONDS)
     for job in jobs:
@@ -48,9 +70,10 @@ def test_daily_and_monthly_jobs_tolerate_longer_delays_than_sweeps() -> None:
 
 
 def test_weekday_numbers_are_crontab_numbers_in_the_config_zone() -> None:
-    (sweep, *_) = job_specs(make_config(sweep="0 9 * * 1-5"))
+    schedule = configured(sweep="0 9 * * 1-5")
     friday = dt.datetime(2024, 6, 7, 10, 0, tzinfo=TZ)
-    assert [t.strftime("%a %d %H:%M %z") for t in sweep.next_fire_times(friday)] == [
+    times = schedule.next_fire_times(job_named(schedule, "sweep"), friday)
+    assert [t.strftime("%a %d %H:%M %z") for t in times] == [
         "Mon 10 09:00 +0800",
         "Tue 11 09:00 +0800",
         "Wed 12 09:00 +0800",
@@ -58,37 +81,23 @@ def test_weekday_numbers_are_crontab_numbers_in_the_config_zone() -> None:
 
 
 def test_a_late_run_belongs_to_the_fire_time_before_it() -> None:
-    (sweep, *_) = job_specs(make_config(sweep="*/15 9-17 * * 1-5"))
+    schedule = configured(sweep="*/15 9-17 * * 1-5")
+    sweep = job_named(schedule, "sweep")
     late = dt.datetime(2024, 6, 3, 9, 17, 42, tzinfo=TZ)
-    assert scheduled_instant(sweep, late) == dt.datetime(2024, 6, 3, 9, 15, tzinfo=TZ)
+    assert schedule.scheduled_instant(sweep, late) == dt.datetime(2024, 6, 3, 9, 15, tzinfo=TZ)
     on_time = dt.datetime(2024, 6, 3, 9, 30, tzinfo=TZ)
-    assert scheduled_instant(sweep, on_time) == on_time
+    assert schedule.scheduled_instant(sweep, on_time) == on_time
+
+
+def test_a_schedule_refuses_an_invalid_cron_and_a_repeated_name() -> None:
+    with pytest.raises(ValueError, match="1-8"):
+        Schedule([JobSpec("sweep", "0 9 * * 1-8", lambda now: None)], TZ)
+    twice = [JobSpec("sweep", "* * * * *", lambda now: None)] * 2
+    with pytest.raises(ValueError, match="unique"):
+        Schedule(twice, TZ)
 
 
 # ---- the run wrapper -------------------------------------------------------------------------
-
-JOBS_SOURCE = """
-    RUNS = []
-
-    def sweep(services, now):
-        RUNS.append(("sweep", now))
-
-    def deliver(services, now):
-        raise RuntimeError("platform down")
-
-    JOBS = {"sweep": sweep, "deliver": deliver}
-"""
-
-
-@pytest.fixture
-def jobs_module(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Any:
-    name = f"standin_jobs_{tmp_path.name.replace('-', '_')}"
-    (tmp_path / f"{name}.py").write_text(textwrap.dedent(JOBS_SOURCE))
-    monkeypatch.syspath_prepend(str(tmp_path))
-    monkeypatch.setenv(JOBS_MODULE_ENV, name)
-    yield name
-    sys.modules.pop(name, None)
-
 
 MONDAY_0916 = dt.datetime(2024, 6, 3, 9, 16, 30, tzinfo=TZ)  # sweep "*/15 9-17 * * 1-5" fired 09:15
 
@@ -112,63 +121,79 @@ class StubLeadership:
         pass
 
 
-def handle_led_since(since: dt.datetime | None) -> SchedulerHandle:
-    services: Any = SimpleNamespace(config=make_config())
-    handle = SchedulerHandle(services, clock=lambda: MONDAY_0916)
-    handle.leadership = StubLeadership(since)
-    return handle
+class Recorded:
+    """A schedule of recording stand-ins: `sweep` records its `now`, `deliver` raises."""
+
+    def __init__(self) -> None:
+        self.runs: list[tuple[str, dt.datetime]] = []
+        self.schedule = Schedule(
+            [
+                JobSpec("sweep", "*/15 9-17 * * 1-5", self.sweep),
+                JobSpec("deliver", "* 9-18 * * 1-5", self.deliver, misfire_grace_time=120),
+            ],
+            TZ,
+        )
+
+    def sweep(self, now: dt.datetime) -> None:
+        self.runs.append(("sweep", now))
+
+    def deliver(self, now: dt.datetime) -> None:
+        raise RuntimeError("platform down")
+
+    def handle_led_since(self, since: dt.datetime | None) -> SchedulerHandle:
+        return SchedulerHandle(self.schedule, StubLeadership(since), clock=lambda: MONDAY_0916)
+
+    def job(self, name: str) -> JobSpec:
+        return job_named(self.schedule, name)
 
 
-def spec(handle: SchedulerHandle, name: str) -> Any:
-    return next(s for s in job_specs(handle.services.config) if s.name == name)
+@pytest.fixture
+def recorded() -> Recorded:
+    return Recorded()
 
 
 LONG_AGO = dt.datetime(2024, 1, 1, tzinfo=TZ)
 
 
-def test_a_job_runs_with_the_services_and_the_clock_now(jobs_module: str) -> None:
-    handle = handle_led_since(LONG_AGO)
-    handle._run(spec(handle, "sweep"))
-    assert sys.modules[jobs_module].RUNS == [("sweep", MONDAY_0916)]
+def test_a_job_runs_with_the_clock_now(recorded: Recorded) -> None:
+    recorded.handle_led_since(LONG_AGO)._run(recorded.job("sweep"))
+    assert recorded.runs == [("sweep", MONDAY_0916)]
 
 
-def test_a_failing_job_is_logged_and_the_next_still_runs(jobs_module: str) -> None:
-    handle = handle_led_since(LONG_AGO)
+def test_a_failing_job_is_logged_and_the_next_still_runs(recorded: Recorded) -> None:
+    handle = recorded.handle_led_since(LONG_AGO)
     with capture_logs() as logs:
-        handle._run(spec(handle, "deliver"))
-        handle._run(spec(handle, "sweep"))
+        handle._run(recorded.job("deliver"))
+        handle._run(recorded.job("sweep"))
     events = [(e["event"], e.get("job")) for e in logs]
     assert ("scheduler.job.failed", "deliver") in events
     assert ("scheduler.job.finished", "sweep") in events
-    assert len(sys.modules[jobs_module].RUNS) == 1
+    assert len(recorded.runs) == 1
 
 
-def test_a_run_logs_its_scheduled_instant(jobs_module: str) -> None:
-    handle = handle_led_since(LONG_AGO)
+def test_a_run_logs_its_scheduled_instant(recorded: Recorded) -> None:
+    handle = recorded.handle_led_since(LONG_AGO)
     with capture_logs() as logs:
-        handle._run(spec(handle, "sweep"))
+        handle._run(recorded.job("sweep"))
     assert {e["scheduled_for"] for e in logs} == {"2024-06-03T09:15:00+08:00"}
 
 
-def test_a_job_not_written_yet_is_skipped_with_a_warning(jobs_module: str) -> None:
-    handle = handle_led_since(LONG_AGO)
+def test_a_standby_runs_nothing(recorded: Recorded) -> None:
+    recorded.handle_led_since(None)._run(recorded.job("sweep"))
+    assert recorded.runs == []
+
+
+def test_fire_times_from_before_this_node_led_are_left_to_the_old_leader(
+    recorded: Recorded,
+) -> None:
+    handle = recorded.handle_led_since(dt.datetime(2024, 6, 3, 9, 15, 2, tzinfo=TZ))
     with capture_logs() as logs:
-        handle._run(spec(handle, "chain_head"))
-    assert [(e["event"], e["log_level"]) for e in logs] == [("scheduler.job.missing", "warning")]
-
-
-def test_a_standby_runs_nothing(jobs_module: str) -> None:
-    handle = handle_led_since(None)
-    handle._run(spec(handle, "sweep"))
-    assert jobs_module not in sys.modules or sys.modules[jobs_module].RUNS == []
-
-
-def test_fire_times_from_before_this_node_led_are_left_to_the_old_leader(jobs_module: str) -> None:
-    handle = handle_led_since(dt.datetime(2024, 6, 3, 9, 15, 2, tzinfo=TZ))
-    with capture_logs() as logs:
-        handle._run(spec(handle, "sweep"))  # fire time 09:15:00, leading since 09:15:02
+        handle._run(recorded.job("sweep"))  # fire time 09:15:00, leading since 09:15:02
     assert [e.get("reason") for e in logs] == ["scheduled before this node led"]
-    assert jobs_module not in sys.modules or sys.modules[jobs_module].RUNS == []
+    assert recorded.runs == []
+
+
+# ---- leadership, as the composition root chooses it -------------------------------------------
 
 
 def test_the_sqlite_leadership_is_exclusive_per_database_file(tmp_path: Path) -> None:
@@ -184,3 +209,16 @@ def test_the_sqlite_leadership_is_exclusive_per_database_file(tmp_path: Path) ->
         first.stop()
     second.start()  # released on stop
     second.stop()
+
+
+def test_each_store_gets_its_kind_of_leadership(tmp_path: Path) -> None:
+    on_file = leadership_for(f"sqlite:///{tmp_path / 'duban.db'}")
+    assert isinstance(on_file, FileLockLeadership)
+    assert on_file.lock_path == tmp_path / "duban.db.scheduler.lock"
+    in_memory = leadership_for("sqlite:///:memory:")
+    assert isinstance(in_memory, FileLockLeadership)
+    assert in_memory.lock_path is None
+    on_server = leadership_for("postgresql://duban:pw@db.example:6543/ledger", lease=3)
+    assert isinstance(on_server, AdvisoryLockLeadership)
+    assert on_server.lease == 3
+    assert "host=db.example port=6543 dbname=ledger user=duban" in on_server.conninfo

@@ -6,7 +6,8 @@ import datetime as dt
 from typing import Any
 
 from domain.ladder import DEFAULT_LADDER, Rung, TaskLadderInput
-from duban.app.sweep import Directory, _render_rung, ladder_from_config
+from duban.app.routing import Directory
+from duban.app.sweep import _render_rung, ladder_from_config
 from duban.settings.config import parse_config
 from notifiers.limits import split_for_platform
 from notifiers.split import utf8_len

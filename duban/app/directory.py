@@ -1,0 +1,99 @@
+"""The directory reconciled from the config: units and their liaisons, officials, chat channels.
+
+`duban init` records what the config says about who is told what (`domain.directory`), so that
+the audit trail shows when a liaison, an official or a channel changed. Part of the `Ledger`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from typing import Any
+from urllib.parse import urlsplit
+
+from eventsourcing.application import AggregateNotFoundError
+from eventsourcing.domain import Aggregate
+
+from domain.directory import ChannelRecord, Official, Unit
+from domain.roles import Identity, authorize
+from duban.app.ledger_base import LedgerBase
+from duban.settings.config import Config
+
+__all__ = ["DirectoryRecords", "channel_settings"]
+
+
+class DirectoryRecords(LedgerBase):
+    """The ledger's directory commands."""
+
+    def reconcile_directory(self, config: Config, who: Identity) -> int:
+        """Record config changes that affect who is told what; returns the number of events."""
+        authorize(who, "admin")
+        at = self.clock()
+        aggregates: list[Aggregate] = []
+        for unit in config.units:
+            liaisons = [{"name": x.name, "mobile": x.mobile} for x in unit.liaisons]
+            aggregates.append(self._unit(unit.name, unit.channel, liaisons, who, at))
+        for o in config.officials:
+            aggregates.append(self._official(o.name, o.title, o.mobile, o.channel, who, at))
+        for channel in config.channels:
+            aggregates.append(self._channel(channel.name, channel_settings(channel), who, at))
+        pending = [a for a in aggregates if a.pending_events]
+        count = sum(len(a.pending_events) for a in pending)
+        if pending:
+            self.save(*pending)
+        return count
+
+    def _unit(
+        self,
+        name: str,
+        channel: str,
+        liaisons: list[dict[str, str]],
+        who: Identity,
+        at: dt.datetime,
+    ) -> Unit:
+        try:
+            unit: Unit = self.repository.get(Unit.create_id(name))
+        except AggregateNotFoundError:
+            return Unit(name=name, channel=channel, liaisons=liaisons, actor=who.actor, at=at)
+        unit.reconcile(channel, liaisons, who.actor, at)
+        return unit
+
+    def _official(
+        self, name: str, title: str, mobile: str, channel: str, who: Identity, at: dt.datetime
+    ) -> Official:
+        try:
+            official: Official = self.repository.get(Official.create_id(name))
+        except AggregateNotFoundError:
+            return Official(
+                name=name, title=title, mobile=mobile, channel=channel, actor=who.actor, at=at
+            )
+        official.reconcile(title, mobile, channel, who.actor, at)
+        return official
+
+    def _channel(
+        self, name: str, settings: dict[str, Any], who: Identity, at: dt.datetime
+    ) -> ChannelRecord:
+        try:
+            record: ChannelRecord = self.repository.get(ChannelRecord.create_id(name))
+        except AggregateNotFoundError:
+            return ChannelRecord(name=name, settings=settings, actor=who.actor, at=at)
+        record.reconcile(settings, who.actor, at)
+        return record
+
+
+def channel_settings(channel: Any) -> dict[str, Any]:
+    """What the audit may know about a channel: never the key, token or secret."""
+    hooks: list[str] = channel.webhooks()
+    return {
+        "platform": channel.platform,
+        "hosts": sorted({urlsplit(h).netloc for h in hooks}),
+        "robots": [hashlib.sha256(h.encode()).hexdigest()[:12] for h in hooks],
+        "signed": channel.secret is not None or channel.secret_env is not None,
+        # A fingerprint, so that rotating only the signing secret is recorded too.
+        "secret": _fingerprint(channel.secret_value()),
+        "keyword": channel.keyword,
+    }
+
+
+def _fingerprint(secret: str | None) -> str | None:
+    return None if secret is None else hashlib.sha256(secret.encode()).hexdigest()[:12]

@@ -1,0 +1,142 @@
+"""Reports as Markdown, for the group chats: `render_markdown`, and `markdown_parts` cut to a
+platform's message limit (`notifiers.limits`)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from duban.app.report_kinds import Report, title_of
+from notifiers.limits import split_for_platform
+from projections.board import LIGHT_LABELS
+
+__all__ = ["markdown_parts", "render_markdown"]
+
+
+def render_markdown(report: Report) -> str:
+    lines = [f"## {title_of(report)}", ""]
+    lines += _MARKDOWN[report["kind"]](report)
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def markdown_parts(report: Report, platform: str) -> list[str]:
+    """The Markdown cut into numbered parts that each fit `platform`'s message limit, with room
+    for the title the message is posted under."""
+    return list(split_for_platform(platform, render_markdown(report), title_of(report)))
+
+
+def _section(title: str, items: list[str]) -> list[str]:
+    return ["", f"### {title}", *(items or ["- 无"])]
+
+
+def _counts(tally: dict[str, Any]) -> str:
+    lights = tally["by_light"]
+    return (
+        f"{tally['tasks']}项：🔴{lights['red']} 🟡{lights['yellow']} 🟢{lights['green']} "
+        f"⚪{lights['closed']}，逾期{tally['overdue']}"
+    )
+
+
+def _reports_text(counts: dict[str, int]) -> str:
+    return (
+        f"按时{counts['on_time']} 迟报{counts['report_late']} 漏报{counts['report_missing']}"
+        f" 未到期{counts['pending']}"
+    )
+
+
+def _monthly_md(r: Report) -> list[str]:
+    totals = r["totals"]
+    lines = [
+        f"**总体** {_counts(totals)}；本月报送（{r['round_due']}前）："
+        f"{_reports_text(totals['reports'])}",
+        "",
+        "### 各牵头单位",
+    ]
+    lines += [
+        f"- {u['unit']}：{_counts(u)}；报送 {_reports_text(u['reports'])}；"
+        f"督办类{u['escalations']}次"
+        for u in r["units"]
+    ]
+    lines += ["", "### 各专责小组"] + [f"- {g['group']}：{_counts(g)}" for g in r["groups"]]
+    lines += _section(
+        "逾期任务",
+        [
+            f"- {o['code']} {o['lead_unit']} 时限{o['deadline']} "
+            f"逾期{o['days_overdue']}天 进度{o['percent']}%"
+            for o in r["overdue"]
+        ],
+    )
+    lines += _section(
+        "本月督办",
+        [f"- {e['day']} {e['task_code']} {e['unit']} {e['rung_label']}" for e in r["escalations"]],
+    )
+    lines += _section(
+        "本月销号",
+        [f"- {c['day']} {c['task_code']} {c['unit']} {c['how_label']}" for c in r["closed"]],
+    )
+    ch = r["changes"]
+    delta = "，".join(f"{LIGHT_LABELS[k]}{v:+d}" for k, v in ch["by_light_delta"].items())
+    lines += ["", f"### 较{ch['previous_month']}变化", f"- {delta}"]
+    lines += [
+        f"- {c['code']}：{c['status_label_from']}→{c['status_label']}，"
+        f"{c['light_label_from']}→{c['light_label']}，{c['percent_from']}%→{c['percent']}%"
+        for c in ch["tasks"]
+    ]
+    plans = r["plans"]["counts"]
+    lines += [
+        "",
+        "### 前置初审",
+        f"- 已报送{plans['submitted']} 审核中{plans['in_review']} "
+        f"已通过{plans['approved']} 已退回{plans['returned']}",
+    ]
+    return lines
+
+
+def _progress_md(label: str, rows: Sequence[dict[str, Any]], key: str) -> list[str]:
+    lines = ["", f"### {label}"]
+    lines += [
+        f"- {row[key] or '（未定）'}：{_counts(row)}，"
+        f"已销号{row['completed']}，平均进度{row['avg_percent']}%"
+        for row in rows
+    ]
+    return lines
+
+
+def _quarterly_md(r: Report) -> list[str]:
+    lines = [f"**总体** {_counts(r['totals'])}，平均进度{r['totals']['avg_percent']}%"]
+    lines += _progress_md("各专责小组", r["groups"], "group")
+    lines += _progress_md("各领衔领导", r["officials"], "official")
+    nxt = r["next_quarter"]
+    risky = [
+        f"- {t['code']} {t['lead_unit']} 时限{t['deadline']} "
+        f"进度{t['percent']}%（应达{t['expected_percent']}%）"
+        for t in r["at_risk"]
+    ]
+    lines += _section(f"下季度（{nxt['start']}至{nxt['end']}）到期且进度滞后", risky)
+    repeated = [
+        f"- {u['unit']}：{u['count']}次（{'、'.join(f'{k}{v}' for k, v in u['by_rung'].items())}）"
+        for u in r["repeated_escalations"]
+    ]
+    lines += _section("多次被督办的单位", repeated)
+    recognised = [
+        f"- {x['task_code']} {x['unit']} {x['kind_label']}（{x['level']}）{x['title']}"
+        for x in r["recognitions"]
+    ]
+    lines += _section("改革试点与典型", recognised)
+    return lines
+
+
+def _assessment_md(r: Report) -> list[str]:
+    lines = ["| 名次 | 单位 | 得分 | 加分 | 扣分 |", "|---|---|---|---|---|"]
+    lines += [
+        f"| {u['rank']} | {u['unit']} | {u['score']:g} | {u['gained']:+g} | {u['lost']:+g} |"
+        for u in r["units"]
+    ]
+    return lines
+
+
+_MARKDOWN: dict[str, Callable[[Report], list[str]]] = {
+    "monthly": _monthly_md,
+    "quarterly": _quarterly_md,
+    "assessment": _assessment_md,
+}

@@ -1,0 +1,79 @@
+"""Every task command described once: its validation model, the ledger call and the success text.
+
+The CLI (`duban task claim|report|…`) and the API (`POST /api/v1/tasks/{code}/…`) keep their own
+options and routes, and both carry a command out through its description here, so what a
+command checks, does and answers is written in one place. The ledger method authorizes the
+caller for the command's role action (`domain.roles.authorize`) and records them as the actor.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
+
+from pydantic import BaseModel
+
+from domain.roles import Identity
+from duban.app import commands as cmd
+from duban.app.ledger import Ledger
+
+__all__ = [
+    "ACCEPT",
+    "CANCEL",
+    "CLAIM",
+    "DENY_EXTENSION",
+    "GRANT_EXTENSION",
+    "RECOGNISE",
+    "REPORT",
+    "REQUEST_EXTENSION",
+    "RETURN",
+    "SUBMIT",
+    "TaskCommand",
+]
+
+Body = TypeVar("Body", bound=BaseModel)
+
+
+@dataclass(frozen=True)
+class TaskCommand(Generic[Body]):
+    """One command on one task."""
+
+    action: str  # the name the API answers with (`CommandDone.action`)
+    model: type[Body]  # what the command carries, validated
+    call: Callable[[Ledger, str, Body, Identity], None]  # the ledger method
+    done: str  # the success text: `{code}` and the model's fields
+
+    def parse(self, **fields: Any) -> Body:
+        """The command's fields validated (raises pydantic's `ValidationError`)."""
+        return self.model.model_validate(fields)
+
+    def run(self, ledger: Ledger, code: str, body: Body, who: Identity) -> str:
+        """Carry the command out on task `code`; the success text."""
+        self.call(ledger, code, body, who)
+        return self.done.format(code=code, **dict(body))
+
+
+def _claim(ledger: Ledger, code: str, _body: cmd.Claim, who: Identity) -> None:
+    ledger.claim(code, who)
+
+
+CLAIM = TaskCommand("claim", cmd.Claim, _claim, "{code} 已签收")
+REPORT = TaskCommand("report", cmd.ReportProgress, Ledger.report, "{code} 进展已报送（{percent}%）")
+REQUEST_EXTENSION = TaskCommand(
+    "request_extension",
+    cmd.RequestExtension,
+    Ledger.request_extension,
+    "{code} 已申请延期至 {new_deadline}",
+)
+GRANT_EXTENSION = TaskCommand(
+    "grant_extension", cmd.DecideExtension, Ledger.grant_extension, "{code} 延期已批准"
+)
+DENY_EXTENSION = TaskCommand(
+    "deny_extension", cmd.DecideExtension, Ledger.deny_extension, "{code} 延期未批准"
+)
+SUBMIT = TaskCommand("submit", cmd.SubmitCompletion, Ledger.submit_completion, "{code} 已申请办结")
+ACCEPT = TaskCommand("accept", cmd.Decision, Ledger.accept_completion, "{code} 已销号")
+RETURN = TaskCommand("return", cmd.Decision, Ledger.return_completion, "{code} 办结申请已退回")
+CANCEL = TaskCommand("cancel", cmd.Decision, Ledger.cancel, "{code} 已撤销")
+RECOGNISE = TaskCommand("recognise", cmd.Recognise, Ledger.recognise, "{code} 已记录{title}")

@@ -1,0 +1,268 @@
+"""The sections of the admin's config, each a pydantic model with its field rules.
+
+The whole file (`duban.settings.config.Config`) checks what spans sections; the ladder and the
+schedules say here what is wrong with them (`LadderConfig.problems`, `Schedules.problems`),
+with the code that will use them (`domain.ladder`, `scheduler.cron`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import re
+from typing import Annotated, Literal
+from zoneinfo import ZoneInfo
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    StringConstraints,
+    field_validator,
+    model_validator,
+)
+
+from domain.ladder import DEFAULT_LADDER, Audience, Ladder, LadderError, Rung
+from domain.rungs import rung_label
+from scheduler.cron import CronError, parse_cron
+
+__all__ = [
+    "SCHEDULE_NAMES",
+    "Assessment",
+    "CalendarOverrides",
+    "Channel",
+    "Delivery",
+    "LadderConfig",
+    "Liaison",
+    "Lights",
+    "Loc",
+    "Name",
+    "Office",
+    "Official",
+    "Problem",
+    "ReportRound",
+    "RungConfig",
+    "Schedules",
+    "Section",
+    "Unit",
+    "WorkingHours",
+]
+
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+Platform = Literal["wecom", "dingtalk", "feishu", "console"]
+_MOBILE = re.compile(r"^1\d{10}$")
+_HHMM = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
+
+Loc = tuple[str | int, ...]
+Problem = tuple[Loc, str]
+"""What the field rules cannot see: the key it is about (within the section) and what is wrong."""
+
+
+class Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Liaison(Section):
+    name: Name
+    mobile: str
+
+    @field_validator("mobile")
+    @classmethod
+    def _mobile(cls, value: str) -> str:
+        if not _MOBILE.match(value):
+            raise ValueError("mobile must be an 11-digit mainland number starting with 1")
+        return value
+
+
+class Channel(Section):
+    """A group chat and its robot(s). Several webhooks spread the platform's rate limit."""
+
+    name: Name
+    platform: Platform
+    webhook: SecretStr | None = None
+    extra_webhooks: tuple[SecretStr, ...] = ()
+    secret: SecretStr | None = None
+    secret_env: str | None = None
+    keyword: str = ""
+
+    @model_validator(mode="after")
+    def _webhook_needed(self) -> Channel:
+        if self.platform != "console" and self.webhook is None:
+            raise ValueError(f"channel {self.name!r}: platform {self.platform} needs a webhook")
+        if self.secret_env is not None and self.secret_env not in os.environ:
+            raise ValueError(f"channel {self.name!r}: environment variable {self.secret_env} unset")
+        return self
+
+    def secret_value(self) -> str | None:
+        if self.secret is not None:
+            return self.secret.get_secret_value()
+        if self.secret_env is not None:
+            return os.environ[self.secret_env]
+        return None
+
+    def webhooks(self) -> list[str]:
+        hooks = [self.webhook, *self.extra_webhooks] if self.webhook else []
+        return [h.get_secret_value() for h in hooks if h is not None]
+
+
+class Unit(Section):
+    name: Name
+    channel: Name
+    liaisons: tuple[Liaison, ...] = ()
+
+
+class Official(Section):
+    name: Name
+    title: str = ""
+    mobile: str = ""
+    channel: Name
+
+
+class Office(Section):
+    name: Name = "县委改革办"
+    channel: Name = "office"
+    leaders_channel: Name = "leaders"
+
+
+class WorkingHours(Section):
+    start: str = "09:00"
+    end: str = "18:00"
+
+    @model_validator(mode="after")
+    def _order(self) -> WorkingHours:
+        for value in (self.start, self.end):
+            if not _HHMM.match(value):
+                raise ValueError(f"{value!r} is not HH:MM")
+        if self.start >= self.end:
+            raise ValueError("start must be before end")
+        return self
+
+    def times(self) -> tuple[dt.time, dt.time]:
+        return dt.time.fromisoformat(self.start), dt.time.fromisoformat(self.end)
+
+
+class CalendarOverrides(Section):
+    extra_holidays: tuple[dt.date, ...] = ()
+    extra_workdays: tuple[dt.date, ...] = ()
+
+
+class RungConfig(Section):
+    name: Name
+    offset: int = Field(ge=-60, le=120)
+    audience: tuple[Audience, ...]
+    mention: bool = False
+    marks_assessment: bool = False
+
+    def rung(self, severity: int) -> Rung:
+        """The ladder's rung; its Chinese label is the one of `domain.rungs` (else its name)."""
+        return Rung(
+            name=self.name,
+            offset=self.offset,
+            audience=frozenset(self.audience),
+            mention=self.mention,
+            marks_assessment=self.marks_assessment,
+            severity=severity,
+            label=rung_label(self.name),
+        )
+
+
+class LadderConfig(Section):
+    repeat_every: int = Field(default=3, ge=0, le=60)
+    rungs: tuple[RungConfig, ...] | None = None  # None: the default ladder of PRODUCT rule 3
+
+    def build(self) -> Ladder:
+        """The ladder the config asks for: the default one unless `rungs` is given.
+
+        Severity is not configurable: it follows the offset order, which is what `Ladder`
+        requires anyway. Raises `LadderError` (a `ValueError`) for an invalid ladder, which
+        a parsed config never holds.
+        """
+        if self.rungs is None:
+            return Ladder(rungs=DEFAULT_LADDER.rungs, repeat_every=self.repeat_every)
+        configured = self.rungs
+        by_offset = sorted(range(len(configured)), key=lambda i: configured[i].offset)
+        severity = {index: rank + 1 for rank, index in enumerate(by_offset)}
+        rungs = tuple(rc.rung(severity[i]) for i, rc in enumerate(configured))
+        return Ladder(rungs=rungs, repeat_every=self.repeat_every)
+
+    def problems(self) -> list[Problem]:
+        """`rungs[i]` (or `repeat_every`) and why, if the ladder is invalid."""
+        try:
+            self.build()
+        except LadderError as exc:
+            return [(self._key(exc.rung), exc.message)]
+        return []
+
+    def _key(self, rung_name: str | None) -> Loc:
+        """The key of the rung a `LadderError` names; a repeated name is its last use."""
+        indexes = [i for i, rc in enumerate(self.rungs or ()) if rc.name == rung_name]
+        if indexes:
+            return ("rungs", indexes[-1])
+        if rung_name is not None and rung_name == DEFAULT_LADDER.repeat_rung:
+            return ("repeat_every",)
+        return ("rungs",)
+
+
+class Schedules(Section):
+    """Cron expressions in standard crontab numbering (0 and 7 are Sunday)."""
+
+    sweep: str = "*/15 9-17 * * 1-5"
+    deliver: str = "* 9-18 * * 1-5"
+    report_round: str = "0 9 1 * *"
+    monthly_report: str = "0 10 3 * *"
+    quarterly_report: str = "0 10 5 1,4,7,10 *"
+    annual_assessment: str = "0 10 10 1 *"
+    chain_head: str = "30 17 * * 1-5"
+
+    def problems(self, tz: ZoneInfo) -> list[Problem]:
+        """`<name>` and why for every expression the scheduler could not run."""
+        found: list[Problem] = []
+        for name in SCHEDULE_NAMES:
+            try:
+                parse_cron(getattr(self, name), tz)
+            except CronError as exc:
+                found.append(((name,), exc.message))
+        return found
+
+
+SCHEDULE_NAMES: tuple[str, ...] = tuple(Schedules.model_fields)
+"""Every schedule key, in the order the config declares them (also the job names)."""
+
+
+class ReportRound(Section):
+    """月度报送轮次: opens on the schedule above, due this many working days later."""
+
+    due_working_days: int = Field(default=5, ge=1, le=20)
+    remind_before: int = Field(default=1, ge=0, le=10)
+
+
+class Delivery(Section):
+    max_attempts: int = Field(default=8, ge=1, le=50)
+    backoff_base_s: float = Field(default=30.0, gt=0)
+    backoff_max_s: float = Field(default=3600.0, gt=0)
+    timeout_s: float = Field(default=10.0, gt=0)
+
+
+class Lights(Section):
+    """红黄绿灯 thresholds (the rules are in projections/board.py and the README)."""
+
+    due_within_working_days: int = Field(default=5, ge=0, le=60)
+    report_gap_days: int = Field(default=30, ge=1, le=366)
+    red_rungs: tuple[str, ...] = ("supervise", "bulletin")
+
+
+class Assessment(Section):
+    base: float = 100.0
+    lead_on_time: float = 2.0
+    co_on_time: float = 1.0
+    lead_late: float = -5.0
+    co_late: float = -2.5
+    report_late: float = -0.1
+    report_missing: float = -0.5
+    supervise: float = -1.0
+    bulletin: float = -2.0
+    recognition_national: float = 3.0
+    recognition_provincial: float = 2.0
+    recognition_municipal: float = 1.0
+    recognition_county: float = 0.0

@@ -1,0 +1,118 @@
+"""What delivery writes itself: a message as a robot's wire parts, a platform's answer as it is
+stored, the reason a message failed, the office's failure notice and the test message."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from domain.reminder import ChatMessage
+from notifiers.base import DeliveryAnswer, Notifier, OutgoingMessage
+from notifiers.split import strip_numbering
+
+__all__ = [
+    "ACTOR",
+    "FAILURE_NOTICE",
+    "TEST",
+    "answer_data",
+    "failure_notice",
+    "failure_reason",
+    "probe_message",
+    "wire_parts",
+]
+
+ACTOR = "system:delivery"
+FAILURE_NOTICE = "failure_notice"
+TEST = "test"
+_NOTICE_TASKS_SHOWN = 20
+
+
+def wire_parts(message: ChatMessage, robot: Notifier) -> list[OutgoingMessage]:
+    """The message as this robot sends it, in the fewest parts its platform allows.
+
+    Parts the sweep numbered with `split_message` are one digest cut by a planning budget:
+    they are joined back and cut again by the robot, which measures its own envelope (a
+    Feishu post wraps every line) and so packs each part as full as the platform takes.
+    Parts queued otherwise are kept apart. The mentions ride on the last part. The result is
+    the same on every pass for one config, which is what `parts_sent` counts.
+    """
+    texts = list(message.parts)
+    if len(texts) > 1 and all(strip_numbering(t) != t for t in texts):
+        texts = ["".join(strip_numbering(t) for t in texts)]
+    found: list[OutgoingMessage] = []
+    for i, text in enumerate(texts):
+        mobiles = tuple(message.mention_mobiles) if i == len(texts) - 1 else ()
+        found += robot.parts(OutgoingMessage(message.title, text, mention_mobiles=mobiles))
+    return found
+
+
+def answer_data(
+    answer: DeliveryAnswer, robot: Notifier, index: int, total: int, failures: int
+) -> dict[str, Any]:
+    """The platform's answer as stored: its classified fields and the robot's fingerprint.
+    `detail` was scrubbed of every key, token and secret by the notifier."""
+    return {
+        "ok": answer.ok,
+        "kind": answer.kind,
+        "code": answer.code,
+        "detail": answer.detail,
+        "http_status": answer.http_status,
+        "retry_after_s": answer.retry_after_s,
+        "remainder": "mentions" if answer.remainder is not None else None,
+        "robot": robot.robot,
+        "platform": robot.platform,
+        "part": index,
+        "parts": total,
+        "failures": failures,
+    }
+
+
+def failure_reason(answer: DeliveryAnswer, robot: Notifier) -> str:
+    kinds = {
+        "config": "机器人配置错误",
+        "content": "消息内容被拒",
+        "retry_later": "多次重试仍未送达",
+    }
+    code = f"，错误码 {answer.code}" if answer.code is not None else ""
+    status = f"，HTTP {answer.http_status}" if answer.http_status is not None else ""
+    where = f"{robot.platform} 机器人 {robot.robot}{code}{status}"
+    return f"{kinds.get(answer.kind, answer.kind)}（{where}）：{answer.detail}"
+
+
+def failure_notice(
+    message: ChatMessage, reason: str, office: str, now: dt.datetime
+) -> ChatMessage | None:
+    """The office's notice that `message` failed; None for a test, a notice, or the office's
+    own chat (it is the one failing: nobody to tell)."""
+    if message.kind in (TEST, FAILURE_NOTICE) or message.channel == office:
+        return None
+    codes = message.task_codes
+    shown = "、".join(codes[:_NOTICE_TASKS_SHOWN])
+    more = f"等{len(codes)}项" if len(codes) > _NOTICE_TASKS_SHOWN else ""
+    text = (
+        f"群聊「{message.channel}」的消息《{message.title}》未能送达，已停止重试。\n\n"
+        f"原因：{reason}\n\n涉及任务：{shown or '无'}{more}\n\n"
+        "请检查该群机器人的配置（webhook、签名密钥、关键词）后重新发送。"
+    )
+    return ChatMessage(
+        message_key=f"failure|{message.message_key}",
+        channel=office,
+        kind=FAILURE_NOTICE,
+        title=f"消息投递失败｜{message.channel}",
+        parts=[text],
+        mention_mobiles=[],
+        reminder_keys=[],
+        task_codes=list(codes),
+        actor=ACTOR,
+        at=now,
+    )
+
+
+def probe_message(channel: str, now: dt.datetime) -> ChatMessage:
+    """`duban notify test`'s message for `channel` at `now`."""
+    text = f"这是一条来自督办系统的测试消息（{now:%Y-%m-%d %H:%M:%S}），收到即表示机器人配置正确。"
+    return ChatMessage(
+        message_key=f"test|{channel}|{now.isoformat()}", channel=channel, kind=TEST,
+        title="督办系统测试消息", parts=[text], mention_mobiles=[], reminder_keys=[],
+        task_codes=[], actor=ACTOR, at=now,
+    )  # fmt: skip

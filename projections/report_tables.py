@@ -1,0 +1,115 @@
+"""The tables of the reports' view (`projections.assessment`) and how they are written.
+
+``report_meta`` keeps the version of the other tables (`SCHEMA_VERSION`): a view written by
+another version is dropped and made anew when opened (`open_view`), to be rebuilt from the
+events by the next catch-up. A rebuild leaves ``report_meta`` alone.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from projections.board import Facts
+from projections.viewstore import Step, ViewRecorder, view_recorder
+
+__all__ = [
+    "INSERT_FACT",
+    "SCHEMA",
+    "SCHEMA_VERSION",
+    "TABLES",
+    "UPSERT_MONTH",
+    "UPSERT_PLAN",
+    "UPSERT_TASK",
+    "MonthRow",
+    "dumps",
+    "month_row",
+    "open_view",
+]
+
+SCHEMA = (
+    "CREATE TABLE IF NOT EXISTS {p}report_tasks "
+    "(task_id TEXT PRIMARY KEY, code TEXT NOT NULL, facts TEXT NOT NULL)",
+    "CREATE TABLE IF NOT EXISTS {p}report_task_months (task_id TEXT NOT NULL, "
+    "month TEXT NOT NULL, facts TEXT NOT NULL, code TEXT NOT NULL, lead_unit TEXT NOT NULL, "
+    "assigned_day TEXT NOT NULL, closed_day TEXT, assigned_position BIGINT NOT NULL, "
+    "PRIMARY KEY (task_id, month))",
+    "CREATE TABLE IF NOT EXISTS {p}report_facts (position BIGINT NOT NULL, n INTEGER NOT NULL, "
+    "day TEXT NOT NULL, kind TEXT NOT NULL, unit TEXT NOT NULL, task_code TEXT NOT NULL, "
+    "event_type TEXT NOT NULL, detail TEXT NOT NULL, PRIMARY KEY (position, n))",
+    "CREATE INDEX IF NOT EXISTS {p}report_facts_kind_day ON {p}report_facts (kind, day)",
+    "CREATE TABLE IF NOT EXISTS {p}report_plans (plan_id TEXT PRIMARY KEY, facts TEXT NOT NULL)",
+)
+TABLES = ("report_tasks", "report_task_months", "report_facts", "report_plans")
+# The version of the tables above (see the module docstring).
+SCHEMA_VERSION = "2"
+_META = "CREATE TABLE IF NOT EXISTS {p}report_meta (name TEXT PRIMARY KEY, value TEXT NOT NULL)"
+_SET_META = (
+    "INSERT INTO {p}report_meta (name, value) VALUES (?, ?) "
+    "ON CONFLICT (name) DO UPDATE SET value = excluded.value"
+)
+
+UPSERT_TASK = (
+    "INSERT INTO {p}report_tasks (task_id, code, facts) VALUES (?, ?, ?) "
+    "ON CONFLICT (task_id) DO UPDATE SET code = excluded.code, facts = excluded.facts"
+)
+UPSERT_MONTH = (
+    "INSERT INTO {p}report_task_months (task_id, month, facts, code, lead_unit, assigned_day, "
+    "closed_day, assigned_position) VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
+    "ON CONFLICT (task_id, month) DO UPDATE SET facts = excluded.facts, code = excluded.code, "
+    "lead_unit = excluded.lead_unit, assigned_day = excluded.assigned_day, "
+    "closed_day = excluded.closed_day, assigned_position = excluded.assigned_position"
+)
+INSERT_FACT = (
+    "INSERT INTO {p}report_facts (position, n, day, kind, unit, task_code, event_type, detail) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+)
+UPSERT_PLAN = (
+    "INSERT INTO {p}report_plans (plan_id, facts) VALUES (?, ?) "
+    "ON CONFLICT (plan_id) DO UPDATE SET facts = excluded.facts"
+)
+
+
+def dumps(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+# A month-end snapshot: the facts as JSON and the plain columns the report rounds read.
+MonthRow = tuple[str, str, str, str, str | None, int]
+
+
+def month_row(facts: Facts) -> MonthRow:
+    closed = facts["closed_at"]
+    return (
+        dumps(facts),
+        facts["code"],
+        facts["lead_unit"],
+        facts["assigned_at"][:10],
+        closed[:10] if closed else None,
+        int(facts.get("assigned_position", 0)),
+    )
+
+
+def open_view(datastore: object) -> ViewRecorder:
+    """The reports' tables in the store behind `datastore` (an application's
+    `recorder.datastore`), created if new, dropped and made anew if another version of this
+    module wrote them."""
+    view = view_recorder(datastore, "reports", SCHEMA, TABLES)
+    _ensure_version(view)
+    return view
+
+
+def _ensure_version(view: ViewRecorder) -> None:
+    view.write([(_META, [()])], None)
+    rows = view.select("SELECT value FROM {p}report_meta WHERE name = 'schema'")
+    if rows and rows[0]["value"] == SCHEMA_VERSION:
+        return
+    tracking = (
+        f"CREATE TABLE IF NOT EXISTS {view.tracking_table} "
+        "(application_name TEXT PRIMARY KEY, notification_id BIGINT NOT NULL)"
+    )
+    steps: list[Step] = [(f"DROP TABLE IF EXISTS {{p}}{table}", [()]) for table in TABLES]
+    steps.append((f"DROP TABLE IF EXISTS {view.tracking_table}", [()]))
+    steps += [(statement, [()]) for statement in SCHEMA]
+    steps += [(tracking, [()]), (_SET_META, [("schema", SCHEMA_VERSION)])]
+    view.write(steps, None)  # one transaction: the old view or the new empty one, never half
