@@ -6,7 +6,7 @@ missing it, and, when it closes, every report that came late and every one that 
 each naming its task, so that the assessment (monthly report late / missing) and the audit
 trail can point at the event behind every point.
 
-The round rule, one for the rounds (`duban.app.report_rounds`) and the reports and the
+The round rule, one for the rounds (`duban.app.monthly_rounds`) and the reports and the
 assessment (`projections.report_outcomes`):
 
 * a month's round is dated its **opening day**, the first working day of the month

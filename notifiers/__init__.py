@@ -4,7 +4,7 @@ cross-process rate limiter, and `Deliverer`, which sends the outbox through them
 
 Imports `domain` only (and third-party libraries): never `projections`, `scheduler` nor
 `duban`. What delivery needs from the store and the config comes through its ports
-(`notifiers/ports.py`), which the application layer implements (`duban/app/delivery.py`).
+(`notifiers/ports.py`), which the application layer implements (`duban/app/delivery_adapters.py`).
 
 Typical use of one robot::
 

@@ -24,8 +24,8 @@ not: the attempt records `remainder: "mentions"`, and the retry sends only the m
 
 The loop sees the store and the config only through its ports (`notifiers/ports.py`): an
 `OutboxReader` (what is pending and due), a `Recorder` (each record one save) and plain
-`DeliverySettings`; `duban/app/delivery.py` implements them with the ledger, the outbox index
-(`projections/outbox.py`) and the config.
+`DeliverySettings`; `duban/app/delivery_adapters.py` implements them with the ledger, the
+outbox index (`projections/outbox.py`) and the config.
 
 Crash safety. The record of an attempt is written right after its send, one message at a
 time, so a process killed between a platform's acceptance and our record of it loses nothing

@@ -1,5 +1,5 @@
 """The delivery loop's ports: everything `Deliverer` needs from outside `notifiers`, as narrow
-protocols and plain data. The application layer (`duban/app/delivery.py`) implements them
+protocols and plain data. The application layer (`duban/app/delivery_adapters.py`) implements them
 with the ledger, the outbox index and the config; a test can implement them in memory.
 
 - `OutboxReader`: which messages are pending, and which of them are due (caught up first);

@@ -1,8 +1,8 @@
 """The reports' view: the ``report_*`` tables beside the events, and the reads of them.
 
 The view is caught up incrementally like the board (`runner.catch_up`); the reports
-(`projections.reports` and the modules beside it) and the assessment (`projections.scoring`)
-read it and never replay the event history:
+(`projections.reports` and the modules beside it) and the assessment
+(`projections.assessment_scores`) read it and never replay the event history:
 
 * ``report_facts`` — one row per scoring or reporting fact (`projections.report_facts`), with
   the notification id of the event behind it. A fact holds no points: the scoring rules are

@@ -6,9 +6,9 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from projections.assessment_scores import UnitScore, assess, year_facts
 from projections.report_facts import month_of
 from projections.reports import Report, ReportContext, known_until, period_day, visible
-from projections.scoring import UnitScore, assess, year_facts
 
 __all__ = ["annual_assessment"]
 

@@ -4,7 +4,7 @@ A `Fact` is one row of the reports' view (``report_facts``, `projections.assessm
 completion on time or late (for the lead unit and each co-unit), a progress report, an
 escalation, a recognition, a cancellation, an extension, a report-round step or a plan
 pre-review (前置初审) step, with the notification id of the event behind it. Facts hold no
-points: `projections.scoring` weighs them when a score is asked for.
+points: `projections.assessment_scores` weighs them when a score is asked for.
 
 The fold dispatches on the aggregates' event classes (`ReformTask.CompletionAccepted`, …);
 the view subscribes to their topics (`eventsourcing.utils.get_topic`).

@@ -1,7 +1,7 @@
 """月度报送: every task's outcome in a month's report round, read from the reports' view.
 
 The round rule is `domain.report_round`'s, the one the rounds themselves
-(`duban.app.report_rounds`) follow: the round is dated the month's first working day and due
+(`duban.app.monthly_rounds`) follow: the round is dated the month's first working day and due
 `due_working_days` working days after it (`round_due_date`); a report in the month by the due
 date is on time, later in the month late (`report_timing`). Outcomes are counted:
 

@@ -12,7 +12,7 @@ one JSON-native dict; `duban.app.report_docs` renders it as Markdown, Excel, JSO
   percent below the share of time elapsed between assignment and deadline), units escalated
   repeatedly, recognitions.
 * `projections.report_annual.annual_assessment` (年督考) — a score per unit from the scoring
-  rules (`projections.scoring`), a ranking, and every point with the event behind it.
+  rules (`projections.assessment_scores`), a ranking, and every point with the event behind it.
 
 A report "as of" a date sees only facts of days up to it (without one: every fact stored);
 the month or quarter is shown as it stood at its last day, or at the as-of date when that

@@ -4,6 +4,9 @@
 services (the scheduler) are started and stopped with the app through `background`: any object
 with `start()` and `stop()`; both are called in a worker thread.
 
+An entry point: imports `duban.app` (and `duban.settings`) and mounts `duban.web`; never
+`projections`, `notifiers`, `scheduler` or `domain` directly.
+
 An entry point: imports the application layer (`duban.app`), the settings and the web board
 (`duban.web`, which it mounts), never `domain`, `projections`, `notifiers` or `scheduler`
 directly, nor the CLI.

@@ -1,7 +1,7 @@
 """前置初审 endpoints: units submit major reform plans, the office reviews them, everyone reads.
 
 The rules (who submits for which unit, what a review may do) are the ledger's
-(`duban.app.plans`); these routes only translate HTTP.
+(`duban.app.plan_reviews`); these routes only translate HTTP.
 """
 
 from __future__ import annotations

@@ -4,9 +4,9 @@ Application methods follow get → authorize → mutate → save and return plai
 aggregates. Writers racing on one task are retried after a reload while the command still
 applies; when the reloaded state no longer allows it, the loser gets a `Conflict`.
 
-The tasks are here; the directory reconciled from the config (`duban.app.directory`) and the
-plans under pre-review (`duban.app.plans`) are parts of the same application, written in their
-own modules on the same base (`duban.app.ledger_base`).
+The tasks are here; the directory reconciled from the config (`duban.app.reconcile`) and the
+plans under pre-review (`duban.app.plan_reviews`) are parts of the same application, written
+in their own modules on the same base (`duban.app.ledger_base`).
 """
 
 from __future__ import annotations
@@ -26,9 +26,9 @@ from domain.errors import DomainError, TaskNotFound
 from domain.roles import Action, Identity, authorize
 from domain.task import ReformTask, task_id
 from duban.app import commands as cmd
-from duban.app.directory import DirectoryRecords
 from duban.app.errors import Conflict
-from duban.app.plans import PlanReviews
+from duban.app.plan_reviews import PlanReviews
+from duban.app.reconcile import DirectoryRecords
 
 __all__ = ["Conflict", "ImportChange", "Ledger", "event_record"]
 

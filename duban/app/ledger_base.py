@@ -2,8 +2,8 @@
 office's clock, dates stored as ISO text, saving a new aggregate, and scanning the
 notification log.
 
-`duban.app.ledger.Ledger` is the one application; its parts (`duban.app.directory`,
-`duban.app.plans`) are written as subclasses of `LedgerBase` so that each stays readable.
+`duban.app.ledger.Ledger` is the one application; its parts (`duban.app.reconcile`,
+`duban.app.plan_reviews`) are written as subclasses of `LedgerBase` so that each stays readable.
 """
 
 from __future__ import annotations

@@ -18,8 +18,8 @@ import structlog
 from eventsourcing.persistence import IntegrityError
 
 from domain.reminder import ChatMessage
-from duban.app import report_rounds as rounds
-from duban.app.delivery import DeliveryReport, deliver_due
+from duban.app import monthly_rounds as rounds
+from duban.app.delivery_adapters import DeliveryReport, deliver_due
 from duban.app.report_docs import office_post
 from duban.app.report_kinds import ANNUAL, MONTHLY, QUARTERLY, ReportKind
 from duban.app.services import Services

@@ -11,7 +11,7 @@ from typing import Annotated, Any
 
 import typer
 
-from duban.app.delivery import DeliveryReport, NotifierError, open_deliverer
+from duban.app.delivery_adapters import DeliveryReport, NotifierError, open_deliverer
 from duban.cli.common import AsOpt, Fmt, FormatOpt, fail, require, services
 from duban.cli.output import to_json
 

@@ -5,6 +5,9 @@ look): it shows what the board and the audit trail show, and nothing that could 
 Every piece of user text goes through Jinja2's autoescaping; charts are inline SVG computed on
 the server; there is no JavaScript at all.
 
+An entry point below `duban.api` (which mounts it): imports `duban.app` only, never the API
+nor the lower layers directly.
+
 An entry point below the API (which mounts it): imports the application layer (`duban.app`)
 and the settings only, never `duban.api`, `domain`, `projections`, `notifiers` or `scheduler`.
 """

@@ -51,7 +51,7 @@ def script(config_path: Path) -> None:
     from domain.roles import Identity
     from duban.app import commands as cmd
     from duban.app.access import TokenRegistry
-    from duban.app.delivery import deliver_due
+    from duban.app.delivery_adapters import deliver_due
     from duban.app.importer import read_task_list
     from duban.app.sweep import sweep
     from duban.bootstrap import bootstrap

@@ -16,7 +16,7 @@ import pytest
 from domain.reminder import ChatMessage
 from domain.roles import Identity
 from duban.app import commands as cmd
-from duban.app.delivery import DeliveryReport, deliver_due
+from duban.app.delivery_adapters import DeliveryReport, deliver_due
 from duban.app.services import Services, open_ledger
 from duban.app.sweep import sweep
 from duban.settings.config import parse_config

@@ -1,4 +1,4 @@
-"""A month with a recorded ReportRound (opened and closed by `duban.app.report_rounds`): the
+"""A month with a recorded ReportRound (opened and closed by `duban.app.monthly_rounds`): the
 analysis and the assessment take the round's outcome as it stands, worked out by hand.
 
 March 2024, round dated Fri 03-01, due Fri 03-08 (5 working days), closed 04-01:
@@ -22,8 +22,8 @@ import datetime as dt
 from typing import Any
 
 from duban.app import commands as cmd
+from duban.app.monthly_rounds import close_due_rounds, open_round
 from duban.app.report_kinds import report_context
-from duban.app.report_rounds import close_due_rounds, open_round
 from duban.app.services import Services
 from projections.report_annual import annual_assessment
 from projections.report_monthly import monthly_analysis

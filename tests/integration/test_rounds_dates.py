@@ -7,7 +7,7 @@ from __future__ import annotations
 import datetime as dt
 
 from domain.report_round import round_due_date
-from duban.app.report_rounds import open_round
+from duban.app.monthly_rounds import open_round
 from duban.app.sweep import calendar_from_config
 from tests.integration.test_rounds_month import _at, _county
 from tests.support.sweep import stored

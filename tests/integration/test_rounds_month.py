@@ -11,7 +11,7 @@ import datetime as dt
 
 from domain.roles import Identity
 from duban.app import commands as cmd
-from duban.app.report_rounds import close_due_rounds, open_round, remind_missing
+from duban.app.monthly_rounds import close_due_rounds, open_round, remind_missing
 from duban.app.services import Services
 from tests.conftest import TZ, FakeClock
 from tests.support.sweep import CZJ, FGJ, JYJ, OFFICE, assign, county, stored

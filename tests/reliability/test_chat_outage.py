@@ -24,7 +24,7 @@ from typing import Any
 
 import pytest
 
-from duban.app.delivery import deliver_due
+from duban.app.delivery_adapters import deliver_due
 from duban.app.services import Services, open_ledger
 from duban.app.sweep import calendar_from_config, sweep
 from duban.settings.config import parse_config

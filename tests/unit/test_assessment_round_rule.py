@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 
-import duban.app.report_rounds
+import duban.app.monthly_rounds
 import projections.assessment
 import projections.report_monthly
 import projections.report_outcomes
@@ -39,7 +39,7 @@ def test_a_round_is_dated_the_first_working_day_and_due_n_working_days_after_it(
 
 
 def test_the_rounds_and_the_reports_share_the_one_rule() -> None:
-    rounds, outcomes = vars(duban.app.report_rounds), vars(projections.report_outcomes)
+    rounds, outcomes = vars(duban.app.monthly_rounds), vars(projections.report_outcomes)
     assert rounds["round_due_date"] is outcomes["round_due_date"] is round_due_date
     assert vars(projections.report_monthly)["round_due_date"] is round_due_date
     # on time or late: the rounds judge their reports, the assessment counts them, one rule
