@@ -1,8 +1,10 @@
 """工作日历: the working-day calendar every deadline and reminder is measured on.
 
 Working days follow the official Chinese schedule, including the weekends that are worked
-in exchange for a holiday block (调休), as published in the ``chinese_calendar`` package.
-Office admins can override single dates both ways. For a year the package does not cover yet
+in exchange for a holiday block (调休). The order of authority for a year: the State Council's
+notice for that year as recorded in the ledger (``notices``, see ``domain.holiday_notice``),
+then the ``chinese_calendar`` package, then Monday-Friday. Office admins can override single
+dates both ways, on top of all three. For a year the package does not cover yet
 (next year's schedule is published around November) the calendar falls back to Monday-Friday
 and reports the year once through a callback, so the caller can warn; it never raises.
 
@@ -33,15 +35,29 @@ binary search instead of a day-by-day walk: sweeps ask these questions for every
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import threading
 from bisect import bisect_left, bisect_right
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 import chinese_calendar
 
-__all__ = ["SHANGHAI", "WorkingCalendar"]
+from domain.holiday_notice import NoticeDays
+
+__all__ = ["SHANGHAI", "SOURCE_LABELS", "CalendarDay", "WorkingCalendar"]
+
+SOURCE_LABELS = {
+    "notice": "已导入通知",
+    "chinesecalendar": "chinesecalendar",
+    "config": "配置",
+    "fallback": "周一至周五推算",
+}
+"""Where a year's (or a day's) working status comes from, as people read it."""
+
+CHINESE_CALENDAR_VERSION = str(getattr(chinese_calendar, "__version__", "?"))
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
@@ -68,12 +84,23 @@ def _require_aware(moment: dt.datetime) -> None:
         raise ValueError(msg)
 
 
+@dataclass(frozen=True, order=True)
+class CalendarDay:
+    """A day that differs from the Monday-Friday week: ``holiday`` or a ``workday`` on a
+    weekend, and where that comes from (a key of ``SOURCE_LABELS``)."""
+
+    day: dt.date
+    kind: str
+    source: str
+
+
 class WorkingCalendar:
     """Working days and working hours of the office, with admin overrides.
 
     ``extra_holidays`` are dates that are NOT worked even if the official schedule says so;
     ``extra_workdays`` are dates that ARE worked. A date in both is a configuration error.
-    ``on_uncovered_year(year)`` is called once per year the official data does not cover, the
+    ``notices`` are the recorded notices by year: they take precedence over ``chinese_calendar``.
+    ``on_uncovered_year(year)`` is called once per year neither covers, the
     first time that year is consulted; the years seen are also kept in ``uncovered_years``.
     """
 
@@ -85,6 +112,7 @@ class WorkingCalendar:
         work_end: dt.time = dt.time(18),
         tz: ZoneInfo = SHANGHAI,
         on_uncovered_year: Callable[[int], None] | None = None,
+        notices: Mapping[int, NoticeDays] | None = None,
     ) -> None:
         both = extra_holidays & extra_workdays
         if both:
@@ -103,6 +131,13 @@ class WorkingCalendar:
         self._work_end = work_end
         self._tz = tz
         self._on_uncovered_year = on_uncovered_year
+        self._notices = dict(notices or {})
+        # A notice may name days of the year before (元旦 from 12月31日): look days up directly.
+        self._notice_days: dict[dt.date, bool] = {}
+        for year in sorted(self._notices):
+            notice = self._notices[year]
+            self._notice_days.update(dict.fromkeys(notice.holidays, False))
+            self._notice_days.update(dict.fromkeys(notice.workdays, True))
         self.uncovered_years: set[int] = set()
         self._lock = threading.Lock()
         self._years: dict[int, list[int]] = {}
@@ -129,18 +164,96 @@ class WorkingCalendar:
     def is_working_day(self, day: dt.date) -> bool:
         """Whether ``day`` is worked: overrides, then the official schedule, then Mon-Fri.
 
-        Never raises for a year without official data: it falls back to Monday-Friday and
-        reports the year once, because a missing schedule must not stop reminders.
+        Never raises for a year without official data: it falls back to Monday-Friday less the
+        statutory holidays whose dates never move (元旦 1 January, 劳动节 1-2 May, 国庆节 1-3
+        October) and reports the year once, because a missing schedule must not stop reminders.
         """
         if day in self._extra_workdays:
             return True
         if day in self._extra_holidays:
             return False
+        noticed = self._notice_days.get(day)
+        if noticed is not None:
+            return noticed
+        if day.year in self._notices:
+            return day.weekday() < _SATURDAY
         official = _official_workday(day)
         if official is None:
             self._note_uncovered(day.year)
-            return day.weekday() < _SATURDAY
+            return _fallback_workday(day)
         return official
+
+    # -- sources -----------------------------------------------------------------------
+
+    def source_of_year(self, year: int) -> str:
+        """``notice``, ``chinesecalendar`` or ``fallback``: who says which days of ``year``
+        are worked (config overrides aside; see ``SOURCE_LABELS``)."""
+        if year in self._notices:
+            return "notice"
+        if _official_workday(dt.date(year, 1, 1)) is not None:
+            return "chinesecalendar"
+        return "fallback"
+
+    def notice(self, year: int) -> NoticeDays | None:
+        """The recorded notice for ``year``, if any."""
+        return self._notices.get(year)
+
+    def version(self, years: Iterable[int]) -> str:
+        """A short label of the calendar data ``years`` were computed with, for the record:
+        the notice's SHA-256 (first 12), the chinesecalendar version or the fallback, and
+        a hash of the config overrides when there are any."""
+        parts = []
+        for year in sorted(set(years)):
+            source = self.source_of_year(year)
+            if source == "notice":
+                parts.append(f"{year}:通知{self._notices[year].sha256[:12]}")
+            elif source == "chinesecalendar":
+                parts.append(f"{year}:chinesecalendar {CHINESE_CALENDAR_VERSION}")
+            else:
+                parts.append(f"{year}:周一至周五")
+        if self._extra_holidays or self._extra_workdays:
+            text = repr((sorted(self._extra_holidays), sorted(self._extra_workdays)))
+            parts.append(f"配置{hashlib.sha256(text.encode()).hexdigest()[:8]}")
+        return "；".join(parts)
+
+    def fingerprint(self) -> str:
+        """What the recorded notices add to the calendar (empty without any): for caches."""
+        return ";".join(f"{y}:{n.sha256}" for y, n in sorted(self._notices.items()))
+
+    def year_days(self, year: int) -> list[CalendarDay]:
+        """The holidays and the working weekend days of ``year`` with their sources, by date
+        (the fallback's are the fixed-date statutory holidays on weekdays, and the config's)."""
+        holidays: dict[dt.date, str] = {}
+        workdays: dict[dt.date, str] = {}
+        source = self.source_of_year(year)
+        if source == "chinesecalendar":
+            holidays = {d: source for d in chinese_calendar.holidays if d.year == year}
+            workdays = {
+                d: source
+                for d in chinese_calendar.workdays
+                if d.year == year and d.weekday() >= _SATURDAY
+            }
+        elif source == "fallback":
+            holidays = {
+                day: source
+                for month, number in sorted(FIXED_DATE_HOLIDAYS)
+                if (day := dt.date(year, month, number)).weekday() < _SATURDAY
+            }
+        for day, worked in self._notice_days.items():  # a notice may name December days
+            if day.year == year:
+                (workdays if worked else holidays)[day] = "notice"
+                (holidays if worked else workdays).pop(day, None)
+        for day in self._extra_holidays:
+            if day.year == year:
+                workdays.pop(day, None)
+                holidays[day] = "config"
+        for day in self._extra_workdays:
+            if day.year == year:
+                holidays.pop(day, None)
+                workdays[day] = "config"
+        days = [CalendarDay(d, "holiday", s) for d, s in holidays.items()]
+        days += [CalendarDay(d, "workday", s) for d, s in workdays.items()]
+        return sorted(days)
 
     def _note_uncovered(self, year: int) -> None:
         """Record a year without official data and tell the callback, once per year."""
@@ -256,3 +369,15 @@ class WorkingCalendar:
             if clock < self._work_start:
                 return self.start_of_work(today)
         return self.start_of_work(self._forward(today, 1))
+
+
+FIXED_DATE_HOLIDAYS: frozenset[tuple[int, int]] = frozenset(
+    {(1, 1), (5, 1), (5, 2), (10, 1), (10, 2), (10, 3)}
+)
+"""(month, day) of the statutory holidays fixed in the solar calendar (全国年节及纪念日放假办法):
+the fallback keeps them, since they are holidays whatever a year's notice will say."""
+
+
+def _fallback_workday(day: dt.date) -> bool:
+    """Monday to Friday, less the fixed-date statutory holidays (no 调休 can be known)."""
+    return day.weekday() < _SATURDAY and (day.month, day.day) not in FIXED_DATE_HOLIDAYS

@@ -43,7 +43,10 @@ class Reminder(Aggregate):
         channels: list[str],
         actor: str,
         at: dt.datetime,
+        calendar_version: str = "",
     ) -> None:
+        # calendar_version: the calendar data the rung's date was computed with (empty in
+        # events stored before it was recorded).
         self.key = key
         self.task_code = task_code
         self.target = target
@@ -52,6 +55,7 @@ class Reminder(Aggregate):
         self.seq = seq
         self.audience = list(audience)
         self.channels = list(channels)
+        self.calendar_version = calendar_version
 
 
 class MessageStatus:

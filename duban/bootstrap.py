@@ -2,7 +2,8 @@
 
 `bootstrap(config, clock)` builds the `Services` every entry point works with. The scheduler
 is wired here too: its jobs are the application's (`duban.app.scheduled.job_runs`) at the
-crons of `config.schedules`, and its leadership is chosen from the store URL (a lock file
+schedules of `config.schedules` (crontabs or working-day rules, read against the office
+calendar `Services.calendar`), and its leadership is chosen from the store URL (a lock file
 beside an SQLite database, an advisory lock on PostgreSQL). The entry points reach the
 scheduler only through the functions below.
 
@@ -70,14 +71,15 @@ def _secrets(config: Config) -> list[str | None]:
 
 
 def schedule_for(services: Services) -> Schedule:
-    """Every configured schedule (in the config's order) with the job it runs."""
+    """Every configured schedule (in the config's order) with the job it runs; working-day
+    rules follow the office calendar."""
     runs = job_runs(services)
     crons: dict[str, str] = services.config.schedules.model_dump()
     jobs = [
         JobSpec(name, cron, runs[name], misfire_grace_time=MISFIRE_GRACE_SECONDS[name])
         for name, cron in crons.items()
     ]
-    return Schedule(jobs, services.config.tz)
+    return Schedule(jobs, services.config.tz, services.calendar)
 
 
 def leadership_for(store: str, lease: float = DEFAULT_LEASE_SECONDS) -> Leadership:

@@ -19,6 +19,15 @@ pending `ChatMessage` that is due:
   `Failed` and queues a `failure_notice` for the office channel in the same transaction
   (unless the office channel itself is the one failing: then an error is logged).
 
+Working time (PRODUCT.md rule 3). A pass at a moment outside working hours or on a day the
+office calendar does not work (`DeliverySettings.sendable_from`) sends nothing and records
+nothing, whatever queued the message (ladder, rounds, reports, the chain head, decisions,
+failure notices): it reports the due messages as `held` and `next_at` as the start of the next
+working period, and the first pass inside working time sends them. Every `next_at` a pass
+reports is moved into working time the same way. The one exception is `duban notify test`
+(`send_test`): an operator's explicit action at the console, whose answer they wait for, so
+it goes at once whatever the hour.
+
 A WeCom answer with a `remainder` means the digest went through and the @-mention text did
 not: the attempt records `remainder: "mentions"`, and the retry sends only the mention.
 
@@ -106,14 +115,21 @@ class Deliverer:
         self._limiter = limiter
         self._settings = settings
         self._clock: Clock = clock or time.time
-        self._client = httpx.Client(timeout=httpx.Timeout(settings.timeout_s))
+        self._client: httpx.Client | None = None  # made on the first send (an SSL context
+        # costs tens of milliseconds: a pass with nothing to send, or held, needs none)
         self._rng = random.Random()
         self._robots: dict[str, list[Notifier]] = {}
         self._turn: dict[str, int] = {}
 
     def close(self) -> None:
-        self._client.close()
+        if self._client is not None:
+            self._client.close()
         self._limiter.close()
+
+    def _http(self) -> httpx.Client:
+        if self._client is None:
+            self._client = httpx.Client(timeout=httpx.Timeout(self._settings.timeout_s))
+        return self._client
 
     def __enter__(self) -> Deliverer:
         return self
@@ -126,6 +142,8 @@ class Deliverer:
     def run_once(self, now: dt.datetime) -> DeliveryReport:
         """Send every message due at `now` as far as the rate limits allow; never sleeps."""
         report = DeliveryReport(now=now)
+        if self._sendable_from(now) > now:
+            return self._hold(now, report)
         handled: set[str] = set()
         waits: dict[str, float] = {}
         for _ in range(_PASS_ROUNDS):
@@ -138,17 +156,39 @@ class Deliverer:
                 wait = self._deliver(pending.message_id, now, report)
                 if wait is not None:
                     waits[pending.message_id] = wait
-        report.next_at = self._next_at(waits)
+        report.next_at = self._next_at(waits, now)
         log.info("delivery.pass", **{k: v for k, v in report.as_dict().items() if k != "attempts"})
         return report
 
-    def _next_at(self, waits: dict[str, float]) -> float | None:
-        """The earliest moment anything pending can go: a limiter wait or a retry time."""
+    def _hold(self, now: dt.datetime, report: DeliveryReport) -> DeliveryReport:
+        """Outside working time: nothing sent, nothing recorded; the due messages reported
+        as held, and `next_at` the moment the first of them (or anything pending) can go."""
+        due = self._outbox.due(now)
+        report.due = len(due)
+        report.held = [self._recorder.load(p.message_id).message_key for p in due]
+        pending = self._outbox.pending()
+        moments = [self._in_working_time(max(p.next_at, now.timestamp()), now) for p in pending]
+        report.next_at = min(moments, default=None)
+        log.info("delivery.held", due=report.due, next_at=report.next_at, now=now.isoformat())
+        return report
+
+    def _next_at(self, waits: dict[str, float], now: dt.datetime) -> float | None:
+        """The earliest moment anything pending can go: a limiter wait or a retry time,
+        moved into working time."""
         moments = [
             self._clock() + waits[p.message_id] if p.message_id in waits else p.next_at
             for p in self._outbox.pending()
         ]
-        return min(moments, default=None)
+        return min((self._in_working_time(m, now) for m in moments), default=None)
+
+    def _sendable_from(self, moment: dt.datetime) -> dt.datetime:
+        sendable = self._settings.sendable_from
+        return moment if sendable is None else sendable(moment)
+
+    def _in_working_time(self, epoch: float, now: dt.datetime) -> float:
+        """Epoch seconds `epoch`, or the start of the next working period if it is outside."""
+        moment = dt.datetime.fromtimestamp(epoch, now.tzinfo)
+        return self._sendable_from(moment).timestamp()
 
     # ---- one message ----------------------------------------------------------------------
 
@@ -287,7 +327,7 @@ class Deliverer:
                 raise KeyError(f"没有名为 {name} 的群聊（channels）")
             robots = self._robots[name] = robots_for(
                 spec,
-                client=self._client,
+                client=self._http(),
                 clock=self._clock,
                 allowed_hosts=self._settings.allowed_hosts,
             )
@@ -329,7 +369,8 @@ class Deliverer:
 
     def send_test(self, channel: str, now: dt.datetime) -> DeliveryReport:
         """Queue one test message for `channel` and deliver it at once (recorded like any
-        other; never retried: whoever runs the test reads the answer)."""
+        other; never retried: whoever runs the test reads the answer). An operator's explicit
+        action: sent whatever the hour, the one message outside the working-time rule."""
         self._channel_robots(channel)  # an unknown channel or a refused webhook fails here
         message = probe_message(channel, now)
         self._recorder.queue(message)

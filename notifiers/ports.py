@@ -5,8 +5,9 @@ with the ledger, the outbox index and the config; a test can implement them in m
 - `OutboxReader`: which messages are pending, and which of them are due (caught up first);
 - `Recorder`: the ledger side — load a message, read its last answer, and record what a send
   decided, each record ONE save (one transaction), which is what crash safety rests on;
-- `DeliverySettings`: backoff, attempts, timeout, the office channel, the webhook allow-list
-  and a lookup from a channel's name to what its robots are built from (`ChannelSpec`).
+- `DeliverySettings`: backoff, attempts, timeout, the office channel, the webhook allow-list,
+  a lookup from a channel's name to what its robots are built from (`ChannelSpec`), and the
+  office's working time (`sendable_from`: when a message held now may go).
 """
 
 from __future__ import annotations
@@ -124,3 +125,7 @@ class DeliverySettings:
     backoff_max_s: float
     timeout_s: float  # per HTTP request to a platform
     allowed_hosts: tuple[str, ...] = ()  # webhook hosts allowed besides the platforms' own
+    sendable_from: Callable[[dt.datetime], dt.datetime] | None = None
+    """The office's working time (PRODUCT.md rule 3): the moment itself when it lies inside
+    working hours on a working day, else the start of the next working period (the calendar's
+    `next_working_time`). None: any time is working time (tests of the loop alone)."""

@@ -20,6 +20,7 @@ class DeliveryReport:
     retrying: list[str] = field(default_factory=list)
     waiting: list[str] = field(default_factory=list)  # no robot had room: untouched
     notices: list[str] = field(default_factory=list)  # failure notices queued for the office
+    held: list[str] = field(default_factory=list)  # due, but outside working time: untouched
     attempts: list[dict[str, Any]] = field(default_factory=list)
     next_at: float | None = None  # epoch seconds when something can next be sent
 
@@ -33,6 +34,8 @@ class DeliveryReport:
             f"失败 {len(self.failed)}，待重试 {len(self.retrying)}，限流等待 {len(self.waiting)}，"
             f"发送 {self.sends} 次"
         )
+        if self.held:
+            line += f"；非工作时间，暂缓发送 {len(self.held)} 条"
         if self.next_at is not None:
             moment = dt.datetime.fromtimestamp(self.next_at, self.now.tzinfo)
             line += f"；下次可发送 {moment:%Y-%m-%d %H:%M:%S}"
@@ -47,6 +50,7 @@ class DeliveryReport:
             "retrying": self.retrying,
             "waiting": self.waiting,
             "notices": self.notices,
+            "held": self.held,
             "sends": self.sends,
             "attempts": self.attempts,
             "next_at": self.next_at,

@@ -25,6 +25,7 @@ from eventsourcing.domain import DomainEvent
 from eventsourcing.persistence import Tracking
 
 from domain.directory import ChannelRecord, Official, Unit
+from domain.holiday_notice import CalendarOverrides, HolidayNotice
 from domain.plan_review import PlanReview
 from domain.reminder import ChatMessage, Reminder
 from domain.rungs import rung_label
@@ -99,6 +100,10 @@ def _text(value: Any) -> str:
     return "无" if value is None else str(value)
 
 
+def _overrides(event: Any) -> str:
+    return f"节假日 {_text(event.extra_holidays)}；工作日 {_text(event.extra_workdays)}"
+
+
 def _short(value: Any, width: int = 60) -> str:
     text = _text(value)
     return text if len(text) <= width else text[: width - 1] + "…"
@@ -156,7 +161,18 @@ _DESCRIBE: dict[type[DomainEvent], _Describe] = {
     Reminder.Issued: lambda e, w: (
         f"{w} 发出{rung_label(e.rung)}（{e.target}，时限 {_text(e.due)}），"
         f"通知 {_text(e.audience)}，经 {_text(e.channels)}"
+        + (f"，日历 {e.__dict__['calendar_version']}" if e.__dict__.get("calendar_version") else "")
     ),
+    HolidayNotice.Recorded: lambda e, w: (
+        f"{w} 导入{e.year}年节假日安排通知（放假 {len(e.holidays)} 天，调休上班 "
+        f"{len(e.workdays)} 天，SHA-256 {e.source_sha256}）"
+    ),
+    HolidayNotice.Revised: lambda e, w: (
+        f"{w} 更正{e.year}年节假日安排通知（放假 {len(e.holidays)} 天，"
+        f"调休上班 {len(e.workdays)} 天，SHA-256 {e.previous_sha256[:12]} → {e.source_sha256}）"
+    ),
+    CalendarOverrides.Recorded: lambda e, w: f"{w} 记录配置的日历调整：{_overrides(e)}",
+    CalendarOverrides.Changed: lambda e, w: f"{w} 修改配置的日历调整：{_overrides(e)}",
     ChatMessage.Queued: lambda e, w: (
         f"{w} 生成消息「{e.title}」，发往群 {e.channel}，共 {len(e.parts)} 段"
     ),

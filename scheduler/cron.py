@@ -24,6 +24,7 @@ import re
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
+from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.cron import CronTrigger
 
 __all__ = ["CronError", "next_fire_times", "parse_cron"]
@@ -206,7 +207,7 @@ def parse_cron(expr: str, tz: ZoneInfo) -> CronTrigger:
         raise _fail(expr, None, str(exc)) from exc
 
 
-def next_fire_times(trigger: CronTrigger, after: dt.datetime, count: int = 3) -> list[dt.datetime]:
+def next_fire_times(trigger: BaseTrigger, after: dt.datetime, count: int = 3) -> list[dt.datetime]:
     """The next ``count`` fire times strictly after ``after`` (aware), in the trigger's zone.
 
     Shown next to every configured schedule so that a mistaken expression is visible

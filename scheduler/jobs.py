@@ -1,8 +1,10 @@
 """The jobs the scheduler is handed, and how they become APScheduler jobs.
 
 The composition root builds a ``Schedule``: one ``JobSpec`` per job (its name, the admin's
-crontab text, the callable ``run(now)`` that does the work, its misfire grace and coalescing)
-and the zone the crontabs are read in. The scheduler knows nothing else about the jobs.
+schedule text — a crontab or a working-day rule, ``scheduler.triggers`` — the callable
+``run(now)`` that does the work, its misfire grace and coalescing), the zone the schedules are
+read in and the office calendar the working-day rules ask. The scheduler knows nothing else
+about the jobs.
 
 Why in memory: a persistent job store pickles jobs, silently drops those it cannot restore,
 and ``replace_existing=True`` at start discards missed runs without a word (LIBNOTES.md).
@@ -24,9 +26,11 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from apscheduler.schedulers.base import BaseScheduler
-from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.base import BaseTrigger
 
-from scheduler.cron import next_fire_times, parse_cron
+from domain.calendar import WorkingCalendar
+from scheduler.cron import next_fire_times
+from scheduler.triggers import parse_schedule
 
 __all__ = ["DEFAULT_MISFIRE_GRACE_SECONDS", "JobSpec", "Schedule"]
 
@@ -35,7 +39,8 @@ DEFAULT_MISFIRE_GRACE_SECONDS = 5 * 60
 
 @dataclass(frozen=True)
 class JobSpec:
-    """One job: ``run(now)`` at every fire time of ``cron`` (standard crontab numbering).
+    """One job: ``run(now)`` at every fire time of ``cron``: a crontab (standard numbering)
+    or a working-day rule such as ``workday 1 of month 09:00`` (``scheduler.triggers``).
 
     ``misfire_grace_time``: how many seconds late a run may still start; ``coalesce``: after
     downtime, one run for all the fire times missed.
@@ -49,20 +54,26 @@ class JobSpec:
 
 
 class Schedule:
-    """The jobs of one node and the zone their crontabs are read in.
+    """The jobs of one node, the zone their schedules are read in and the office calendar
+    their working-day rules follow (default: the official calendar in ``tz``).
 
-    Every crontab is parsed here: ``CronError`` (a ``ValueError``) if one is invalid.
+    Every schedule is parsed here: ``CronError`` (a ``ValueError``) if one is invalid.
     """
 
-    def __init__(self, jobs: Iterable[JobSpec], tz: ZoneInfo) -> None:
+    def __init__(
+        self, jobs: Iterable[JobSpec], tz: ZoneInfo, calendar: WorkingCalendar | None = None
+    ) -> None:
         self.tz = tz
         self.jobs = tuple(jobs)
-        self._triggers = {job.name: parse_cron(job.cron, tz) for job in self.jobs}
+        self.calendar = calendar or WorkingCalendar(tz=tz)
+        self._triggers = {
+            job.name: parse_schedule(job.cron, tz, self.calendar) for job in self.jobs
+        }
         if len(self._triggers) != len(self.jobs):
             msg = f"job names must be unique: {[job.name for job in self.jobs]}"
             raise ValueError(msg)
 
-    def trigger(self, job: JobSpec) -> CronTrigger:
+    def trigger(self, job: JobSpec) -> BaseTrigger:
         return self._triggers[job.name]
 
     def next_fire_times(
@@ -102,7 +113,8 @@ class Schedule:
             )
 
     def describe(self, after: dt.datetime, count: int = 3) -> list[dict[str, Any]]:
-        """Plain data for ``duban scheduler jobs``: each job, its cron text and next fire times."""
+        """Plain data for ``duban scheduler jobs``: each job, its schedule text (``cron``: a
+        crontab or a working-day rule) and next fire times."""
         return [
             {
                 "name": job.name,

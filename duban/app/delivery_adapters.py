@@ -54,12 +54,12 @@ def deliver_due(
 
 
 def open_deliverer(services: Services, *, clock: Clock | None = None) -> Deliverer:
-    """A deliverer on the services' store and config; close it (or use `with`) when done."""
+    """A deliverer on the services' store, config and office calendar (it sends in working
+    time only); close it (or use `with`) when done."""
     ledger, config = services.ledger, services.config
     limiter = limiter_for_store(config.store)
-    return Deliverer(
-        OutboxIndex(ledger), LedgerRecorder(ledger), limiter, delivery_settings(config), clock=clock
-    )
+    settings = delivery_settings(config, sendable_from=services.calendar.next_working_time)
+    return Deliverer(OutboxIndex(ledger), LedgerRecorder(ledger), limiter, settings, clock=clock)
 
 
 def limiter_for_store(store_url: str) -> RateLimiter:
@@ -71,8 +71,11 @@ def limiter_for_store(store_url: str) -> RateLimiter:
     return RateLimiter.postgres(postgres_conninfo(store_url))
 
 
-def delivery_settings(config: Config) -> DeliverySettings:
-    """The config's `[delivery]`, office channel, webhook allow-list and channels."""
+def delivery_settings(
+    config: Config, *, sendable_from: Callable[[dt.datetime], dt.datetime] | None = None
+) -> DeliverySettings:
+    """The config's `[delivery]`, office channel, webhook allow-list and channels; with the
+    office calendar's `next_working_time` as `sendable_from`, messages go in working time only."""
 
     def channel(name: str) -> ChannelSpec | None:
         found = next((c for c in config.channels if c.name == name), None)
@@ -95,6 +98,7 @@ def delivery_settings(config: Config) -> DeliverySettings:
         backoff_max_s=settings.backoff_max_s,
         timeout_s=settings.timeout_s,
         allowed_hosts=tuple(config.allowed_webhook_hosts),
+        sendable_from=sendable_from,
     )
 
 

@@ -2,6 +2,10 @@
 found by running the real jobs at their fire times on a throw-away copy of the store.
 
 Nothing reaches the real store (it is only read) and delivery never runs, so nothing is sent.
+Each message is shown at the moment it would be SENT: delivery goes in working time only
+(PRODUCT.md rule 3), so a message queued outside it (a round opened on a holiday, a report
+posted on a Sunday) goes at the start of the next working period; `queued_at` keeps the moment
+the job queued it, and `held` says when the two differ.
 """
 
 from __future__ import annotations
@@ -23,7 +27,8 @@ from duban.app.ledger import Ledger
 from duban.app.scheduled import JOBS
 from duban.app.services import Services, open_ledger
 from duban.settings.store import is_sqlite, sqlite_path
-from scheduler.cron import next_fire_times, parse_cron
+from scheduler.cron import next_fire_times
+from scheduler.triggers import parse_schedule
 
 __all__ = ["PREVIEW_JOBS", "PreviewMessage", "preview"]
 
@@ -35,9 +40,10 @@ PREVIEW_JOBS = ("sweep", "report_round", "monthly_report", "quarterly_report", "
 
 @dataclass(frozen=True)
 class PreviewMessage:
-    """One message a job would queue: when, by which job, to which chat, with what text."""
+    """One message a job would queue: when it would be sent (`at`), when it was queued, by
+    which job, to which chat, with what text."""
 
-    at: dt.datetime
+    at: dt.datetime  # when delivery would send it: `queued_at` moved into working time
     job: str
     channel: str
     kind: str
@@ -45,6 +51,12 @@ class PreviewMessage:
     parts: tuple[str, ...]
     mention_mobiles: tuple[str, ...]
     task_codes: tuple[str, ...]
+    queued_at: dt.datetime  # when the job queued it
+
+    @property
+    def held(self) -> bool:
+        """Whether it waits for working time (it is sent later than it was queued)."""
+        return self.at != self.queued_at
 
 
 class _Clock:
@@ -99,7 +111,7 @@ def _ticks(
     last = dt.datetime.combine(end + dt.timedelta(days=1), dt.time(), tzinfo=tz)
     ticks: list[tuple[dt.datetime, str]] = []
     for job in jobs:
-        trigger = parse_cron(getattr(services.config.schedules, job), tz)
+        trigger = parse_schedule(getattr(services.config.schedules, job), tz, services.calendar)
         moment = first
         while (found := next_fire_times(trigger, moment, 1)) and found[0] < last:
             moment = found[0]
@@ -112,9 +124,11 @@ def _queued_since(services: Services, after: int) -> tuple[int, list[Any]]:
     return max(after, services.ledger.recorder.max_notification_id() or 0), found
 
 
-def _preview_message(at: dt.datetime, job: str, queued: Any) -> PreviewMessage:
+def _preview_message(services: Services, at: dt.datetime, job: str, queued: Any) -> PreviewMessage:
+    """The message as queued at `at`, shown at the moment delivery would send it."""
     return PreviewMessage(
-        at=at,
+        at=services.calendar.next_working_time(at),
+        queued_at=at,
         job=job,
         channel=queued.channel,
         kind=queued.kind,
@@ -138,7 +152,8 @@ def preview(
     services: Services, start: dt.date, end: dt.date, jobs: Sequence[str] = PREVIEW_JOBS
 ) -> list[PreviewMessage]:
     """Every message the configured jobs would queue from `start` to `end` (inclusive),
-    found by running the real jobs at their fire times on a copy of the store.
+    found by running the real jobs at their fire times on a copy of the store, each at the
+    moment it would be sent (in send order; `queued_at` when the job queued it).
 
     Sweep ticks outside working hours are skipped (nothing is due then). The real store
     is only read; delivery never runs, so nothing is sent.
@@ -157,5 +172,5 @@ def preview(
             clock.now = at
             _run_on_copy(job, copy, at)
             position, queued = _queued_since(copy, position)
-            messages += [_preview_message(at, job, q) for q in queued]
-    return messages
+            messages += [_preview_message(services, at, job, q) for q in queued]
+    return sorted(messages, key=lambda m: m.at)  # in the order they would be sent

@@ -1,4 +1,5 @@
-"""The directory reconciled from the config: units and their liaisons, officials, chat channels.
+"""The directory reconciled from the config: units and their liaisons, officials, chat channels,
+and the calendar overrides (`[calendar] extra_holidays / extra_workdays`).
 
 `duban init` records what the config says about who is told what (`domain.directory`), so that
 the audit trail shows when a liaison, an official or a channel changed. Part of the `Ledger`.
@@ -15,6 +16,7 @@ from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.domain import Aggregate
 
 from domain.directory import ChannelRecord, Official, Unit
+from domain.holiday_notice import CalendarOverrides
 from domain.roles import Identity, authorize
 from duban.app.ledger_base import LedgerBase
 from duban.settings.config import Config
@@ -37,11 +39,32 @@ class DirectoryRecords(LedgerBase):
             aggregates.append(self._official(o.name, o.title, o.mobile, o.channel, who, at))
         for channel in config.channels:
             aggregates.append(self._channel(channel.name, channel_settings(channel), who, at))
+        overrides = self._calendar_overrides(config, who, at)
+        if overrides is not None:
+            aggregates.append(overrides)
         pending = [a for a in aggregates if a.pending_events]
         count = sum(len(a.pending_events) for a in pending)
         if pending:
             self.save(*pending)
         return count
+
+    def _calendar_overrides(
+        self, config: Config, who: Identity, at: dt.datetime
+    ) -> CalendarOverrides | None:
+        """The config's `[calendar]` extra days, recorded when first set and on every change
+        (nothing is recorded while a store has never had any)."""
+        holidays = sorted(d.isoformat() for d in config.calendar.extra_holidays)
+        workdays = sorted(d.isoformat() for d in config.calendar.extra_workdays)
+        try:
+            record: CalendarOverrides = self.repository.get(CalendarOverrides.create_id())
+        except AggregateNotFoundError:
+            if not holidays and not workdays:
+                return None
+            return CalendarOverrides(
+                extra_holidays=holidays, extra_workdays=workdays, actor=who.actor, at=at
+            )
+        record.reconcile(holidays, workdays, who.actor, at)
+        return record
 
     def _unit(
         self,

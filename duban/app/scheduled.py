@@ -1,7 +1,7 @@
 """What each scheduled job does: `JOBS[name](services, now)`, keyed like `config.schedules`.
 
 The scheduler (`scheduler/`) only decides *when* and *on which node*; the composition root hands
-it `job_runs(services)` with the crons of `config.schedules` and the grace times below. Every job
+it `job_runs(services)` at the schedules of `config.schedules` with the grace times below. Every job
 here is idempotent on its own (ids from natural keys, one transaction per write), so a run
 repeated after a restart or on a second node changes nothing. What the jobs would send over a
 period, without sending it, is `duban.app.preview`.
@@ -19,6 +19,7 @@ from eventsourcing.persistence import IntegrityError
 
 from domain.reminder import ChatMessage
 from duban.app import monthly_rounds as rounds
+from duban.app.calendar_watch import calendar_watch_job
 from duban.app.delivery_adapters import DeliveryReport, deliver_due
 from duban.app.report_docs import office_post
 from duban.app.report_kinds import ANNUAL, MONTHLY, QUARTERLY, ReportKind
@@ -139,6 +140,7 @@ JOBS: dict[str, Job] = {
     "quarterly_report": quarterly_report_job,
     "annual_assessment": annual_assessment_job,
     "chain_head": chain_head_job,
+    "calendar_watch": calendar_watch_job,
 }
 
 _MINUTE = 60
@@ -149,6 +151,7 @@ MISFIRE_GRACE_SECONDS: dict[str, int] = {
     "sweep": 5 * _MINUTE,
     "deliver": 2 * _MINUTE,
     "chain_head": _HOUR,
+    "calendar_watch": 12 * _HOUR,
     # daily / monthly / yearly jobs: better late the same day than waiting a month
     "report_round": 12 * _HOUR,
     "monthly_report": 12 * _HOUR,

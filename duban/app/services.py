@@ -11,13 +11,14 @@ from functools import cached_property
 import structlog
 
 from domain.calendar import WorkingCalendar
+from domain.holiday_notice import HolidayNotice, NoticeDays
 from duban.app.ledger import Ledger
 from duban.settings.config import Config
 from duban.settings.store import store_env
 from projections.board import LightRules
 from projections.views import Views, open_views
 
-__all__ = ["Services", "calendar_from_config", "open_ledger"]
+__all__ = ["Services", "calendar_from_config", "open_ledger", "recorded_notices"]
 
 log = structlog.get_logger(__name__)
 
@@ -29,8 +30,9 @@ class Services:
 
     @cached_property
     def calendar(self) -> WorkingCalendar:
-        """The office's working-day calendar, built once from the config."""
-        return calendar_from_config(self.config)
+        """The office's working-day calendar, built once from the config and the notices
+        recorded in the ledger (read once per Services)."""
+        return calendar_from_config(self.config, recorded_notices(self.ledger))
 
     @cached_property
     def light_rules(self) -> LightRules:
@@ -47,9 +49,28 @@ class Services:
         return open_views(self.ledger, self.calendar, self.light_rules)
 
 
-def calendar_from_config(config: Config) -> WorkingCalendar:
-    """Working days (chinesecalendar + the admin's overrides) and working hours; a year the
-    calendar data does not cover yet is logged and falls back to Monday-Friday, never fatal."""
+def recorded_notices(ledger: Ledger) -> dict[int, NoticeDays]:
+    """The latest recorded holiday notice of each year (`duban calendar import`)."""
+    found: dict[int, NoticeDays] = {}
+    years: dict[str, int] = {}
+    for _, e in ledger.events_of(HolidayNotice.Recorded, HolidayNotice.Revised):
+        year = int(getattr(e, "year", 0) or years.get(str(e.originator_id), 0))
+        years[str(e.originator_id)] = year
+        found[year] = NoticeDays(
+            year,
+            frozenset(dt.date.fromisoformat(d) for d in e.holidays),
+            frozenset(dt.date.fromisoformat(d) for d in e.workdays),
+            e.source_sha256,
+        )
+    return found
+
+
+def calendar_from_config(
+    config: Config, notices: dict[int, NoticeDays] | None = None
+) -> WorkingCalendar:
+    """Working days (recorded notices, then chinesecalendar, + the admin's overrides) and
+    working hours; a year neither covers yet is logged and falls back to Monday-Friday,
+    never fatal."""
     start, end = config.working_hours.times()
 
     def uncovered(year: int) -> None:
@@ -62,6 +83,7 @@ def calendar_from_config(config: Config) -> WorkingCalendar:
         work_end=end,
         tz=config.tz,
         on_uncovered_year=uncovered,
+        notices=notices,
     )
 
 

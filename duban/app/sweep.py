@@ -67,12 +67,12 @@ def ladder_from_config(config: Config) -> Ladder:
     return config.ladder.build()
 
 
-def _overrides(config: Config) -> str:
-    return config.calendar.model_dump_json()
+def _overrides(config: Config, calendar: WorkingCalendar) -> str:
+    return config.calendar.model_dump_json() + calendar.fingerprint()
 
 
 def open_index(services: Services, ladder: Ladder, calendar: WorkingCalendar) -> DueIndex:
-    return open_due_index(services.ledger, ladder, calendar, _overrides(services.config))
+    return open_due_index(services.ledger, ladder, calendar, _overrides(services.config, calendar))
 
 
 @functools.cache
@@ -253,6 +253,9 @@ def _aggregates(
             channels=sorted({r.channel for r in i.routes}),
             actor=ACTOR,
             at=now,
+            calendar_version=services.calendar.version(
+                {i.due.target.due.year, now.astimezone(services.calendar.tz).year}
+            ),
         )
         for i in issues
     ]

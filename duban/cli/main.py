@@ -216,6 +216,7 @@ COMMAND_MODULES = (
     "duban.cli.sweep",
     "duban.cli.reports",
     "duban.cli.serve",
+    "duban.cli.calendar",
 )
 
 

@@ -177,6 +177,25 @@ def _xlsx_cell(value: Any) -> Any:
 # ---- audit -----------------------------------------------------------------------------------
 
 LOG_COLUMNS = [("position", "#"), ("at", "时间"), ("tasks_text", "任务"), ("summary", "事项")]
+RECORDED_COLUMN = ("recorded_text", "记录时间")
+RECORDED_TOLERANCE = dt.timedelta(minutes=1)
+
+
+def _moment(text: str | None) -> dt.datetime | None:
+    try:
+        moment = dt.datetime.fromisoformat(text) if text else None
+    except ValueError:
+        return None
+    return moment if moment is not None and moment.tzinfo is not None else None
+
+
+def recorded_text(at: str | None, recorded_at: str | None, tz: dt.tzinfo) -> str:
+    """When the store wrote the entry (office time), if that is more than a minute away from
+    the time it states (`at`): a backdated or replayed action; else empty."""
+    stated, written = _moment(at), _moment(recorded_at)
+    if stated is None or written is None or abs(written - stated) <= RECORDED_TOLERANCE:
+        return ""
+    return f"{written.astimezone(tz):%Y-%m-%d %H:%M:%S}"
 
 
 @audit_app.command("log")
@@ -193,10 +212,14 @@ def audit_log(
         for entry in entries:
             sys.stdout.write(json.dumps(entry, ensure_ascii=False) + "\n")
         return
+    tz = services().config.tz
     for entry in entries:
         entry["tasks_text"] = "、".join(entry["tasks"])
+        entry["recorded_text"] = recorded_text(entry["at"], entry["recorded_at"], tz)
         entry["at"] = (entry["at"] or "")[:19].replace("T", " ")
-    echo(entries, Fmt.table, LOG_COLUMNS)
+    shifted = any(entry["recorded_text"] for entry in entries)  # the column only when needed
+    columns = [*LOG_COLUMNS[:2], RECORDED_COLUMN, *LOG_COLUMNS[2:]] if shifted else LOG_COLUMNS
+    echo(entries, Fmt.table, columns)
 
 
 @audit_app.command("verify")

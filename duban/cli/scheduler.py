@@ -1,7 +1,9 @@
 """`duban scheduler jobs|run|preview` (`preview` is the sweep module's `preview_command`).
 
-`jobs` shows every configured schedule with its next fire times so that an admin sees at once
-whether `0 9 * * 1-5` means what they think (it does: Monday to Friday, crontab numbering).
+`jobs` shows every configured schedule with its next fire times, computed with the office
+calendar, so that an admin sees at once whether `workday 1 of month 09:00` or `0 9 * * 1-5`
+means what they think (the first working day of each month, 调休 and holidays included;
+Monday to Friday in crontab numbering).
 `run` runs the scheduler in the foreground until SIGINT or SIGTERM. Both reach the scheduler
 through the composition root (`duban.bootstrap`), which wires its jobs and its leadership.
 """
@@ -32,7 +34,7 @@ scheduler_app = typer.Typer(
 )
 
 _WEEKDAYS = ("周一", "周二", "周三", "周四", "周五", "周六", "周日")
-JOB_COLUMNS = [("name", "任务"), ("cron", "cron 表达式"), ("next", "下次触发")]
+JOB_COLUMNS = [("name", "任务"), ("cron", "计划"), ("next", "下次触发")]
 
 
 class JobsFmt(StrEnum):
@@ -49,7 +51,7 @@ def jobs(
     count: Annotated[int, typer.Option("--count", min=1, max=50, help="fire times per job")] = 3,
     as_: AsOpt = "office",
 ) -> None:
-    """Every job with its cron expression and next fire times (in the config's timezone)."""
+    """Every job with its schedule and next fire times (the office calendar, the config's zone)."""
     require(as_, "read")
     svc = services()
     config = svc.config

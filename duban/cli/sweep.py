@@ -85,18 +85,27 @@ def preview_command(
     fmt: FormatOpt = Fmt.table,
     as_: AsOpt = "office",
 ) -> None:
-    """Every message the current config would send from --from to --to, sending nothing."""
+    """Every message the current config would send from --from to --to, sending nothing:
+    each at its 发送时间 (working time only), with its 入队时间 when that differs."""
     require(as_, "admin")
     if to < from_:
         fail("--to must not be before --from", 2)
     messages = preview(services(), from_.date(), to.date())
     if fmt is Fmt.json:
-        typer.echo(to_json([asdict(m) for m in messages]))
+        typer.echo(to_json([{**asdict(m), "held": m.held} for m in messages]))
         return
     for message in messages:
-        typer.echo(f"{message.at:%Y-%m-%d %H:%M} {message.job}")
+        typer.echo(_preview_head(message))
         typer.echo(_message_text(message))
     typer.echo(f"共 {len(messages)} 条消息（预演，未写入、未发送）")
+
+
+def _preview_head(message: PreviewMessage) -> str:
+    """发送时间 and the job; 入队时间 beside it when the message waits for working time."""
+    head = f"发送时间 {message.at:%Y-%m-%d %H:%M}  {message.job}"
+    if message.held:
+        head += f"  入队时间 {message.queued_at:%Y-%m-%d %H:%M}（非工作时间，顺延至工作时间发送）"
+    return head
 
 
 def register(app: typer.Typer) -> None:

@@ -3,7 +3,7 @@
 `Config` validates itself completely when parsed, whoever imports it: besides each section's
 field rules (`duban.settings.sections`) it checks what the running system would trip over, with
 the code that will use it: the channels the sections name, the ladder (`domain.ladder`), every
-schedule (`scheduler.cron`) and the admin's digest templates (`notifiers.render`). Each problem
+schedule (`scheduler.triggers`) and the admin's digest templates (`notifiers.render`). Each problem
 names its key: `units[0].channel: …`, `ladder.rungs[2]: …`, `schedules.sweep: …`, `templates: …`.
 """
 

@@ -2,7 +2,7 @@
 
 The whole file (`duban.settings.config.Config`) checks what spans sections; the ladder and the
 schedules say here what is wrong with them (`LadderConfig.problems`, `Schedules.problems`),
-with the code that will use them (`domain.ladder`, `scheduler.cron`).
+with the code that will use them (`domain.ladder`, `scheduler.triggers`).
 """
 
 from __future__ import annotations
@@ -25,7 +25,8 @@ from pydantic import (
 
 from domain.ladder import DEFAULT_LADDER, Audience, Ladder, LadderError, Rung
 from domain.rungs import rung_label
-from scheduler.cron import CronError, parse_cron
+from scheduler.cron import CronError
+from scheduler.triggers import check_schedule
 
 __all__ = [
     "SCHEDULE_NAMES",
@@ -205,22 +206,26 @@ class LadderConfig(Section):
 
 
 class Schedules(Section):
-    """Cron expressions in standard crontab numbering (0 and 7 are Sunday)."""
+    """When each job runs: a working-day rule read against the office calendar (`every workday
+    09:00`, `workday 1 of month 09:00`; see `scheduler.triggers`) or a plain crontab in
+    standard numbering (0 and 7 are Sunday). The defaults follow the calendar: 调休 working
+    weekend days are served, holidays are not."""
 
-    sweep: str = "*/15 9-17 * * 1-5"
-    deliver: str = "* 9-18 * * 1-5"
-    report_round: str = "0 9 1 * *"
-    monthly_report: str = "0 10 3 * *"
-    quarterly_report: str = "0 10 5 1,4,7,10 *"
-    annual_assessment: str = "0 10 10 1 *"
-    chain_head: str = "30 17 * * 1-5"
+    sweep: str = "every workday 09:00-17:45/15m"
+    deliver: str = "every workday 09:00-18:59/1m"
+    report_round: str = "workday 1 of month 09:00"
+    monthly_report: str = "workday 3 of month 10:00"
+    quarterly_report: str = "workday 5 of quarter 10:00"
+    annual_assessment: str = "workday 10 of year 10:00"
+    chain_head: str = "every workday 17:30"
+    calendar_watch: str = "every workday 10:00"
 
     def problems(self, tz: ZoneInfo) -> list[Problem]:
-        """`<name>` and why for every expression the scheduler could not run."""
+        """`<name>` and why for every schedule the scheduler could not run."""
         found: list[Problem] = []
         for name in SCHEDULE_NAMES:
             try:
-                parse_cron(getattr(self, name), tz)
+                check_schedule(getattr(self, name), tz)
             except CronError as exc:
                 found.append(((name,), exc.message))
         return found

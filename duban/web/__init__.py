@@ -23,6 +23,7 @@ from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 
+from duban.app.calendar_watch import calendar_banner
 from duban.app.errors import TaskNotFound
 from duban.app.reads import LIGHT_LABELS, BoardQuery, unit_summaries
 from duban.app.roles import Identity
@@ -65,6 +66,11 @@ def _light_link(query: BoardQuery, light: str | None) -> str:
     return "/?" + urlencode(params) if params else "/"
 
 
+def _banner(ctx: Ctx) -> dict[str, str] | None:
+    """Next year's holidays not imported yet (from 1 December): what the office must run."""
+    return calendar_banner(ctx.reads.services, ctx.ledger.clock())
+
+
 @router.get("/", response_class=HTMLResponse)
 def board_page(request: Request, ctx: Ctx) -> HTMLResponse:
     everything = ctx.reads.board()
@@ -82,6 +88,7 @@ def board_page(request: Request, ctx: Ctx) -> HTMLResponse:
         "bars": unit_bars(unit_summaries(rows)),
         "today": ctx.reads.today(),
         "office": ctx.config.office.name,
+        "banner": _banner(ctx),
     }
     return templates.TemplateResponse(request, "board.html", context)
 
@@ -102,6 +109,7 @@ def task_page(request: Request, code: str, ctx: Ctx) -> HTMLResponse:
         "entries": timeline(ctx.reads.audit(task=code), tz),
         "fmt": lambda value: format_value(value, tz),
         "office": ctx.config.office.name,
+        "banner": _banner(ctx),
     }
     return templates.TemplateResponse(request, "task.html", context)
 

@@ -9,6 +9,7 @@ import shutil
 import sqlite3
 import subprocess
 import sys
+from contextlib import closing
 from pathlib import Path
 
 import pytest
@@ -37,7 +38,7 @@ def duban(workdir: Path, *args: str) -> subprocess.CompletedProcess[str]:
 
 
 def event_count(workdir: Path) -> int:
-    with sqlite3.connect(workdir / "duban.db") as conn:
+    with closing(sqlite3.connect(workdir / "duban.db")) as conn:
         return int(conn.execute("SELECT COUNT(*) FROM stored_events").fetchone()[0])
 
 

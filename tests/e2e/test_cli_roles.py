@@ -6,6 +6,7 @@ import os
 import sqlite3
 import subprocess
 import sys
+from contextlib import closing
 from pathlib import Path
 
 import pytest
@@ -44,7 +45,7 @@ def run(config: Path, args: list[str], *who: str) -> subprocess.CompletedProcess
 
 
 def events(config: Path) -> int:
-    with sqlite3.connect(config.parent / "d.db") as conn:
+    with closing(sqlite3.connect(config.parent / "d.db")) as conn:
         return int(conn.execute("SELECT COUNT(*) FROM stored_events").fetchone()[0])
 
 

@@ -3,6 +3,7 @@ ledger recorded it: after a restart no reminder is lost and only that one part i
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import signal
 import subprocess
@@ -15,6 +16,7 @@ from typing import Any
 
 import pytest
 
+from tests.conftest import TZ
 from tests.e2e.test_delivery_cli import duban, write_config
 from tests.fakes.platforms import FakeClock, FakePlatforms
 from tests.integration.test_delivery_flow import (
@@ -71,8 +73,10 @@ def test_killed_between_send_and_record_loses_nothing_and_repeats_only_the_part_
     services = services_for(raw, FakeClock(time.time() - 30))
     second = queue_digest(services, "fgj", digest_lines(20), "wecom")  # waits behind it
 
+    # messages go in working time only: both passes at the next working moment from now on
+    at = services.calendar.next_working_time(dt.datetime.now(TZ)).strftime("%Y-%m-%dT%H:%M:%S")
     process = subprocess.Popen(
-        [sys.executable, "-m", "duban.cli", "--config", str(config), "deliver"],
+        [sys.executable, "-m", "duban.cli", "--config", str(config), "deliver", "--now", at],
         cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )  # fmt: skip
     try:
@@ -89,7 +93,7 @@ def test_killed_between_send_and_record_loses_nothing_and_repeats_only_the_part_
     assert crashed.parts_sent == 1  # part 2 was accepted, but its record never written
     assert message_state(services, second).is_pending
 
-    restart = duban(config, "deliver")
+    restart = duban(config, "deliver", "--now", at)
 
     assert restart.returncode == 0, restart.stderr
     done = message_state(services, first)

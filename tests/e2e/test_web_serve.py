@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
+import re
 import signal
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -11,7 +13,15 @@ from typing import Any
 
 import httpx
 import pytest
+from fastapi.testclient import TestClient
 
+from domain.holiday_notice import HolidayNotice
+from domain.roles import Identity
+from duban.api import create_app
+from duban.app.commands import AssignTask
+from duban.bootstrap import bootstrap
+from duban.settings.config import load_config
+from tests.conftest import TZ, FakeClock
 from tests.support.api import LEAD_UNIT, sample_rows, write_config
 from tests.support.pg import PgServer
 from tests.support.server import ServeProcess, duban, start_serve
@@ -109,3 +119,49 @@ def _report_through_both(nodes: list[ServeProcess], token: str, per_node: int) -
     jobs = [(node, n) for n in range(per_node) for node in nodes]
     with ThreadPoolExecutor(max_workers=16) as pool:
         return set(pool.map(send, jobs))
+
+
+# ---- the calendar banner (issue 13): next year's holidays not imported yet ------------------
+
+
+def test_the_board_shows_the_calendar_banner_until_next_years_notice_is_recorded(
+    tmp_path: Path,
+) -> None:
+    """Server-rendered pages on a clock set to Monday 2026-12-07: 2027 is covered neither by
+    chinesecalendar 1.11 nor by a recorded notice, so every page says so and names the command;
+    in November, and once a 2027 notice is recorded, no page does."""
+    clock = FakeClock(dt.datetime(2026, 12, 7, 10, 0, tzinfo=TZ))
+    services = bootstrap(
+        load_config(write_config(tmp_path, f"sqlite:///{tmp_path / 'd.db'}")), clock
+    )
+    services.ledger.import_tasks(
+        [AssignTask.model_validate(r) for r in sample_rows()], Identity("office", "改革办")
+    )
+    with TestClient(create_app(services)) as web:
+        pages = [web.get("/"), web.get("/tasks/2024-01")]
+        assert [page.status_code for page in pages] == [200, 200]
+        for page in pages:
+            banner = _banner_text(page.text)
+            assert banner.startswith("2027年节假日安排尚未导入，")
+            assert "duban calendar import 通知.txt" in banner
+        clock.now = dt.datetime(2026, 11, 30, 17, 0, tzinfo=TZ)
+        assert _banner_text(web.get("/").text) == ""
+        clock.now = dt.datetime(2026, 12, 7, 10, 0, tzinfo=TZ)
+        notice = HolidayNotice(
+            year=2027,
+            holidays=["2027-01-01"],
+            workdays=[],
+            source_sha256="0" * 64,
+            actor="office:改革办",
+            at=clock.now,
+        )
+        services.ledger.save(notice)
+        assert _banner_text(web.get("/").text) == ""
+        assert _banner_text(web.get("/tasks/2024-01").text) == ""
+    services.ledger.close()
+
+
+def _banner_text(html: str) -> str:
+    """The text of the calendar banner (tags dropped), or "" when the page has none."""
+    found = re.search(r'<aside class="banner" id="calendar-banner"[^>]*>(.*?)</aside>', html, re.S)
+    return re.sub(r"<[^>]+>", "", found.group(1)) if found else ""

@@ -152,3 +152,32 @@ def test_an_event_with_a_nul_character_does_not_stall_the_views(ledger: Ledger) 
     assert entry["data"]["colour"] == "红\x00蓝"  # the full data keeps it
     assert entry["summary"].startswith("系统（")
     assert views.chain.verify().intact
+
+
+def test_init_records_the_calendar_overrides_when_they_change_and_the_trail_tells(
+    ledger: Ledger, clock: FakeClock
+) -> None:
+    channels = [{"name": n, "platform": "console"} for n in ("office", "leaders")]
+
+    def init(**calendar: list[str]) -> int:
+        config = parse_config({"channels": channels, "calendar": calendar})
+        return ledger.reconcile_directory(config, OFFICE)
+
+    init()
+    assert init() == 0  # no overrides: nothing about the calendar is recorded
+    assert init(extra_holidays=["2027-02-01"]) == 1
+    assert init(extra_holidays=["2027-02-01"]) == 0
+    clock.advance(days=1)
+    assert init(extra_workdays=["2027-02-06"]) == 1
+    assert init(extra_workdays=["2027-02-06"]) == 0
+    views = open_views(ledger, CALENDAR)
+    views.catch_up(ledger, ["audit"])
+    calendar = [e for e in views.audit.entries() if e["type"].startswith("CalendarOverrides.")]
+    assert [e["summary"] for e in calendar] == [
+        "改革办 记录配置的日历调整：节假日 2027-02-01；工作日 无",
+        "改革办 修改配置的日历调整：节假日 无；工作日 2027-02-06",
+    ]
+    assert calendar[1]["data"]["previous"] == {
+        "extra_holidays": ["2027-02-01"],
+        "extra_workdays": [],
+    }

@@ -448,7 +448,7 @@ def test_views_live_in_the_event_store_itself(ledger: Ledger, store_url: str) ->
     if store_url.startswith("sqlite"):
         import sqlite3
 
-        with sqlite3.connect(store_url.removeprefix("sqlite:///")) as conn:
+        with contextlib.closing(sqlite3.connect(store_url.removeprefix("sqlite:///"))) as conn:
             names = {r[0] for r in conn.execute("SELECT name FROM sqlite_master")}
         assert {"stored_events", "board_tasks", "audit_entries", "chain"} <= names
     else:

@@ -5,13 +5,20 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import re
 import sqlite3
 import subprocess
 import sys
+from contextlib import closing
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from openpyxl import load_workbook
+
+from duban.cli.projections import recorded_text
 
 TASKS = """编号,改革任务,牵头单位,配合单位,领衔领导,完成时限,专责小组
 2024-01,深化项目攻坚突破年活动,县发展和改革局,县财政局,王建国,2099-06-30,经济组
@@ -99,7 +106,7 @@ def test_board_audit_and_verify_from_the_command_line(workdir: Path) -> None:
     assert head["position"] == 4
     assert f"链头 {head['hash']}@4" in verified
 
-    with sqlite3.connect(workdir / "duban.db") as conn:
+    with closing(sqlite3.connect(workdir / "duban.db")) as conn:
         conn.execute("UPDATE stored_events SET state = state || x'20' WHERE rowid = 3")
     broken = duban(workdir, "audit", "verify", "--as", "auditor:督查室")
     assert broken.returncode == 1
@@ -118,3 +125,77 @@ def test_rebuild_shows_progress_and_gives_the_same_board(workdir: Path) -> None:
     assert ok(workdir, "board", "--format", "json") == before
     assert duban(workdir, "rebuild", "nonsense").returncode == 2
     assert duban(workdir, "rebuild", "all", "--as", "auditor:督查室").returncode == 1
+
+
+# ---- time as recorded (issue 13): a backdated action shows when it was written ---------------
+
+PAST_TASK = """编号,改革任务,牵头单位,配合单位,领衔领导,完成时限,专责小组
+2024-07,推进医保支付方式改革,县发展和改革局,,王建国,2024-06-28,社会组
+"""
+
+
+def _table(text: str) -> tuple[list[str], list[str]]:
+    """The header line's column names and the data lines of a plain table."""
+    lines = text.splitlines()
+    return lines[0].split(), lines[2:]
+
+
+def test_the_audit_table_shows_the_recorded_time_of_a_backdated_sweep(workdir: Path) -> None:
+    (workdir / "past.csv").write_text(PAST_TASK, encoding="utf-8")
+    ok(workdir, "import", "past.csv")
+    header, _ = _table(ok(workdir, "audit", "log"))
+    assert header == ["#", "时间", "任务", "事项"]  # nothing backdated: no extra column
+
+    ok(workdir, "sweep", "--now", "2024-06-27T10:00", "--no-deliver")
+    header, lines = _table(ok(workdir, "audit", "log"))
+    assert header == ["#", "时间", "记录时间", "任务", "事项"]
+    entries = [
+        json.loads(line)
+        for line in ok(workdir, "audit", "log", "--format", "jsonl").split("\n")
+        if line
+    ]
+    assert all(e["at"] and e["recorded_at"] for e in entries)  # the JSON keeps both
+    backdated = [e for e in entries if e["at"].startswith("2024-06-27T10:00")]
+    assert {e["type"] for e in backdated} >= {"Reminder.Issued", "ChatMessage.Queued"}
+    by_position = {line.split()[0]: line for line in lines}
+    tz = ZoneInfo("Asia/Shanghai")
+    for entry in entries:
+        line = by_position[str(entry["position"])]
+        written = dt.datetime.fromisoformat(entry["recorded_at"]).astimezone(tz)
+        shown = f"{written:%Y-%m-%d %H:%M:%S}"
+        if entry in backdated:
+            assert line.split()[1:5] == ["2024-06-27", "10:00:00", *shown.split()]
+        else:  # recorded as it happened: the column stays empty
+            assert not re.fullmatch(r"\d{4}-\d{2}-\d{2}", line.split()[3]), line
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    at=st.datetimes(dt.datetime(2000, 1, 1), dt.datetime(2099, 1, 1), timezones=st.just(dt.UTC)),
+    shift=st.one_of(  # near the one-minute boundary, and backdated by up to years
+        st.timedeltas(dt.timedelta(minutes=-2), dt.timedelta(minutes=2)),
+        st.timedeltas(dt.timedelta(days=-900), dt.timedelta(days=900)),
+    ),
+    offset_hours=st.integers(-12, 14),
+)
+def test_the_recorded_time_is_shown_exactly_when_over_a_minute_away(
+    at: dt.datetime, shift: dt.timedelta, offset_hours: int
+) -> None:
+    stated = at.astimezone(
+        dt.timezone(dt.timedelta(hours=offset_hours))
+    )  # any zone it was written in
+    written = at + shift
+    text = recorded_text(stated.isoformat(), written.isoformat(), ZoneInfo("Asia/Shanghai"))
+    if abs(shift) <= dt.timedelta(minutes=1):
+        assert text == ""
+    else:
+        assert text == f"{written.astimezone(ZoneInfo('Asia/Shanghai')):%Y-%m-%d %H:%M:%S}"
+
+
+def test_the_recorded_time_is_left_empty_when_either_time_is_missing() -> None:
+    tz = ZoneInfo("Asia/Shanghai")
+    assert recorded_text(None, "2026-12-01T01:00:00+00:00", tz) == ""
+    assert recorded_text("2024-06-27T10:00:00+08:00", None, tz) == ""
+    assert recorded_text("2024-06-27T10:00:00+08:00", "2024-06-27T02:01:00+00:00", tz) == ""
+    shown = recorded_text("2024-06-27T10:00:00+08:00", "2024-06-27T02:01:01+00:00", tz)
+    assert shown == "2024-06-27 10:01:01"

@@ -4,6 +4,7 @@ the preview shows exactly what the real sweeps then send."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 import threading
 from pathlib import Path
 
@@ -12,9 +13,20 @@ import pytest
 from duban.app.preview import preview
 from duban.app.services import Services
 from duban.app.sweep import sweep
-from scheduler.cron import next_fire_times, parse_cron
+from scheduler.cron import next_fire_times
+from scheduler.triggers import parse_schedule
 from tests.conftest import TZ, FakeClock
-from tests.support.sweep import CZJ, FGJ, assign, county, issued, queued, working_hours
+from tests.e2e.test_delivery_cli import duban, write_config
+from tests.support.sweep import (
+    CZJ,
+    FGJ,
+    assign,
+    county,
+    county_config,
+    issued,
+    queued,
+    working_hours,
+)
 
 D = dt.date
 
@@ -51,7 +63,7 @@ def test_after_three_working_days_down_only_the_highest_due_rung_goes_out(
 
 def _real_sweeps(svc: Services, clock: FakeClock, start: dt.date, end: dt.date) -> None:
     """Run the sweep at every tick of the configured cadence, as the scheduler would."""
-    trigger = parse_cron(svc.config.schedules.sweep, TZ)
+    trigger = parse_schedule(svc.config.schedules.sweep, TZ, svc.calendar)
     moment = _at(start, 0) - dt.timedelta(microseconds=1)
     last = _at(end + dt.timedelta(days=1), 0)
     while (fire := next_fire_times(trigger, moment, 1)) and fire[0] < last:
@@ -128,3 +140,50 @@ def test_a_dry_run_reports_what_a_real_sweep_then_writes_and_stores_nothing(
     real = sweep(svc, _at(D(2024, 10, 9)))
     assert dry.rungs == real.rungs == {"urge": 1}
     assert dry.messages == real.messages
+
+
+def test_preview_shows_a_message_queued_on_a_holiday_at_its_sending_time(
+    tmp_path: Path,
+) -> None:
+    """An operator's plain cron opens the round on National Day and posts the monthly report
+    on a Sunday: both are queued then and shown at 09:00 on the next working day."""
+    clock = FakeClock(_at(D(2024, 9, 20), 8))
+    schedules = {"report_round": "0 9 1 * *", "monthly_report": "0 10 6 10 *"}
+    svc = county(f"sqlite:///{tmp_path / 'holiday.db'}", clock, schedules=schedules)
+    assign(svc, "A", D(2024, 12, 31))
+
+    shown = preview(svc, D(2024, 10, 1), D(2024, 10, 8), ("report_round", "monthly_report"))
+
+    assert shown, "the round and the report queue messages"
+    assert {(m.job, m.queued_at) for m in shown} == {
+        ("report_round", _at(D(2024, 10, 1), 9)),
+        ("monthly_report", _at(D(2024, 10, 6), 10)),
+    }
+    assert all(m.at == _at(D(2024, 10, 8), 9) and m.held for m in shown)  # Tuesday after 国庆
+    assert [m.at for m in shown] == sorted(m.at for m in shown)
+
+
+def test_the_preview_command_shows_the_sending_time_beside_the_queueing_time(
+    tmp_path: Path,
+) -> None:
+    url = f"sqlite:///{tmp_path / 'cli.db'}"
+    schedules = {"report_round": "0 9 1 * *"}
+    svc = county(url, FakeClock(_at(D(2024, 9, 20), 8)), schedules=schedules)
+    assign(svc, "A", D(2024, 12, 31))
+    svc.ledger.close()
+    config = write_config(tmp_path, county_config(url, schedules=schedules))
+    window = ("scheduler", "preview", "--from", "2024-10-01", "--to", "2024-10-08")
+
+    table = duban(config, *window)
+    shown = duban(config, *window, "--format", "json")
+
+    assert table.returncode == 0, table.stderr
+    assert "发送时间 2024-10-08 09:00  report_round  入队时间 2024-10-01 09:00" in table.stdout
+    assert "非工作时间，顺延至工作时间发送" in table.stdout
+    assert shown.returncode == 0, shown.stderr
+    rounds = [m for m in json.loads(shown.stdout) if m["job"] == "report_round"]
+    assert rounds
+    for message in rounds:
+        assert dt.datetime.fromisoformat(message["at"]) == _at(D(2024, 10, 8), 9)
+        assert dt.datetime.fromisoformat(message["queued_at"]) == _at(D(2024, 10, 1), 9)
+        assert message["held"] is True

@@ -11,6 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from domain.calendar import WorkingCalendar
+from domain.holiday_notice import NoticeDays
 
 TZ = ZoneInfo("Asia/Shanghai")
 D = dt.date
@@ -170,12 +171,15 @@ def test_large_steps_cross_years() -> None:
 def test_uncovered_year_falls_back_to_weekdays_and_reports_once() -> None:
     calls: list[int] = []
     cal = WorkingCalendar(on_uncovered_year=calls.append)
+    fixed = {(1, 1), (5, 1), (5, 2), (10, 1), (10, 2), (10, 3)}  # 元旦, 劳动节, 国庆节
     day = D(2031, 1, 1)
     while day.year == 2031:
-        assert cal.is_working_day(day) == (day.weekday() < 5)
+        assert cal.is_working_day(day) == (day.weekday() < 5 and (day.month, day.day) not in fixed)
         day += ONE
     assert cal.add_working_days(D(2031, 10, 3), 1) == D(2031, 10, 6)
-    assert cal.working_days_between(D(2031, 1, 1), D(2031, 12, 31)) == 260
+    # 261 weekdays in 2031 (it starts on a Wednesday), less the start day and the five other
+    # fixed-date holidays on weekdays (5-1 Thu, 5-2 Fri, 10-1 Wed, 10-2 Thu, 10-3 Fri).
+    assert cal.working_days_between(D(2031, 1, 1), D(2031, 12, 31)) == 255
     assert calls == [2031]
     assert cal.uncovered_years == {2031}
 
@@ -183,7 +187,8 @@ def test_uncovered_year_falls_back_to_weekdays_and_reports_once() -> None:
 def test_counting_into_an_uncovered_year_never_raises() -> None:
     calls: list[int] = []
     cal = WorkingCalendar(on_uncovered_year=calls.append)
-    assert cal.add_working_days(D(2026, 12, 30), 3) == D(2027, 1, 4)
+    # 2026-12-31 (Thu), then 2027: 元旦 (Fri) is a holiday even without the notice: 1-4, 1-5.
+    assert cal.add_working_days(D(2026, 12, 30), 3) == D(2027, 1, 5)
     assert cal.add_working_days(D(2004, 1, 2), -2) == D(2003, 12, 30)  # 01-01 is off
     assert sorted(calls) == [2003, 2027]
     assert cal.uncovered_years == {2003, 2027}
@@ -319,3 +324,83 @@ def test_next_working_time_is_the_first_working_moment(moment: dt.datetime) -> N
         while day < result.date():
             assert not cc.is_workday(day)
             day += ONE
+
+
+# -- recorded notices: the order of authority -------------------------------------------------
+
+NOTICE_2027 = NoticeDays(
+    2027,
+    holidays=frozenset({D(2026, 12, 31), D(2027, 10, 7)}),  # a notice may name December days
+    workdays=frozenset({D(2027, 9, 26)}),
+    sha256="ab" * 32,
+)
+NOTICE_2024 = NoticeDays(2024, frozenset({D(2024, 3, 5)}), frozenset(), sha256="cd" * 32)
+
+
+def test_a_recorded_notice_decides_its_year() -> None:
+    calendar = WorkingCalendar(notices={2027: NOTICE_2027})
+    assert calendar.is_working_day(D(2027, 9, 26))  # a 调休 Sunday
+    assert not calendar.is_working_day(D(2027, 10, 7))  # a holiday Thursday
+    assert calendar.is_working_day(D(2027, 10, 8))
+    assert not calendar.is_working_day(D(2027, 10, 9))
+    assert not calendar.is_working_day(D(2026, 12, 31))  # named by next year's notice
+    assert calendar.uncovered_years == set()
+    assert calendar.add_working_days(D(2027, 9, 27), -1) == D(2027, 9, 26)
+    assert calendar.add_working_days(D(2027, 10, 6), 1) == D(2027, 10, 8)
+
+
+def test_a_notice_comes_before_chinesecalendar_and_the_config_before_both() -> None:
+    calendar = WorkingCalendar(
+        notices={2024: NOTICE_2024},
+        extra_workdays=frozenset({D(2024, 3, 5)}),
+        extra_holidays=frozenset({D(2024, 3, 6)}),
+    )
+    assert calendar.is_working_day(D(2024, 3, 5))  # config over the notice
+    assert not calendar.is_working_day(D(2024, 3, 6))
+    assert calendar.is_working_day(D(2024, 10, 1))  # the notice, not chinesecalendar, decides
+    assert not WorkingCalendar(notices={2024: NOTICE_2024}).is_working_day(D(2024, 3, 5))
+
+
+def test_each_day_names_its_source_and_the_version_names_the_data() -> None:
+    calendar = WorkingCalendar(
+        notices={2027: NOTICE_2027}, extra_holidays=frozenset({D(2027, 2, 1), D(2028, 1, 3)})
+    )
+    days = {(d.day, d.kind, d.source) for d in calendar.year_days(2027)}
+    assert days == {
+        (D(2027, 10, 7), "holiday", "notice"),
+        (D(2027, 9, 26), "workday", "notice"),
+        (D(2027, 2, 1), "holiday", "config"),
+    }
+    assert {d.source for d in calendar.year_days(2026)} == {"chinesecalendar", "notice"}
+    assert (D(2026, 12, 31), "holiday", "notice") in {
+        (d.day, d.kind, d.source) for d in calendar.year_days(2026)
+    }
+    # 2028 falls back: the fixed-date holidays on weekdays (5-1, 5-2, 10-2, 10-3) and 1-3.
+    assert [(d.day, d.source) for d in calendar.year_days(2028)] == [
+        (D(2028, 1, 3), "config"),
+        (D(2028, 5, 1), "fallback"),
+        (D(2028, 5, 2), "fallback"),
+        (D(2028, 10, 2), "fallback"),
+        (D(2028, 10, 3), "fallback"),
+    ]
+    assert [calendar.source_of_year(y) for y in (2026, 2027, 2028)] == [
+        "chinesecalendar",
+        "notice",
+        "fallback",
+    ]
+    version = calendar.version([2027, 2026, 2028])
+    assert version.startswith("2026:chinesecalendar 1.")
+    assert f"2027:通知{'ab' * 6}；2028:周一至周五；配置" in version
+    assert WorkingCalendar().version([2024]).startswith("2024:chinesecalendar")
+    assert WorkingCalendar().fingerprint() == ""
+    assert calendar.fingerprint() == f"2027:{'ab' * 32}"
+
+
+@FAST
+@given(st.dates(min_value=D(2027, 1, 1), max_value=D(2027, 12, 31)))
+def test_a_notice_year_without_the_day_is_monday_to_friday(day: dt.date) -> None:
+    calendar = WorkingCalendar(notices={2027: NOTICE_2027})
+    if day in NOTICE_2027.holidays or day in NOTICE_2027.workdays:
+        assert calendar.is_working_day(day) == (day in NOTICE_2027.workdays)
+    else:
+        assert calendar.is_working_day(day) == (day.weekday() < 5)

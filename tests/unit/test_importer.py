@@ -161,7 +161,7 @@ def test_the_commented_sections_of_the_example_config_are_valid_when_switched_on
     config = parse_config(tomllib.loads(head + switched_on))
     assert config.ladder.rungs is not None
     assert len(config.ladder.rungs) == 5
-    assert config.schedules.sweep == "*/15 9-17 * * 1-5"
+    assert config.schedules.sweep == "every workday 09:00-17:45/15m"
 
 
 # ---- tables as offices make them -----------------------------------------------------------

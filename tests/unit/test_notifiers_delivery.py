@@ -3,14 +3,19 @@ console robot, no ledger and no config. What the loop asks of the store is what 
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
+import tempfile
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
+from domain.calendar import WorkingCalendar
 from domain.reminder import ChatMessage
 from notifiers.delivery import Deliverer
 from notifiers.ports import ChannelSpec, DeliverySettings, RecordConflict
@@ -108,18 +113,31 @@ def store() -> MemoryStore:
     return MemoryStore()
 
 
+SETTINGS = DeliverySettings(
+    office_channel="office",
+    channel=CHANNELS.get,
+    max_attempts=3,
+    backoff_base_s=30.0,
+    backoff_max_s=3600.0,
+    timeout_s=1.0,
+)
+CALENDAR = WorkingCalendar()  # 09:00-18:00 Asia/Shanghai on chinesecalendar's working days
+OFFICE_HOURS = dataclasses.replace(SETTINGS, sendable_from=CALENDAR.next_working_time)
+SHANGHAI = CALENDAR.tz
+
+
 @pytest.fixture
 def deliverer(store: MemoryStore, tmp_path: Path) -> Iterator[Deliverer]:
-    settings = DeliverySettings(
-        office_channel="office",
-        channel=CHANNELS.get,
-        max_attempts=3,
-        backoff_base_s=30.0,
-        backoff_max_s=3600.0,
-        timeout_s=1.0,
-    )
     limiter = RateLimiter.sqlite(tmp_path / "limits.db")
-    with Deliverer(store, store, limiter, settings, clock=NOW.timestamp) as found:
+    with Deliverer(store, store, limiter, SETTINGS, clock=NOW.timestamp) as found:
+        yield found
+
+
+@pytest.fixture
+def office_hours(store: MemoryStore, tmp_path: Path) -> Iterator[Deliverer]:
+    """A deliverer on the office calendar: it sends in working time only."""
+    limiter = RateLimiter.sqlite(tmp_path / "limits.db")
+    with Deliverer(store, store, limiter, OFFICE_HOURS, clock=NOW.timestamp) as found:
         yield found
 
 
@@ -166,3 +184,81 @@ def test_send_test_queues_and_delivers_at_once(store: MemoryStore, deliverer: De
         "ChatMessage.Queued",
         "ChatMessage.AttemptRecorded",
     ]
+
+
+def _local(*args: int) -> dt.datetime:
+    return dt.datetime(*args, tzinfo=SHANGHAI)  # type: ignore[misc]
+
+
+@pytest.mark.parametrize(
+    ("held_at", "sent_at"),
+    [
+        (_local(2024, 6, 3, 18, 0), _local(2024, 6, 4, 9, 0)),  # Monday evening → Tuesday
+        (_local(2024, 6, 4, 8, 59), _local(2024, 6, 4, 9, 0)),  # before hours → the same day
+        (_local(2024, 6, 8, 10, 0), _local(2024, 6, 11, 9, 0)),  # Saturday; Monday 端午节
+        (_local(2024, 9, 13, 19, 0), _local(2024, 9, 14, 9, 0)),  # → the 调休 Saturday
+    ],
+)
+def test_outside_working_time_nothing_is_sent_or_recorded_until_the_next_working_period(
+    store: MemoryStore,
+    office_hours: Deliverer,
+    capsys: pytest.CaptureFixture[str],
+    held_at: dt.datetime,
+    sent_at: dt.datetime,
+) -> None:
+    queued(store, "unit")  # queued at NOW (2024-06-03 18:00 in Shanghai), due since
+    saves = len(store.saves)
+
+    held = office_hours.run_once(held_at)
+    assert (held.due, held.held, held.delivered, held.attempts) == (1, ["digest-1"], [], [])
+    assert held.next_at == sent_at.timestamp()
+    assert "非工作时间，暂缓发送 1 条" in held.summary()
+    assert f"下次可发送 {sent_at:%Y-%m-%d %H:%M:%S}" in held.summary()
+    assert len(store.saves) == saves  # nothing recorded
+    assert "第1项改革任务" not in capsys.readouterr().out  # nothing sent
+
+    sent = office_hours.run_once(sent_at)
+    assert (sent.held, sent.delivered) == ([], ["digest-1"])
+    assert "第1项改革任务" in capsys.readouterr().out
+
+
+def test_a_retry_due_after_hours_is_reported_for_the_next_working_period(
+    store: MemoryStore, office_hours: Deliverer
+) -> None:
+    message = queued(store, "unit")
+    retry_at = _local(2024, 6, 7, 17, 59)  # Friday, a minute before the end of hours
+    store.attempt(message, 0, {"ok": False}, retry_at + dt.timedelta(minutes=5), NOW)
+    report = office_hours.run_once(retry_at)
+    assert report.due == 0
+    assert report.next_at == _local(2024, 6, 11, 9, 0).timestamp()  # Monday 06-10 is 端午节
+
+
+def test_notify_test_is_an_operator_action_sent_at_once_whatever_the_hour(
+    store: MemoryStore, office_hours: Deliverer
+) -> None:
+    night = _local(2024, 10, 1, 23, 0)  # National Day, at night
+    report = office_hours.send_test("unit", night)
+    assert report.delivered == [f"test|unit|{night.isoformat()}"]
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    st.datetimes(min_value=dt.datetime(2024, 6, 4), max_value=dt.datetime(2025, 12, 31)).map(
+        lambda naive: naive.replace(tzinfo=SHANGHAI)
+    )
+)
+def test_a_pass_sends_exactly_when_the_calendar_says_it_is_working_time(
+    moment: dt.datetime,
+) -> None:
+    store = MemoryStore()
+    queued(store, "unit")
+    with tempfile.TemporaryDirectory() as folder:
+        limiter = RateLimiter.sqlite(Path(folder) / "limits.db")
+        with Deliverer(store, store, limiter, OFFICE_HOURS, clock=NOW.timestamp) as deliverer:
+            report = deliverer.run_once(moment)
+    working = CALENDAR.is_working_time(moment)
+    assert report.delivered == (["digest-1"] if working else [])
+    assert report.held == ([] if working else ["digest-1"])
+    if not working:
+        assert report.next_at == CALENDAR.next_working_time(moment).timestamp()
+        assert len(store.saves) == 1  # the queueing only

@@ -6,6 +6,8 @@ import datetime as dt
 from types import SimpleNamespace
 from typing import Any
 
+from domain.holiday_notice import CalendarOverrides, HolidayNotice
+from domain.reminder import Reminder
 from domain.task import ReformTask
 from projections.audit import describe, task_codes_of, who
 
@@ -64,3 +66,32 @@ def test_task_codes_follow_the_contract() -> None:
     assert task_codes_of(SimpleNamespace(task_codes=["A", "B", "A"])) == ["A", "B"]
     assert task_codes_of(SimpleNamespace(task_code="A", task_codes=["B"])) == ["A", "B"]
     assert task_codes_of(SimpleNamespace(task_code=None, task_codes=None)) == []
+
+
+def test_a_recorded_notice_and_the_calendar_overrides_are_told_with_who_year_and_hash() -> None:
+    sha = "0123456789abcdef" * 4
+    recorded = event_of(HolidayNotice.Recorded, year=2027, holidays=["2027-10-07"] * 29,
+                        workdays=["2027-09-26"] * 6, source_sha256=sha,
+                        actor="office:李主任", at=AT)  # fmt: skip
+    assert describe(recorded) == (
+        f"李主任 导入2027年节假日安排通知（放假 29 天，调休上班 6 天，SHA-256 {sha}）"
+    )
+    revised = event_of(HolidayNotice.Revised, year=2027, holidays=[], workdays=[],
+                       source_sha256=sha, previous_sha256="f" * 64, actor="office:改革办",
+                       at=AT)  # fmt: skip
+    assert describe(revised) == (
+        f"改革办 更正2027年节假日安排通知（放假 0 天，调休上班 0 天，SHA-256 ffffffffffff → {sha}）"
+    )
+    overrides = event_of(CalendarOverrides.Changed, extra_holidays=["2027-02-01"],
+                         extra_workdays=[], previous={}, actor="office:改革办", at=AT)  # fmt: skip
+    assert describe(overrides) == "改革办 修改配置的日历调整：节假日 2027-02-01；工作日 无"
+
+
+def test_a_reminder_shows_the_calendar_it_was_computed_with_when_it_has_one() -> None:
+    fields = {"rung": "notice", "target": "deadline", "due": dt.date(2027, 10, 8),
+              "audience": ["lead"], "channels": ["fgj"], "actor": "system:duban",
+              "at": AT}  # fmt: skip
+    old = describe(event_of(Reminder.Issued, **fields))
+    new = describe(event_of(Reminder.Issued, **fields, calendar_version="2027:通知0123456789ab"))
+    assert "日历" not in old  # stored before the field existed: the text it always had
+    assert new == old + "，日历 2027:通知0123456789ab"

@@ -35,6 +35,7 @@ def test_schedule_names_are_every_schedules_key() -> None:
         "quarterly_report",
         "annual_assessment",
         "chain_head",
+        "calendar_watch",
     )
 
 
@@ -53,6 +54,32 @@ def test_every_invalid_schedule_is_reported_at_once() -> None:
     raw = config_with(schedules={"deliver": "61 * * * *", "chain_head": "every day"})
     keys = [p.split(":")[0] for p in problems_of(raw)]
     assert keys == ["schedules.deliver", "schedules.chain_head"]
+
+
+def test_a_bad_working_day_rule_is_named_by_its_key() -> None:
+    raw = config_with(
+        schedules={"report_round": "workday 0 of month 09:00", "sweep": "every workday"}
+    )
+    problems = problems_of(raw)
+    assert [p.split(":")[0] for p in problems] == ["schedules.sweep", "schedules.report_round"]
+    assert "workday 0 of month 09:00" in problems[1]
+
+
+def test_working_day_rules_and_plain_crons_are_both_accepted() -> None:
+    schedules = {"report_round": "Workday 2 of month 08:30", "sweep": "*/15 9-17 * * *"}
+    config = parse_config(config_with(schedules=schedules))
+    assert config.schedules.report_round == "Workday 2 of month 08:30"
+
+
+def test_the_defaults_follow_the_calendar() -> None:
+    defaults = parse_config(config_with()).schedules
+    assert defaults.report_round == "workday 1 of month 09:00"
+    assert defaults.monthly_report == "workday 3 of month 10:00"
+    assert defaults.quarterly_report == "workday 5 of quarter 10:00"
+    assert defaults.annual_assessment == "workday 10 of year 10:00"
+    assert all(
+        getattr(defaults, name).startswith(("every workday", "workday")) for name in SCHEDULE_NAMES
+    )
 
 
 def test_a_cron_with_day_and_weekday_is_refused_not_reinterpreted() -> None:

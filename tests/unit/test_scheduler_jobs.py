@@ -13,6 +13,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from structlog.testing import capture_logs
 
 from duban.app.scheduled import JOBS, MISFIRE_GRACE_SECONDS
+from duban.app.services import calendar_from_config
 from duban.bootstrap import leadership_for, schedule_for
 from duban.settings.config import Config, parse_config
 from scheduler.jobs import JobSpec, Schedule
@@ -35,7 +36,8 @@ def make_config(**schedules: str) -> Config:
 
 def configured(**schedules: str) -> Schedule:
     """The schedule the composition root builds (the jobs are never run here)."""
-    services: Any = SimpleNamespace(config=make_config(**schedules))
+    config = make_config(**schedules)
+    services: Any = SimpleNamespace(config=config, calendar=calendar_from_config(config))
     return schedule_for(services)
 
 
