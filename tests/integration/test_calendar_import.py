@@ -113,7 +113,8 @@ def audit(config: Path) -> list[dict[str, Any]]:
 def sweep_days(config: Path) -> list[str]:
     out = ok(config, "scheduler", "preview", "--from", "2027-09-20", "--to", "2027-10-12",
              "--format", "json")  # fmt: skip
-    return sorted({m["at"][:10] for m in json.loads(out) if m["job"] == "sweep"})
+    digests = [m for m in json.loads(out) if m["job"] == "sweep" and m["kind"] == "digest"]
+    return sorted({m["at"][:10] for m in digests})  # the ladder's digests, not report rounds
 
 
 # ---- import: dry run, refusal, recording -------------------------------------------------------
@@ -192,8 +193,9 @@ def test_show_names_the_source_of_each_year(config: Path) -> None:
 
 def test_scheduler_preview_follows_the_imported_notice(config: Path, sqlite_url: str) -> None:
     assign_due_friday(sqlite_url)
-    before = sweep_days(config)  # Monday-Friday: notice on Fri 10-01, reminder Thu 10-07
-    assert before == ["2027-10-01", "2027-10-07", "2027-10-11"]
+    # The fallback (Monday-Friday less 10-1…3): notice Thu 09-30, reminder Thu 10-07, urge 10-11.
+    before = sweep_days(config)
+    assert before == ["2027-09-30", "2027-10-07", "2027-10-11"]
     ok(config, "calendar", "import", str(NOTICE_2027))
     assert sweep_days(config) == ["2027-09-26", "2027-09-30", "2027-10-09"]
 
