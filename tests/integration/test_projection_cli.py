@@ -108,6 +108,7 @@ def test_board_audit_and_verify_from_the_command_line(workdir: Path) -> None:
 
     with closing(sqlite3.connect(workdir / "duban.db")) as conn:
         conn.execute("UPDATE stored_events SET state = state || x'20' WHERE rowid = 3")
+        conn.commit()
     broken = duban(workdir, "audit", "verify", "--as", "auditor:督查室")
     assert broken.returncode == 1
     assert "第 3 号事件被修改" in broken.stderr
