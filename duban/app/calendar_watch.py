@@ -17,12 +17,10 @@ from functools import lru_cache
 import chinese_calendar
 import structlog
 from eventsourcing.application import AggregateNotFoundError
-from eventsourcing.persistence import IntegrityError
 
 from domain.holiday_notice import HolidayNotice
-from domain.reminder import ChatMessage
+from duban.app.office_messages import queue_once
 from duban.app.services import Services
-from duban.app.sweep import ACTOR
 
 __all__ = [
     "IMPORT_COMMAND",
@@ -130,22 +128,11 @@ def queue_weekly_notice(
     if not services.calendar.is_working_day(now.astimezone(services.config.tz).date()):
         return False
     key = message_key(year, now, services)
-    message = ChatMessage(
-        message_key=key,
-        channel=services.config.office.channel,
-        kind=KIND,
-        title=TITLE,
-        parts=[gap_text(year)],
-        mention_mobiles=[],
-        reminder_keys=[],
-        task_codes=[],
-        actor=ACTOR,
-        at=now,
-    )
-    try:
-        services.ledger.save(message)
-    except IntegrityError:
-        log.info("job_message_exists", key=key)  # this week's is queued already
-        return False
+    queued = queue_once(
+        services, now, key=key, channel=services.config.office.channel, title=TITLE,
+        parts=[gap_text(year)], kind=KIND,
+    )  # fmt: skip
+    if not queued:
+        return False  # this week's is queued already
     log.warning("calendar_year_not_imported", year=year, key=key)
     return True

@@ -15,16 +15,15 @@ from functools import partial
 from typing import Any
 
 import structlog
-from eventsourcing.persistence import IntegrityError
 
-from domain.reminder import ChatMessage
 from duban.app import monthly_rounds as rounds
 from duban.app.calendar_watch import calendar_watch_job
 from duban.app.delivery_adapters import DeliveryReport, deliver_due
+from duban.app.office_messages import queue_once
 from duban.app.report_docs import office_post
 from duban.app.report_kinds import ANNUAL, MONTHLY, QUARTERLY, ReportKind
 from duban.app.services import Services
-from duban.app.sweep import ACTOR, sweep
+from duban.app.sweep import sweep
 
 __all__ = ["JOBS", "MISFIRE_GRACE_SECONDS", "Job", "job_runs", "run_delivery"]
 
@@ -65,34 +64,10 @@ def report_round_job(services: Services, now: dt.datetime) -> None:
 def _post_report(services: Services, now: dt.datetime, kind: ReportKind[Any]) -> None:
     """Queue the report of the previous period for the office chat."""
     post = office_post(services, kind, now)
-    _queue(services, now, post.message_key, post.channel, post.title, post.parts, "report")
-
-
-def _queue(
-    services: Services,
-    now: dt.datetime,
-    key: str,
-    channel: str,
-    title: str,
-    parts: list[str],
-    kind: str,
-) -> None:
-    message = ChatMessage(
-        message_key=key,
-        channel=channel,
-        kind=kind,
-        title=title,
-        parts=list(parts),
-        mention_mobiles=[],
-        reminder_keys=[],
-        task_codes=[],
-        actor=ACTOR,
-        at=now,
-    )
-    try:
-        services.ledger.save(message)
-    except IntegrityError:
-        log.info("job_message_exists", key=key)  # queued by an earlier run: once is enough
+    queue_once(
+        services, now, key=post.message_key, channel=post.channel, title=post.title,
+        parts=post.parts, kind="report",
+    )  # fmt: skip
 
 
 def monthly_report_job(services: Services, now: dt.datetime) -> None:
@@ -121,15 +96,10 @@ def chain_head_job(services: Services, now: dt.datetime) -> None:
         f"位置 {head.position}，共 {head.events} 个事件（{local:%Y-%m-%d %H:%M}）"
     )
     channel = services.config.office.channel
-    _queue(
-        services,
-        now,
-        f"chain_head|{local:%Y-%m-%d}",
-        channel,
-        "台账防篡改校验值",
-        [text],
-        "chain_head",
-    )
+    queue_once(
+        services, now, key=f"chain_head|{local:%Y-%m-%d}", channel=channel,
+        title="台账防篡改校验值", parts=[text], kind="chain_head",
+    )  # fmt: skip
 
 
 JOBS: dict[str, Job] = {
