@@ -45,6 +45,7 @@ from zoneinfo import ZoneInfo
 
 import chinese_calendar
 
+from domain.dates import EARLIEST, LATEST
 from domain.holiday_notice import NoticeDays
 
 __all__ = ["SHANGHAI", "SOURCE_LABELS", "CalendarDay", "WorkingCalendar"]
@@ -131,16 +132,29 @@ class WorkingCalendar:
         self._work_end = work_end
         self._tz = tz
         self._on_uncovered_year = on_uncovered_year
-        self._notices = dict(notices or {})
-        # A notice may name days of the year before (元旦 from 12月31日): look days up directly.
-        self._notice_days: dict[dt.date, bool] = {}
-        for year in sorted(self._notices):
-            notice = self._notices[year]
-            self._notice_days.update(dict.fromkeys(notice.holidays, False))
-            self._notice_days.update(dict.fromkeys(notice.workdays, True))
         self.uncovered_years: set[int] = set()
         self._lock = threading.Lock()
         self._years: dict[int, list[int]] = {}
+        self._notices: dict[int, NoticeDays] = {}
+        self._notice_days: dict[dt.date, bool] = {}
+        self.revision = 0  # +1 for each notice recorded after construction
+        for notice in (notices or {}).values():
+            self.record_notice(notice)
+        self.revision = 0
+
+    def record_notice(self, notice: NoticeDays) -> None:
+        """Take ``notice`` (a year's recorded or revised notice) from now on, in place, so that
+        every holder of this calendar (triggers, views, the deliverer) follows it."""
+        with self._lock:
+            notices = {**self._notices, notice.year: notice}
+            # A notice may name days of the year before (元旦 from 12月31日): look days up directly.
+            days: dict[dt.date, bool] = {}
+            for year in sorted(notices):
+                days.update(dict.fromkeys(notices[year].holidays, False))
+                days.update(dict.fromkeys(notices[year].workdays, True))
+            self._notices, self._notice_days, self._years = notices, days, {}
+            self.uncovered_years.discard(notice.year)
+            self.revision += 1
 
     # -- read-only configuration -------------------------------------------------------
 
@@ -265,8 +279,10 @@ class WorkingCalendar:
             self._on_uncovered_year(year)
 
     def _year_workdays(self, year: int) -> list[int]:
-        """Sorted ordinals of the working days of ``year``, computed once per calendar."""
-        cached = self._years.get(year)
+        """Sorted ordinals of the working days of ``year``, computed once per notice revision
+        (into the cache it started with: a notice recorded meanwhile drops that cache)."""
+        cache = self._years
+        cached = cache.get(year) if EARLIEST.year <= year <= LATEST.year else []
         if cached is not None:
             return cached
         day = dt.date(year, 1, 1)
@@ -274,10 +290,8 @@ class WorkingCalendar:
         while day.year == year:
             if self.is_working_day(day):
                 days.append(day.toordinal())
-            if day == dt.date.max:
-                break
             day += dt.timedelta(days=1)
-        self._years[year] = days
+        cache[year] = days
         return days
 
     def add_working_days(self, day: dt.date, n: int) -> dt.date:
@@ -300,7 +314,8 @@ class WorkingCalendar:
         remaining = n
         while index + remaining > len(days):
             remaining -= len(days) - index
-            year += 1
+            if (year := year + 1) > LATEST.year:
+                return dt.date.max  # nothing is worked outside domain.dates' range: "never"
             days = self._year_workdays(year)
             index = 0
         return dt.date.fromordinal(days[index + remaining - 1])
@@ -313,7 +328,8 @@ class WorkingCalendar:
         remaining = n
         while remaining > index:
             remaining -= index
-            year -= 1
+            if (year := year - 1) < EARLIEST.year:
+                return dt.date.min  # no working day before the range: saturate
             days = self._year_workdays(year)
             index = len(days)
         return dt.date.fromordinal(days[index - remaining])

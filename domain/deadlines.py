@@ -15,6 +15,8 @@ import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from domain.dates import EARLIEST, LATEST, RANGE_TEXT
+
 __all__ = [
     "DeadlineError",
     "ParsedDeadline",
@@ -26,6 +28,7 @@ __all__ = [
 
 # Longer than any deadline anyone writes; keeps every regex below on short input.
 MAX_DEADLINE_CHARS = 40
+_OUT_OF_RANGE = f"日期超出允许范围（{RANGE_TEXT}）"
 _HINT = "，请写成 2024-06-30、2024年6月30日、2024年6月底、2024年底前、2024年三季度末 或 持续推进"
 
 
@@ -34,6 +37,7 @@ class DeadlineError(ValueError):
 
     def __init__(self, text: str, problem: str, english: str, hint: str = "") -> None:
         self.text = text
+        self.problem = problem
         short = _shorten(text)
         if not short:
             super().__init__(f"{problem}{hint}（{english}）")
@@ -47,6 +51,10 @@ class _MissingYear(DeadlineError):
 
 class _NoSuchDate(DeadlineError):
     """A recognised form naming a day that does not exist (2024年2月30日, 2024年13月底)."""
+
+
+class _OutOfRange(DeadlineError):
+    """A real day outside the product's range (`domain.dates`): 9999年12月31日, 1900年底."""
 
 
 @dataclass(frozen=True)
@@ -169,6 +177,9 @@ def parse_deadline(text: str, *, default_year: int | None = None) -> ParsedDeadl
         match = pattern.fullmatch(normal)
         if match:
             year = _year(match, default_year, written)
+            # The range is whole years (domain.dates): checked before the rule, 0000年 is no date.
+            if not EARLIEST.year <= year <= LATEST.year:
+                raise _OutOfRange(written, _OUT_OF_RANGE, "date out of range")
             return ParsedDeadline(due=rule(match, year, written), ongoing=False, text=written)
     raise DeadlineError(written, "无法识别的完成时限", "unrecognised deadline", _HINT)
 
@@ -209,6 +220,8 @@ def _milestone(item: str, default_year: int | None) -> tuple[str, dt.date]:
         except _NoSuchDate:
             # "2024-06-31" must not fall back to its shorter prefix "2024-06-3".
             raise DeadlineError(item, "节点日期不存在", "no such date") from None
+        except _OutOfRange as exc:
+            raise DeadlineError(item, f"节点{exc.problem}", "date out of range") from None
         except DeadlineError:
             continue
         return _named_milestone(item, end, parsed)

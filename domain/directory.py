@@ -25,6 +25,8 @@ class Unit(Aggregate):
     Registered: ClassVar[type[DomainEvent]]
     ChannelChanged: ClassVar[type[DomainEvent]]
     LiaisonsChanged: ClassVar[type[DomainEvent]]
+    Removed: ClassVar[type[DomainEvent]]
+    Restored: ClassVar[type[DomainEvent]]
 
     @staticmethod
     def create_id(name: str) -> UUID:
@@ -37,10 +39,13 @@ class Unit(Aggregate):
         self.name = name
         self.channel = channel
         self.liaisons = [dict(x) for x in liaisons]
+        self.removed = False
 
     def reconcile(
         self, channel: str, liaisons: list[dict[str, str]], actor: str, at: dt.datetime
     ) -> None:
+        if self.removed:
+            self._restored(name=self.name, actor=actor, at=at)
         if channel != self.channel:
             self._channel_changed(channel=channel, previous=self.channel, actor=actor, at=at)
         wanted = [dict(x) for x in liaisons]
@@ -61,6 +66,21 @@ class Unit(Aggregate):
     ) -> None:
         self.liaisons = [dict(x) for x in liaisons]
 
+    def remove(self, actor: str, at: dt.datetime) -> None:
+        """The unit is no longer in the config's directory (recorded once)."""
+        if not self.removed:
+            self._removed(name=self.name, liaisons=self.liaisons, actor=actor, at=at)
+
+    @event("Removed")
+    def _removed(
+        self, name: str, liaisons: list[dict[str, str]], actor: str, at: dt.datetime
+    ) -> None:
+        self.removed = True
+
+    @event("Restored")
+    def _restored(self, name: str, actor: str, at: dt.datetime) -> None:
+        self.removed = False
+
 
 class Official(Aggregate):
     """A 领衔领导: escalations of the tasks they lead reach them."""
@@ -68,6 +88,8 @@ class Official(Aggregate):
     # The event classes the @event decorators below create (typed for dispatch and scans).
     Registered: ClassVar[type[DomainEvent]]
     Changed: ClassVar[type[DomainEvent]]
+    Removed: ClassVar[type[DomainEvent]]
+    Restored: ClassVar[type[DomainEvent]]
 
     @staticmethod
     def create_id(name: str) -> UUID:
@@ -81,8 +103,11 @@ class Official(Aggregate):
         self.title = title
         self.mobile = mobile
         self.channel = channel
+        self.removed = False
 
     def reconcile(self, title: str, mobile: str, channel: str, actor: str, at: dt.datetime) -> None:
+        if self.removed:
+            self._restored(name=self.name, actor=actor, at=at)
         wanted = {"title": title, "mobile": mobile, "channel": channel}
         current = {"title": self.title, "mobile": self.mobile, "channel": self.channel}
         if wanted != current:
@@ -94,6 +119,19 @@ class Official(Aggregate):
     ) -> None:
         for key, value in changes.items():
             setattr(self, key, value)
+
+    def remove(self, actor: str, at: dt.datetime) -> None:
+        """The official is no longer in the config's directory (recorded once)."""
+        if not self.removed:
+            self._removed(name=self.name, actor=actor, at=at)
+
+    @event("Removed")
+    def _removed(self, name: str, actor: str, at: dt.datetime) -> None:
+        self.removed = True
+
+    @event("Restored")
+    def _restored(self, name: str, actor: str, at: dt.datetime) -> None:
+        self.removed = False
 
 
 class ChannelRecord(Aggregate):

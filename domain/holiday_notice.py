@@ -23,6 +23,7 @@ from uuid import UUID
 
 from eventsourcing.domain import Aggregate, DomainEvent, event
 
+from domain.dates import EARLIEST, LATEST, in_range, out_of_range_message
 from domain.errors import DomainError
 from domain.ids import natural_id
 
@@ -115,6 +116,8 @@ class _Line:
             day = dt.date(year, self.month, int(match[f"{n}d"]))
         except ValueError:
             raise self.refuse(f"日期不存在：{self.month}月{match[f'{n}d']}日") from None
+        if not in_range(day):
+            raise self.refuse(out_of_range_message(day))
         self._check_weekday(day, match[f"{n}p"])
         return day
 
@@ -177,10 +180,12 @@ def parse_notice(text: str) -> NoticeDays:
     """The year, holidays and official working days of a notice; `NoticeUnreadable` if not."""
     lines = text.splitlines()
     year: int | None = None
-    for raw in lines:
+    for number, raw in enumerate(lines, start=1):
         found = _TITLE.search(raw.translate(_HALF))
         if found:
             year = int(found[1])
+            if not EARLIEST.year <= year <= LATEST.year:
+                raise NoticeUnreadable(number, raw, out_of_range_message(f"{year}年"))
             break
     if year is None:
         first = next((x for x in lines if x.strip()), "")

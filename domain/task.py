@@ -27,7 +27,14 @@ from domain.errors import (
 )
 from domain.ids import natural_id
 
-__all__ = ["REVISABLE_FIELDS", "STATUS_LABELS", "ReformTask", "TaskStatus", "task_id"]
+__all__ = [
+    "REVISABLE_FIELDS",
+    "STATUS_LABELS",
+    "ReformTask",
+    "TaskStatus",
+    "sets_percent",
+    "task_id",
+]
 
 
 class TaskStatus:
@@ -71,6 +78,14 @@ def _copy(value: Any) -> Any:
 
 def task_id(code: str) -> UUID:
     return natural_id("task", code)
+
+
+def sets_percent(actor: str, lead_unit: str) -> bool:
+    """The task's percent belongs to its lead unit: a report by the lead unit's liaison or by
+    the office sets it; a co-unit's (or the leading official's) report is recorded as their
+    contribution and leaves the percent as it was."""
+    role, _, rest = actor.partition(":")
+    return role == "office" or (role == "liaison" and rest.startswith(f"{lead_unit}/"))
 
 
 class ReformTask(Aggregate):
@@ -303,7 +318,8 @@ class ReformTask(Aggregate):
     def _progress_reported(
         self, text: str, percent: int, evidence: list[str], actor: str, at: dt.datetime
     ) -> None:
-        self.percent = percent
+        if sets_percent(actor, self.lead_unit):
+            self.percent = percent
         self.last_report_at = at
         self.reports += 1
 

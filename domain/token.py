@@ -8,6 +8,8 @@ so an auditor can see who could act as whom, and since when.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import ClassVar
 from uuid import UUID
 
@@ -22,6 +24,7 @@ __all__ = [
     "AccessToken",
     "InvalidTokenRequest",
     "TokenAlreadyRevoked",
+    "TokenDirectory",
     "TokenError",
     "TokenNotFound",
     "token_aggregate_id",
@@ -29,6 +32,7 @@ __all__ = [
 
 ISSUABLE_ROLES: tuple[Role, ...] = ("office", "liaison", "official", "auditor")
 _DEFAULT_NAMES = {"office": "改革办", "auditor": "督查"}
+UNNAMED_LIAISON = "联络员"  # a liaison token issued without --name: bound to the unit only
 
 
 class TokenError(DomainError):
@@ -65,7 +69,29 @@ def binding(role: str, name: str | None, unit: str | None) -> tuple[Role, str, s
         raise InvalidTokenRequest("只有联络员令牌绑定单位")
     if role == "official" and not name:
         raise InvalidTokenRequest("领衔领导令牌必须指定姓名（--name），以对应其领衔的任务")
-    return role, name or _DEFAULT_NAMES.get(role, "联络员"), unit or None
+    return role, name or _DEFAULT_NAMES.get(role, UNNAMED_LIAISON), unit or None
+
+
+@dataclass(frozen=True)
+class TokenDirectory:
+    """Who a token may be bound to: the directory's units with their liaisons' names, and its
+    leading officials (the config is its source; `duban init` records its changes)."""
+
+    units: Mapping[str, frozenset[str]]
+    officials: frozenset[str]
+
+    def refusal(self, role: str, name: str, unit: str | None) -> str | None:
+        """Why a token bound to (role, name, unit) cannot speak for anyone; None if it can.
+        Office and auditor tokens name no directory entry; a liaison token without a name
+        is bound to its unit only."""
+        if role == "liaison":
+            if unit is None or unit not in self.units:
+                return f"单位「{unit}」不在名录中"
+            if name != UNNAMED_LIAISON and name not in self.units[unit]:
+                return f"{name} 不在名录中{unit}的联络员之列"
+        if role == "official" and name not in self.officials:
+            return f"领衔领导「{name}」不在名录中"
+        return None
 
 
 class AccessToken(Aggregate):

@@ -79,7 +79,13 @@ def schedule_for(services: Services) -> Schedule:
         JobSpec(name, cron, runs[name], misfire_grace_time=MISFIRE_GRACE_SECONDS[name])
         for name, cron in crons.items()
     ]
-    return Schedule(jobs, services.config.tz, services.calendar)
+    return Schedule(
+        jobs,
+        services.config.tz,
+        services.calendar,
+        refresh=services.refresh_calendar,
+        follow_seconds=services.config.calendar.follow_seconds,
+    )
 
 
 def leadership_for(store: str, lease: float = DEFAULT_LEASE_SECONDS) -> Leadership:

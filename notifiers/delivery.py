@@ -169,7 +169,8 @@ class Deliverer:
         pending = self._outbox.pending()
         moments = [self._in_working_time(max(p.next_at, now.timestamp()), now) for p in pending]
         report.next_at = min(moments, default=None)
-        log.info("delivery.held", due=report.due, next_at=report.next_at, now=now.isoformat())
+        if report.due:  # an idle pass outside working time is not worth a line
+            log.info("delivery.held", due=report.due, next_at=report.next_at, now=now.isoformat())
         return report
 
     def _next_at(self, waits: dict[str, float], now: dt.datetime) -> float | None:

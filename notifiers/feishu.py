@@ -49,8 +49,10 @@ def _paragraph(line: str) -> list[Element]:
             elements.append({"tag": "text", "text": line[position : match.start()]})
         if match["bold"] is not None:
             elements.append({"tag": "text", "text": match["bold"], "style": ["bold"]})
-        else:
+        elif match["href"].lower().startswith(("https://", "http://")):
             elements.append({"tag": "a", "text": match["label"], "href": match["href"]})
+        else:  # javascript:, data:, a relative path …: shown as typed, never a link
+            elements.append({"tag": "text", "text": match[0]})
         position = match.end()
     if position < len(line) or not elements:
         elements.append({"tag": "text", "text": line[position:]})

@@ -9,6 +9,7 @@ to logs goes through `redact_url`; everything that needs a stable name uses `fin
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Collection
 from urllib.parse import urlsplit, urlunsplit
 
@@ -51,9 +52,14 @@ def check_webhook(url: str, platform: str, allowed_hosts: Collection[str] = ()) 
         raise WebhookNotAllowed(f"{platform} webhook {shown}: needs an https URL with a host")
     if parts.username is not None or parts.password is not None:
         raise WebhookNotAllowed(f"{platform} webhook {shown}: user info in a webhook URL")
+    if not _normal_path(parts.path):
+        raise WebhookNotAllowed(
+            f"{platform} webhook {shown}: the path must be plain (letters, digits, - . _ ~ "
+            "between single slashes; no dot segments, escapes or backslashes)"
+        )
     official = host in PLATFORM_HOSTS[platform] and port in (None, 443)
     if official and parts.scheme == "https":
-        if not parts.path.startswith(_PATHS[platform]):
+        if not _robot_path(parts.path, platform):
             raise WebhookNotAllowed(f"{platform} webhook {shown}: not the robot path")
     elif not _allow_listed(host, port or _DEFAULT_PORTS[parts.scheme], parts.scheme, allowed_hosts):
         raise WebhookNotAllowed(
@@ -62,6 +68,24 @@ def check_webhook(url: str, platform: str, allowed_hosts: Collection[str] = ()) 
         )
     if not _credential(url, platform):
         raise WebhookNotAllowed(f"{platform} webhook {shown}: the robot's key is missing")
+
+
+# A path as it is sent: what is checked is what an HTTP client requests, byte for byte. Clients
+# resolve `.`/`..` segments (and some servers `%2e`, `\\` and `//`), so none may appear.
+_PLAIN_PATH = re.compile(r"(?:/[A-Za-z0-9\-._~]+)*/?")
+
+
+def _normal_path(path: str) -> bool:
+    segments = path.split("/")[1:]
+    return bool(_PLAIN_PATH.fullmatch(path)) and not any(s in (".", "..") for s in segments)
+
+
+def _robot_path(path: str, platform: str) -> bool:
+    """The platform's own robot path: exactly it, or for Feishu the hook path and one id."""
+    if platform == "feishu":
+        hook_id = path.removeprefix(_FEISHU_HOOK)
+        return path.startswith(_FEISHU_HOOK) and "/" not in hook_id
+    return path == _PATHS[platform]
 
 
 def _allow_listed(host: str, port: int, scheme: str, allowed_hosts: Collection[str]) -> bool:

@@ -1,5 +1,9 @@
 """What delivery writes itself: a message as a robot's wire parts, a platform's answer as it is
-stored, the reason a message failed, the office's failure notice and the test message."""
+stored, the reason a message failed, the office's failure notice and the test message.
+
+The notice and the test message are chat Markdown too: the chat's name, the failed message's
+title, the platform's answer and the task codes pass through the chat escaper
+(`notifiers.render.escape_markdown`) like every other value in a message."""
 
 from __future__ import annotations
 
@@ -8,6 +12,7 @@ from typing import Any
 
 from domain.reminder import ChatMessage
 from notifiers.base import DeliveryAnswer, Notifier, OutgoingMessage
+from notifiers.render import escape_markdown as md
 from notifiers.split import strip_numbering
 
 __all__ = [
@@ -87,18 +92,18 @@ def failure_notice(
     if message.kind in (TEST, FAILURE_NOTICE) or message.channel == office:
         return None
     codes = message.task_codes
-    shown = "、".join(codes[:_NOTICE_TASKS_SHOWN])
+    shown = "、".join(md(code) for code in codes[:_NOTICE_TASKS_SHOWN])
     more = f"等{len(codes)}项" if len(codes) > _NOTICE_TASKS_SHOWN else ""
     text = (
-        f"群聊「{message.channel}」的消息《{message.title}》未能送达，已停止重试。\n\n"
-        f"原因：{reason}\n\n涉及任务：{shown or '无'}{more}\n\n"
+        f"群聊「{md(message.channel)}」的消息《{md(message.title)}》未能送达，已停止重试。\n\n"
+        f"原因：{md(reason)}\n\n涉及任务：{shown or '无'}{more}\n\n"
         "请检查该群机器人的配置（webhook、签名密钥、关键词）后重新发送。"
     )
     return ChatMessage(
         message_key=f"failure|{message.message_key}",
         channel=office,
         kind=FAILURE_NOTICE,
-        title=f"消息投递失败｜{message.channel}",
+        title=f"消息投递失败｜{md(message.channel)}",
         parts=[text],
         mention_mobiles=[],
         reminder_keys=[],

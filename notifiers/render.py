@@ -7,6 +7,21 @@ their full-width forms (they read naturally in Chinese text and mean nothing to 
 and turns line breaks into spaces, so a value cannot open a link, mention someone, start a
 heading or break out of its line. Markup belongs in the template text, data in `{{ }}`.
 
+`escape_markdown` is the one escaper for every value that enters a chat message, whoever
+builds it (this digest, the report round's messages, the 月分析 / 季调度 / 年督考 posts, the
+failure notices), and it covers the three platforms at once, since one message may go to any:
+
+* WeCom markdown: links `[…](…)`, `**`, `#` headings, `>` quotes, `<font>`, `` ` ``, and the
+  `<@userid>` mention;
+* DingTalk markdown: the same Markdown, images `![…](…)`, and `@138…` mentions (the `@`);
+* Feishu: the post converter's `**…**` and `[…](…)` (`notifiers.feishu`), `<at user_id=…>`
+  tags in text and `lark_md`, and `@` names.
+
+It also keeps a value from turning into a link by itself (`http://` becomes `http：//`: chat
+clients link bare addresses) and removes the zero-width and bidi control characters
+(`INVISIBLE`) that hide or reorder text. Only the mobiles and user ids a message lists as its
+mentions are ever mentioned: no data can add one.
+
 Admins may override the templates: put `digest_title.j2` and/or `digest.md.j2` in the directory
 given to `Renderer`. The defaults are strings in this module, so nothing needs packaging.
 """
@@ -34,6 +49,7 @@ from domain.rungs import RUNG_NAMES, RungName
 
 __all__ = [
     "DEFAULT_TEMPLATES",
+    "INVISIBLE",
     "RUNG_ORDER",
     "DigestItem",
     "Renderer",
@@ -122,18 +138,25 @@ class _Group:
 
 
 def escape_markdown(value: str) -> str:
-    """`value` made inert in Markdown/HTML and kept on one line. Idempotent."""
-    flat = "".join(" " if _breaks_line(ch) else ch for ch in value)
-    return flat.translate(_FULL_WIDTH)
+    """`value` made inert in every platform's Markdown, HTML and mentions, without invisible
+    characters and kept on one line. Idempotent."""
+    flat = "".join(" " if _breaks_line(ch) else ch for ch in value if ch not in INVISIBLE)
+    return flat.translate(_FULL_WIDTH).replace("://", "：//")
 
 
 def _breaks_line(ch: str) -> bool:
-    """Line breaks and controls, including the bidi overrides and isolates that would make a
-    title reverse how the rest of its digest line reads."""
-    return ch in _BIDI_CONTROLS or ch in "\u2028\u2029" or unicodedata.category(ch) == "Cc"
+    """Line breaks and other controls."""
+    return ch in "\u2028\u2029" or unicodedata.category(ch) == "Cc"
 
 
-_BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+INVISIBLE = frozenset(
+    [chr(c) for c in range(0x200B, 0x2010)]  # zero-width space … right-to-left mark
+    + [chr(c) for c in range(0x202A, 0x202F)]  # bidi embeddings and overrides
+    + [chr(c) for c in range(0x2060, 0x2065)]  # word joiner, invisible operators
+    + [chr(c) for c in range(0x2066, 0x206A)]  # bidi isolates
+    + ["\u061c", "\u180e", "\ufeff"]  # Arabic letter mark, Mongolian vowel separator, BOM
+)
+"""Characters that hide text or reorder the rest of a line: removed from every value."""
 
 
 def days_text(days: int) -> str:

@@ -34,7 +34,7 @@ from projections.facts import jsonable
 from projections.runner import Item
 from projections.viewstore import Step, ViewRecorder, view_recorder
 
-__all__ = ["AuditProjection", "AuditTrail", "describe", "open_audit", "who"]
+__all__ = ["SECRET_FIELDS", "AuditProjection", "AuditTrail", "describe", "open_audit", "who"]
 
 SCHEMA = (
     "CREATE TABLE IF NOT EXISTS {p}audit_entries (notification_id BIGINT PRIMARY KEY, "
@@ -89,6 +89,10 @@ FIELD_LABELS = {
 KIND_LABELS = {"pilot": "改革试点", "exemplar": "改革典型"}
 LEVEL_LABELS = {"national": "国家级", "provincial": "省级", "municipal": "市级", "county": "县级"}
 _META = frozenset({"originator_id", "originator_version", "timestamp", "originator_topic", "actor"})
+# Fields that are secret material, if only as a fingerprint (a token's digest, a signing
+# secret's or a webhook's fingerprint): the API leaves them out of what it answers (the
+# generic description of an event type shows its fields as `name=value`, these included).
+SECRET_FIELDS = frozenset({"digest", "secret", "robots", "robot"})
 
 
 def _text(value: Any) -> str:
@@ -114,6 +118,13 @@ def _then(reason: str | None) -> str:
 
 
 _Describe = Callable[[Any, str], str]
+
+
+def _reconfigured(e: Any, w: str) -> str:
+    shown = {k: v for k, v in e.settings.items() if k not in SECRET_FIELDS}
+    changed = [k for k in ("robots", "secret") if e.settings.get(k) != e.previous.get(k)]
+    notes = {"robots": "机器人地址已更换", "secret": "签名密钥已更换"}
+    return f"{w} 修改群配置：{_short(shown)}" + "".join(f"；{notes[k]}" for k in changed)
 
 
 def _attempt(e: Any, w: str) -> str:
@@ -191,7 +202,13 @@ _DESCRIBE: dict[type[DomainEvent], _Describe] = {
     Official.Registered: lambda e, w: f"{w} 登记领衔领导 {e.name}（{e.title}，群 {e.channel}）",
     Official.Changed: lambda e, w: f"{w} 修改领衔领导信息：{_short(e.changes)}",
     ChannelRecord.Configured: lambda e, w: f"{w} 配置群 {e.name}（{e.settings.get('platform')}）",
-    ChannelRecord.Reconfigured: lambda e, w: f"{w} 修改群配置：{_short(e.settings)}",
+    ChannelRecord.Reconfigured: _reconfigured,
+    Unit.Removed: lambda e, w: (
+        f"{w} 将单位 {e.name} 移出名录（联络员 {_text([x.get('name') for x in e.liaisons])}）"
+    ),
+    Unit.Restored: lambda e, w: f"{w} 将单位 {e.name} 重新列入名录",
+    Official.Removed: lambda e, w: f"{w} 将领衔领导 {e.name} 移出名录",
+    Official.Restored: lambda e, w: f"{w} 将领衔领导 {e.name} 重新列入名录",
     PlanReview.Submitted: lambda e, w: f"{w} 报送改革方案 {e.plan_code}「{e.title}」前置初审",
     PlanReview.OpinionAdded: lambda e, w: f"{w} 提出初审意见：{e.text}",
     PlanReview.Approved: lambda e, w: f"{w} 初审通过{_then(e.reason)}",

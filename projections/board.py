@@ -22,7 +22,7 @@ from eventsourcing.domain import DomainEvent
 
 from domain.calendar import WorkingCalendar
 from domain.rungs import rung_severity
-from domain.task import ReformTask, TaskStatus
+from domain.task import ReformTask, TaskStatus, sets_percent
 from projections.facts import Facts, FactsProjection, Fold, Handler, dumps, jsonable
 from projections.lights import (
     BOARD_COLUMNS,
@@ -101,7 +101,8 @@ def _claimed(facts: Facts, e: Any) -> None:
 
 def _progress(facts: Facts, e: Any) -> None:
     # The commonest event by far: plain assignments keep rebuilds close to the decode floor.
-    facts["percent"] = e.percent
+    if sets_percent(e.actor, facts["lead_unit"]):  # a co-unit's report is its contribution
+        facts["percent"] = e.percent
     facts["last_report_at"] = e.at.isoformat()
     facts["reports"] += 1
 

@@ -22,6 +22,8 @@ from eventsourcing.persistence import IntegrityError, Tracking, TrackingRecorder
 from eventsourcing.postgres import PostgresDatastore
 from eventsourcing.sqlite import SQLiteDatastore
 
+from projections.pg_schema import SCHEMA_LOCK_SQL
+
 __all__ = [
     "APP_NAME",
     "PostgresViewRecorder",
@@ -81,6 +83,10 @@ class ViewRecorder(TrackingRecorder, ABC):
         """Parameter rows as the store can hold them (see PostgreSQL's override)."""
         return rows
 
+    def _lock_schema(self, cursor: _Cursor) -> None:
+        """Before creating or dropping tables: wait for other processes doing the same
+        (PostgreSQL's override; one SQLite writer at a time already)."""
+
     def sql(self, template: str) -> str:
         """A statement template with `{p}` table prefixes and `?` placeholders, made concrete."""
         cached = self._sql_cache.get(template)
@@ -93,6 +99,7 @@ class ViewRecorder(TrackingRecorder, ABC):
 
     def create_table(self) -> None:
         with self._transaction(commit=True) as cursor:
+            self._lock_schema(cursor)
             cursor.execute(
                 f"CREATE TABLE IF NOT EXISTS {self.tracking_table} "
                 "(application_name TEXT PRIMARY KEY, notification_id BIGINT NOT NULL)"
@@ -103,6 +110,7 @@ class ViewRecorder(TrackingRecorder, ABC):
     def drop(self) -> None:
         """Drop the view's tables and its position; `create_table()` makes them anew."""
         with self._transaction(commit=True) as cursor:
+            self._lock_schema(cursor)
             for table in [*self._tables, self.tracking_table.removeprefix(self.prefix)]:
                 cursor.execute(f"DROP TABLE IF EXISTS {self.prefix}{table}")
         self._sql_cache.clear()
@@ -116,6 +124,8 @@ class ViewRecorder(TrackingRecorder, ABC):
         stored one: someone else processed these events first.
         """
         with self._transaction(commit=True) as cursor:
+            if any(_is_ddl(statement) for statement, _ in steps):
+                self._lock_schema(cursor)
             for statement, rows in steps:
                 if len(rows) == 1:
                     cursor.execute(self.sql(statement), self._storable(rows)[0])
@@ -238,11 +248,18 @@ class PostgresViewRecorder(ViewRecorder):
     def _placeholders(self, statement: str) -> str:
         return statement.replace("%", "%%").replace("?", "%s")
 
+    def _lock_schema(self, cursor: _Cursor) -> None:
+        cursor.execute(SCHEMA_LOCK_SQL)  # released when this transaction ends
+
     def _storable(self, rows: Sequence[Sequence[Any]]) -> Sequence[Sequence[Any]]:
         """PostgreSQL text cannot hold NUL: an event that carries one (valid JSON, stored in
         the events' bytea) must not stall a view for ever, so the view shows U+FFFD instead.
         The full event data column is JSON, where NUL is escaped and kept."""
         return [tuple(_without_nul(v) for v in row) for row in rows]
+
+
+def _is_ddl(statement: str) -> bool:
+    return statement.lstrip()[:7].upper().startswith(("CREATE ", "DROP ", "ALTER "))
 
 
 def _without_nul(value: Any) -> Any:

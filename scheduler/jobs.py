@@ -61,11 +61,21 @@ class Schedule:
     """
 
     def __init__(
-        self, jobs: Iterable[JobSpec], tz: ZoneInfo, calendar: WorkingCalendar | None = None
+        self,
+        jobs: Iterable[JobSpec],
+        tz: ZoneInfo,
+        calendar: WorkingCalendar | None = None,
+        *,
+        refresh: Callable[[], object] | None = None,
+        follow_seconds: float = 60.0,
     ) -> None:
         self.tz = tz
         self.jobs = tuple(jobs)
         self.calendar = calendar or WorkingCalendar(tz=tz)
+        # Brings notices recorded since into ``calendar`` (in place); the running scheduler
+        # calls it every ``follow_seconds`` and before each run, and re-plans on a change.
+        self.refresh = refresh
+        self.follow_seconds = follow_seconds
         self._triggers = {
             job.name: parse_schedule(job.cron, tz, self.calendar) for job in self.jobs
         }
@@ -96,6 +106,12 @@ class Schedule:
             instant = candidates[0]
             candidates = self.next_fire_times(job, instant, count=1)
         return instant
+
+    def holds_at(self, job: JobSpec, instant: dt.datetime) -> bool:
+        """Whether ``instant`` is still a fire time of ``job`` (the calendar may have changed
+        since it was planned: a day a new notice makes a holiday no longer holds)."""
+        following: dt.datetime | None = self.trigger(job).get_next_fire_time(None, instant)
+        return following == instant
 
     def add_to(self, scheduler: BaseScheduler, run: Callable[[JobSpec], None]) -> None:
         """Add every job to ``scheduler``; each fire time calls ``run(job)``."""

@@ -9,6 +9,10 @@ schedule itself being handed over. A node that has just become leader also skips
 from before it led: the previous leader may have run them.
 
 Each run calls the job's ``run(now)``; a job that raises is logged and the scheduler goes on.
+
+Every node also follows the office calendar (``Schedule.refresh``, every ``follow_seconds`` and
+before each run): when a holiday notice recorded since changes it, each job's next fire time is
+planned again, and a run already due on a day that is no longer a working day is skipped.
 """
 
 from __future__ import annotations
@@ -27,7 +31,9 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from scheduler.jobs import JobSpec, Schedule
 from scheduler.leader import Leadership, SchedulerAlreadyRunning, node_id
 
-__all__ = ["SchedulerHandle", "ServeScheduler", "run_forever"]
+__all__ = ["FOLLOW_JOB", "SchedulerHandle", "ServeScheduler", "run_forever"]
+
+FOLLOW_JOB = "calendar_follow"  # the internal job that keeps the calendar and the plan current
 
 log = structlog.get_logger("duban.scheduler")
 
@@ -49,15 +55,27 @@ class SchedulerHandle:
         self.node = node_id()
         self._scheduler = BackgroundScheduler(
             timezone=tz,
-            executors={"default": ThreadPoolExecutor(max_workers=max(1, len(schedule.jobs)))},
+            executors={"default": ThreadPoolExecutor(max_workers=len(schedule.jobs) + 1)},
         )
         self._started = False
+        self._planned_revision = schedule.calendar.revision
+        self._planning = threading.Lock()
 
     def start(self) -> None:
         """Take part in the election (or refuse, on a shared SQLite file), then schedule."""
         self.leadership.start()
         try:
-            self.schedule.add_to(self._scheduler, self._run)
+            self.schedule.add_to(self._scheduler, self.run_now)
+            if self.schedule.refresh is not None:  # every node follows the calendar, leader or not
+                self._scheduler.add_job(
+                    self.keep_current,
+                    trigger="interval",
+                    seconds=self.schedule.follow_seconds,
+                    id=FOLLOW_JOB,
+                    name=FOLLOW_JOB,
+                    coalesce=True,
+                    max_instances=1,
+                )
             self._scheduler.start()
         except BaseException:
             self.leadership.stop()  # never hold the lock without a scheduler behind it
@@ -77,11 +95,46 @@ class SchedulerHandle:
     def is_leader(self) -> bool:
         return self.leadership.is_leader()
 
-    def _run(self, job: JobSpec) -> None:
-        """One fire time of one job: only on the leader, and never fatal to the scheduler."""
+    def keep_current(self) -> bool:
+        """Bring in holiday notices recorded since (``Schedule.refresh``) and, if the calendar
+        changed since the jobs were planned, plan each job's next fire time again. True if so."""
+        try:
+            if self.schedule.refresh is not None:
+                self.schedule.refresh()
+        except Exception:
+            log.exception("scheduler.calendar.refresh_failed", node=self.node)
+        with self._planning:
+            revision = self.schedule.calendar.revision
+            if revision == self._planned_revision:
+                return False
+            now = self._clock()
+            for job in self.schedule.jobs:
+                following = self.schedule.trigger(job).get_next_fire_time(None, now)
+                if self._started and self._scheduler.get_job(job.name) is not None:
+                    self._scheduler.modify_job(job.name, next_run_time=following)
+            self._planned_revision = revision
+        log.info("scheduler.calendar.replanned", node=self.node, revision=revision)
+        return True
+
+    def planned(self) -> dict[str, dt.datetime | None]:
+        """Each job's next fire time as the running scheduler has it planned (None: paused)."""
+        return {
+            job.name: found.next_run_time
+            for job in self.schedule.jobs
+            if (found := self._scheduler.get_job(job.name)) is not None
+        }
+
+    def run_now(self, job: JobSpec) -> None:
+        """One fire time of one job (APScheduler calls this at each): only on the leader, never
+        fatal to the scheduler, and not at all if a notice recorded since it was planned makes
+        its day a holiday."""
+        replanned = self.keep_current()
         now = self._clock()
         instant = self.schedule.scheduled_instant(job, now)
         bound = log.bind(job=job.name, scheduled_for=instant.isoformat(), node=self.node)
+        if replanned and not self.schedule.holds_at(job, instant):
+            bound.info("scheduler.job.skipped", reason="calendar changed")
+            return
         if not self._may_run(instant, bound):
             return
         bound.info("scheduler.job.started")

@@ -27,6 +27,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from duban.api import admin, plans, tasks
 from duban.api.deps import ServiceContext, checked_request
 from duban.api.errors import ERROR_RESPONSES, install_error_handlers
+from duban.api.limits import RequestLimits
 from duban.app.access import TokenRegistry
 from duban.app.reads import ReadModels
 from duban.app.services import Services
@@ -84,7 +85,10 @@ class AccessLog:
 
 
 class SecurityHeaders:
-    """No script may run on our pages, whatever a task title contains; nothing frames them."""
+    """No script may run on our pages, whatever a task title contains; nothing frames them.
+    No answer with task data is kept by a browser or a proxy (`no-store`: every answer but the
+    static files); over https, browsers are told to stay on https (HSTS). The scheme is the
+    connection's, or a trusted proxy's `X-Forwarded-Proto` as uvicorn applies it."""
 
     HEADERS = (
         (b"content-security-policy", CSP.encode()),
@@ -92,6 +96,8 @@ class SecurityHeaders:
         (b"referrer-policy", b"no-referrer"),
         (b"x-frame-options", b"DENY"),
     )
+    NO_STORE = (b"cache-control", b"no-store")
+    HSTS = (b"strict-transport-security", b"max-age=31536000")
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -101,9 +107,17 @@ class SecurityHeaders:
             await self.app(scope, receive, send)
             return
 
+        no_store = not scope["path"].startswith("/static/")
+        extra = [*self.HEADERS, *([self.NO_STORE] if no_store else [])]
+        if scope.get("scheme") == "https":
+            extra.append(self.HSTS)
+
         async def sending(message: Message) -> None:
             if message["type"] == "http.response.start":
-                message["headers"] = [*message.get("headers", []), *self.HEADERS]
+                headers = list(message.get("headers", []))
+                if no_store:  # whatever the endpoint said about caching
+                    headers = [h for h in headers if h[0].lower() != b"cache-control"]
+                message["headers"] = [*headers, *extra]
             await send(message)
 
         await self.app(scope, receive, sending)
@@ -139,7 +153,7 @@ def create_app(services: Services, background: Sequence[Background] = ()) -> Fas
         config=services.config,
         ledger=ledger,
         reads=ReadModels(services),
-        tokens=TokenRegistry(ledger),
+        tokens=TokenRegistry.of(services),
     )
     install_error_handlers(app)
     for router in (tasks.router, plans.router, admin.router):
@@ -150,6 +164,7 @@ def create_app(services: Services, background: Sequence[Background] = ()) -> Fas
             dependencies=[Depends(checked_request)],
         )
     mount_web(app)
+    app.add_middleware(RequestLimits, limits=services.config.http, tokens=app.state.duban.tokens)
     app.add_middleware(SecurityHeaders)
     app.add_middleware(AccessLog)
     return app

@@ -30,6 +30,8 @@ from duban.api.schemas import (
 )
 from duban.app import commands as cmd
 from duban.app import task_commands as tc
+from duban.app.audit_view import audit_for, codes_visible_to
+from duban.app.dates import in_range, out_of_range_message
 from duban.app.reads import BoardQuery
 from duban.app.roles import Identity, authorize
 
@@ -94,10 +96,13 @@ def history(code: Code, ctx: Ctx, who: Caller) -> list[EventView]:
 @router.get("/tasks/{code}/audit", summary="任务审计留痕 the task's trail, reminders included")
 def task_audit(code: Code, ctx: Ctx, who: Caller) -> list[AuditEntry]:
     ctx.ledger.task(code, who)  # authorizes the read; 404 for a task that does not exist
-    return [AuditEntry.model_validate(e) for e in ctx.reads.audit(task=code)]
+    return _audience(ctx, who, ctx.reads.audit(task=code))
 
 
-@router.get("/audit", summary="审计日志 the global audit trail, oldest first")
+@router.get(
+    "/audit",
+    summary="审计日志 the global audit trail, oldest first (liaisons, officials: their tasks')",
+)
 def audit_log(
     ctx: Ctx,
     who: Caller,
@@ -105,8 +110,16 @@ def audit_log(
     since: Annotated[str | None, Query(pattern=DAY_PATTERN, description="YYYY-MM-DD")] = None,
 ) -> list[AuditEntry]:
     authorize(who, "read")
-    entries = ctx.reads.audit(task=task, since=_day("since", since))
-    return [AuditEntry.model_validate(e) for e in entries]
+    return _audience(ctx, who, ctx.reads.audit(task=task, since=_day("since", since)))
+
+
+def _audience(
+    ctx: ServiceContext, who: Identity, entries: list[dict[str, Any]]
+) -> list[AuditEntry]:
+    """The entries as `who` may read them (`duban.app.audit_view`): office and auditors all of
+    them without secret material; liaisons and officials their tasks' only, mobiles masked."""
+    shown = audit_for(who, entries, lambda: codes_visible_to(who, ctx.reads.board()))
+    return [AuditEntry.model_validate(e) for e in shown]
 
 
 def _day(name: str, text: str | None) -> dt.date | None:
@@ -114,10 +127,14 @@ def _day(name: str, text: str | None) -> dt.date | None:
     if text is None:
         return None
     try:
-        return dt.date.fromisoformat(text)
+        day = dt.date.fromisoformat(text)
     except ValueError:
         problem = {"type": "date_from_datetime_parsing", "loc": ("query", name), "input": text}
         raise RequestValidationError([{**problem, "msg": "不是有效的日期（YYYY-MM-DD）"}]) from None
+    if not in_range(day):
+        problem = {"type": "date_out_of_range", "loc": ("query", name), "input": text}
+        raise RequestValidationError([{**problem, "msg": out_of_range_message(day)}])
+    return day
 
 
 # ---- 交办 ----------------------------------------------------------------------------------

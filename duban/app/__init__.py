@@ -6,7 +6,8 @@ validated inputs) and `task_commands` (each task command described once: model, 
 success text), `importer/` (task lists), `sweep` and `routing` (the reminder ladder's sweep
 and who is told through which chat), `monthly_rounds` (the monthly report round),
 `report_kinds` with `report_docs`, `report_markdown`, `report_xlsx`, `report_html` (月分析、
-季调度、年督考 and their formats), `delivery_adapters` (the deliverer's ports over the store and
+季调度、年督考 and their formats), `safe_cells` (every XLSX and CSV cell a user's text reaches:
+text, never a formula), `delivery_adapters` (the deliverer's ports over the store and
 the config), `scheduled` and `preview` (what each scheduled job does; a window's messages
 without sending), `reads` (read models for the entry points), `access` (tokens), `roles` and
 `errors` (the application's error tree, with the domain errors re-exported for the entry points).

@@ -2,6 +2,12 @@
 
 A token reads `dbn_<token_id>_<secret>`. The public `token_id` names the `AccessToken` aggregate,
 so checking a token is one small read; only the SHA-256 digest of the whole token is stored.
+
+The directory (`domain.token.TokenDirectory`, from the config: `duban.app.reconcile.
+token_directory`) is the source of truth for bindings: a token is issued only for a unit, a
+liaison or an official it lists, and a presented token whose unit or person it no longer lists
+is refused at request time. A running server reads the config when it starts: after removing a
+unit, run `duban init` (which records the removal and revokes the tokens) and restart it.
 """
 
 from __future__ import annotations
@@ -17,9 +23,18 @@ from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.persistence import IntegrityError
 
 from domain.roles import Identity, authorize
-from domain.token import AccessToken, TokenNotFound, binding, token_aggregate_id
+from domain.token import (
+    AccessToken,
+    InvalidTokenRequest,
+    TokenDirectory,
+    TokenNotFound,
+    binding,
+    token_aggregate_id,
+)
 from duban.app.errors import Unauthenticated
 from duban.app.ledger import Ledger
+from duban.app.reconcile import token_directory
+from duban.app.services import Services
 
 __all__ = ["IssuedToken", "TokenRegistry", "digest", "token_id_of"]
 
@@ -50,14 +65,27 @@ def token_id_of(token: str) -> str | None:
 class TokenRegistry:
     """Token administration for the office, and token checking for every API request."""
 
-    def __init__(self, ledger: Ledger) -> None:
+    def __init__(self, ledger: Ledger, directory: TokenDirectory | None = None) -> None:
+        """`directory` None only where no config exists (tools and tests that issue tokens
+        straight into a store): the entry points always pass the config's."""
         self.ledger = ledger
+        self.directory = directory
+
+    @classmethod
+    def of(cls, services: Services) -> TokenRegistry:
+        """The registry of a running process: its store, bound to its config's directory."""
+        return cls(services.ledger, token_directory(services.config))
 
     def issue(
         self, role: str, name: str | None, unit: str | None, who: Identity, reason: str = ""
     ) -> IssuedToken:
         authorize(who, "admin")
         role_, name_, unit_ = binding(role, name, unit)
+        refusal = self._refusal(role_, name_, unit_)
+        if refusal is not None:
+            raise InvalidTokenRequest(
+                f"无法签发令牌：{refusal}（请先在配置文件中登记，并运行 duban init）"
+            )
         while True:
             token_id = secrets.token_hex(6)
             token = f"{PREFIX}_{token_id}_{secrets.token_urlsafe(32)}"
@@ -100,9 +128,15 @@ class TokenRegistry:
         record = self._get(token_id) if token_id else None
         if record is None or not hmac.compare_digest(record.digest, digest(presented)):
             raise Unauthenticated("访问令牌无效")
+        refusal = self._refusal(record.role, record.name, record.unit)
+        if refusal is not None:
+            raise Unauthenticated(f"{refusal}，令牌已失效")
         if record.revoked:
             raise Unauthenticated("访问令牌已吊销")
         return record.identity()
+
+    def _refusal(self, role: str, name: str, unit: str | None) -> str | None:
+        return None if self.directory is None else self.directory.refusal(role, name, unit)
 
     def _require(self, token_id: str) -> AccessToken:
         record = self._get(token_id)

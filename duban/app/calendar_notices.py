@@ -66,7 +66,7 @@ def import_notice(
             ledger.save(notice)
         except IntegrityError as exc:
             raise Conflict(f"{days.year}年节假日安排同时被导入，请重新导入") from exc
-        services.__dict__.pop("calendar", None)  # rebuilt with the new notice when next asked
+        services.refresh_calendar()  # this process follows the new notice at once
     return NoticeImport(
         days.year, tuple(sorted(days.holidays)), tuple(sorted(days.workdays)), sha, action, dry_run
     )

@@ -11,7 +11,17 @@ import datetime as dt
 import re
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    field_validator,
+)
+from pydantic_core import PydanticCustomError
+
+from domain.dates import in_range, out_of_range_message
 
 TaskCode = Annotated[
     str,
@@ -22,6 +32,16 @@ TaskCode = Annotated[
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
 Text = Annotated[str, StringConstraints(strip_whitespace=True, max_length=4000)]
 Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
+
+
+def _day_in_range(value: dt.date) -> dt.date:
+    """Every date a command carries lies in the product's range (`domain.dates`)."""
+    if not in_range(value):
+        raise PydanticCustomError("date_out_of_range", out_of_range_message(value))
+    return value
+
+
+Day = Annotated[dt.date, AfterValidator(_day_in_range)]
 
 _URL = re.compile(r"^https?://\S+$")
 
@@ -43,7 +63,7 @@ class Milestone(_Command):
     """节点: an intermediate deadline inside a task."""
 
     name: Name
-    due: dt.date
+    due: Day
 
 
 class AssignTask(_Command):
@@ -56,7 +76,7 @@ class AssignTask(_Command):
     official: Name | None = None
     group: Name | None = None
     area: Name | None = None
-    deadline: dt.date | None = None
+    deadline: Day | None = None
     deadline_text: str = ""
     milestones: tuple[Milestone, ...] = ()
     notes: Text = ""
@@ -94,7 +114,7 @@ class ReportProgress(_Command):
 class RequestExtension(_Command):
     """延期申请."""
 
-    new_deadline: dt.date
+    new_deadline: Day
     reason: Reason
 
 
@@ -102,7 +122,7 @@ class DecideExtension(_Command):
     """Grant (optionally with a different date than asked) or deny an extension."""
 
     reason: Reason
-    new_deadline: dt.date | None = None
+    new_deadline: Day | None = None
 
 
 class SubmitCompletion(_Command):

@@ -22,7 +22,7 @@ from uuid import UUID
 from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.persistence import IntegrityError
 
-from domain.errors import DomainError, TaskNotFound
+from domain.errors import DomainError
 from domain.roles import Action, Identity, authorize
 from domain.task import ReformTask, task_id
 from duban.app import commands as cmd
@@ -195,8 +195,7 @@ class Ledger(DirectoryRecords, PlanReviews):
         mutate: Callable[[ReformTask, dt.datetime], None],
     ) -> None:
         for attempt in range(MAX_ATTEMPTS):
-            task = self._task(code)
-            authorize(who, action, task.lead_unit, task.co_units, task.official)
+            task = self._task_for(code, who, action)  # 404, then 403 (duban.app.task_access)
             try:
                 mutate(task, self.clock())
             except DomainError as exc:
@@ -231,23 +230,13 @@ class Ledger(DirectoryRecords, PlanReviews):
         )
         return [e.__dict__ for e in stored] == [e.__dict__ for e in attempted]
 
-    def _task(self, code: str) -> ReformTask:
-        try:
-            task: ReformTask = self.repository.get(task_id(code))
-        except AggregateNotFoundError:
-            raise TaskNotFound(f"没有编号为 {code} 的任务") from None
-        return task
-
     # ---- reads ---------------------------------------------------------------------------
 
     def task(self, code: str, who: Identity) -> dict[str, Any]:
-        task = self._task(code)
-        authorize(who, "read", task.lead_unit, task.co_units, task.official)
-        return task_state(task)
+        return task_state(self._task_for(code, who, "read"))
 
     def task_history(self, code: str, who: Identity) -> list[dict[str, Any]]:
-        task = self._task(code)
-        authorize(who, "read", task.lead_unit, task.co_units, task.official)
+        task = self._task_for(code, who, "read")
         return [event_record(e) for e in self.events.get(task.id)]
 
     def task_codes(self) -> list[str]:

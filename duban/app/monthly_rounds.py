@@ -133,7 +133,7 @@ def _chat(
             lines.append(f"- **{escape_markdown(task.code)}** {escape_markdown(task.title)}")
             codes.append(task.code)
         lines.append("")
-    title = f"月度进展报送｜{channel}｜{now:%Y-%m-%d}"
+    title = f"月度进展报送｜{escape_markdown(channel)}｜{now:%Y-%m-%d}"
     body = "\n".join(lines).strip()
     mentions = tuple(dict.fromkeys(mobiles))
     return PlannedMessage(

@@ -2,7 +2,8 @@
 
 Part of the `Ledger`. The rules of who submits for which unit live here, not in the entry
 points: a liaison submits only their own unit's plan (the unit may be left out), anyone else
-must name the unit.
+must name the unit. A plan tied to a task names a task that exists (404 otherwise), and a
+liaison ties a plan only to a task their unit leads (403 otherwise; `duban.app.task_access`).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from domain.errors import Forbidden
 from domain.plan_review import PlanReview
 from domain.roles import Identity, authorize
 from duban.app.errors import InvalidRequest, PlanNotFound
-from duban.app.ledger_base import LedgerBase
+from duban.app.task_access import TaskAccess
 
 __all__ = ["PlanReviews", "Verdict", "submitting_unit"]
 
@@ -24,7 +25,7 @@ Verdict = Literal["opinion", "approve", "return"]
 _PLAN_FIELDS = ("plan_code", "title", "unit", "task_code", "status", "opinions", "version")
 
 
-class PlanReviews(LedgerBase):
+class PlanReviews(TaskAccess):
     """The ledger's plan commands and reads."""
 
     def submit_plan(
@@ -32,6 +33,8 @@ class PlanReviews(LedgerBase):
     ) -> UUID:
         """Submit a plan for `unit` (a liaison's own unit when None)."""
         authorize(who, "submit_plan")
+        if task_code is not None:
+            self._task_for(task_code, who, "submit_plan")
         plan = PlanReview(
             plan_code=plan_code,
             title=title,

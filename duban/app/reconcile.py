@@ -3,6 +3,11 @@ and the calendar overrides (`[calendar] extra_holidays / extra_workdays`).
 
 `duban init` records what the config says about who is told what (`domain.directory`), so that
 the audit trail shows when a liaison, an official or a channel changed. Part of the `Ledger`.
+
+The config's directory is also the source of truth for access tokens (`token_directory`): a
+unit or an official that left the config is recorded as removed, and every token still bound
+to it (or to a liaison no longer listed) is revoked in the same transaction, with the reason,
+so the audit shows who lost access and when.
 """
 
 from __future__ import annotations
@@ -18,10 +23,11 @@ from eventsourcing.domain import Aggregate
 from domain.directory import ChannelRecord, Official, Unit
 from domain.holiday_notice import CalendarOverrides
 from domain.roles import Identity, authorize
+from domain.token import AccessToken, TokenDirectory, token_aggregate_id
 from duban.app.ledger_base import LedgerBase
 from duban.settings.config import Config
 
-__all__ = ["DirectoryRecords", "channel_settings"]
+__all__ = ["DirectoryRecords", "channel_settings", "token_directory"]
 
 
 class DirectoryRecords(LedgerBase):
@@ -39,6 +45,8 @@ class DirectoryRecords(LedgerBase):
             aggregates.append(self._official(o.name, o.title, o.mobile, o.channel, who, at))
         for channel in config.channels:
             aggregates.append(self._channel(channel.name, channel_settings(channel), who, at))
+        aggregates += self._removed(config, who, at)
+        aggregates += self._unbound_tokens(token_directory(config), who, at)
         overrides = self._calendar_overrides(config, who, at)
         if overrides is not None:
             aggregates.append(overrides)
@@ -47,6 +55,33 @@ class DirectoryRecords(LedgerBase):
         if pending:
             self.save(*pending)
         return count
+
+    def _removed(self, config: Config, who: Identity, at: dt.datetime) -> list[Aggregate]:
+        """The recorded units and officials the config no longer lists, marked removed."""
+        found: list[Aggregate] = []
+        units = {u.name for u in config.units}
+        officials = {o.name for o in config.officials}
+        for cls, keep in ((Unit, units), (Official, officials)):
+            names = dict.fromkeys(e.name for _, e in self.events_of(cls.Registered))
+            for name in names:
+                if name not in keep:
+                    record: Unit | Official = self.repository.get(cls.create_id(name))
+                    record.remove(who.actor, at)
+                    found.append(record)
+        return found
+
+    def _unbound_tokens(
+        self, directory: TokenDirectory, who: Identity, at: dt.datetime
+    ) -> list[Aggregate]:
+        """Every unrevoked token the directory no longer backs, revoked with the reason."""
+        found: list[Aggregate] = []
+        for _, issued in self.events_of(AccessToken.Issued):
+            token: AccessToken = self.repository.get(token_aggregate_id(issued.token_id))
+            refusal = directory.refusal(token.role, token.name, token.unit)
+            if refusal is not None and not token.revoked:
+                token.revoke(f"名录变更：{refusal}，令牌随之失效", who.actor, at)
+                found.append(token)
+        return found
 
     def _calendar_overrides(
         self, config: Config, who: Identity, at: dt.datetime
@@ -102,6 +137,14 @@ class DirectoryRecords(LedgerBase):
             return ChannelRecord(name=name, settings=settings, actor=who.actor, at=at)
         record.reconcile(settings, who.actor, at)
         return record
+
+
+def token_directory(config: Config) -> TokenDirectory:
+    """Whom tokens may be bound to, as the config says: its units' liaisons, its officials."""
+    return TokenDirectory(
+        units={u.name: frozenset(x.name for x in u.liaisons) for u in config.units},
+        officials=frozenset(o.name for o in config.officials),
+    )
 
 
 def channel_settings(channel: Any) -> dict[str, Any]:

@@ -1,5 +1,12 @@
 """Reports as Markdown, for the group chats: `render_markdown`, and `markdown_parts` cut to a
-platform's message limit (`notifiers.limits`)."""
+platform's message limit (`notifiers.limits`).
+
+Unit, group, official and recognition names, task codes and titles come from the config and
+the task list: every text value of the report passes through the chat escaper
+(`notifiers.render.escape_markdown`) before it is placed in the Markdown, so the office chat
+shows it as text and no name can link, mention, format or break a line. The markup is this
+module's alone.
+"""
 
 from __future__ import annotations
 
@@ -8,15 +15,28 @@ from typing import Any
 
 from duban.app.report_kinds import Report, title_of
 from notifiers.limits import split_for_platform
+from notifiers.render import escape_markdown
 from projections.board import LIGHT_LABELS
 
 __all__ = ["markdown_parts", "render_markdown"]
 
 
 def render_markdown(report: Report) -> str:
-    lines = [f"## {title_of(report)}", ""]
-    lines += _MARKDOWN[report["kind"]](report)
+    safe: Report = _escaped(report)
+    lines = [f"## {title_of(safe)}", ""]
+    lines += _MARKDOWN[safe["kind"]](safe)
     return "\n".join(lines).rstrip() + "\n"
+
+
+def _escaped(value: Any) -> Any:
+    """The report with every text value escaped (keys are the builders' names, kept)."""
+    if isinstance(value, str):
+        return escape_markdown(value)
+    if isinstance(value, dict):
+        return {key: _escaped(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_escaped(item) for item in value]
+    return value
 
 
 def markdown_parts(report: Report, platform: str) -> list[str]:
@@ -114,7 +134,7 @@ def _quarterly_md(r: Report) -> list[str]:
     ]
     lines += _section(f"下季度（{nxt['start']}至{nxt['end']}）到期且进度滞后", risky)
     repeated = [
-        f"- {u['unit']}：{u['count']}次（{'、'.join(f'{k}{v}' for k, v in u['by_rung'].items())}）"
+        f"- {u['unit']}：{u['count']}次（{_by_rung(u['by_rung'])}）"
         for u in r["repeated_escalations"]
     ]
     lines += _section("多次被督办的单位", repeated)
@@ -124,6 +144,10 @@ def _quarterly_md(r: Report) -> list[str]:
     ]
     lines += _section("改革试点与典型", recognised)
     return lines
+
+
+def _by_rung(counts: dict[str, int]) -> str:
+    return "、".join(f"{escape_markdown(rung)}{n}" for rung, n in counts.items())
 
 
 def _assessment_md(r: Report) -> list[str]:

@@ -1,6 +1,7 @@
 """Reports as Excel workbooks: the 台账 (one row per task, `LEDGER_COLUMNS`, which the HTML
 page shows too) and a 汇总 sheet; for the assessment, the ranking and every point with its
-event."""
+event. Every row goes through `duban.app.safe_cells.append_row`: a name or title that starts
+with "=" is text, never a formula."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from domain.task import STATUS_LABELS
 from duban.app.report_kinds import Report, title_of
+from duban.app.safe_cells import append_row
 
 __all__ = ["LEDGER_COLUMNS", "ledger_cells", "write_xlsx"]
 
@@ -50,9 +52,9 @@ def write_xlsx(report: Report, path: Path) -> None:
 
 
 def _header(sheet: Worksheet, title: str, headers: Sequence[str], widths: Sequence[int]) -> None:
-    sheet.append([title])
+    append_row(sheet, [title])
     sheet["A1"].font = Font(bold=True, size=14)
-    sheet.append(list(headers))
+    append_row(sheet, list(headers))
     for i, width in enumerate(widths):
         cell = sheet.cell(row=2, column=i + 1)
         cell.font = Font(bold=True)
@@ -64,7 +66,7 @@ def _ledger_sheet(sheet: Worksheet, report: Report, rows: Sequence[dict[str, Any
     sheet.title = "台账"
     _header(sheet, title_of(report), [c[0] for c in LEDGER_COLUMNS], [c[1] for c in LEDGER_COLUMNS])
     for cells in ledger_cells(rows):
-        sheet.append(cells)
+        append_row(sheet, cells)
     for line in sheet.iter_rows(min_row=3, min_col=3, max_col=3):
         line[0].alignment = Alignment(wrap_text=True, vertical="top")
 
@@ -76,7 +78,9 @@ def _summary_sheet(book: Workbook, name: str, key: str, rows: Sequence[dict[str,
     for row in rows:
         lights = [row["by_light"][c] for c in ("red", "yellow", "green", "closed")]
         statuses = [row["by_status"][s] for s in STATUS_LABELS]
-        sheet.append([row[key] or "（未定）", row["tasks"], *lights, row["overdue"], *statuses])
+        append_row(
+            sheet, [row[key] or "（未定）", row["tasks"], *lights, row["overdue"], *statuses]
+        )
 
 
 def _monthly_xlsx(book: Workbook, sheet: Worksheet, r: Report) -> None:
@@ -90,7 +94,7 @@ def _monthly_xlsx(book: Workbook, sheet: Worksheet, r: Report) -> None:
         [24, 10, 14, 12],
     )
     for x in r["reports"]:
-        reports.append([x["unit"], x["task_code"], x["outcome_label"], x["day"]])
+        append_row(reports, [x["unit"], x["task_code"], x["outcome_label"], x["day"]])
 
 
 def _quarterly_xlsx(book: Workbook, sheet: Worksheet, r: Report) -> None:
@@ -99,7 +103,7 @@ def _quarterly_xlsx(book: Workbook, sheet: Worksheet, r: Report) -> None:
     _header(sheet, title_of(r), headers, [36, 8, 8, 10, 8, 8, 8])
     for g in r["groups"]:
         lights = [g["by_light"][c] for c in ("red", "yellow", "green")]
-        sheet.append([g["group"], g["tasks"], g["completed"], g["avg_percent"], *lights])
+        append_row(sheet, [g["group"], g["tasks"], g["completed"], g["avg_percent"], *lights])
     risk = book.create_sheet("下季度风险")
     _header(
         risk,
@@ -108,7 +112,8 @@ def _quarterly_xlsx(book: Workbook, sheet: Worksheet, r: Report) -> None:
         [10, 48, 18, 12, 8, 8],
     )
     for t in r["at_risk"]:
-        risk.append(
+        append_row(
+            risk,
             [
                 t["code"],
                 t["title"],
@@ -116,7 +121,7 @@ def _quarterly_xlsx(book: Workbook, sheet: Worksheet, r: Report) -> None:
                 t["deadline"],
                 t["percent"],
                 t["expected_percent"],
-            ]
+            ],
         )
     _summary_sheet(book, "牵头单位", "unit", r["units"])
 
@@ -125,13 +130,14 @@ def _assessment_xlsx(book: Workbook, sheet: Worksheet, r: Report) -> None:
     sheet.title = "排名"
     _header(sheet, title_of(r), ["名次", "单位", "得分", "加分", "扣分"], [6, 28, 10, 10, 10])
     for u in r["units"]:
-        sheet.append([u["rank"], u["unit"], u["score"], u["gained"], u["lost"]])
+        append_row(sheet, [u["rank"], u["unit"], u["score"], u["gained"], u["lost"]])
     points = book.create_sheet("得分明细")
     headers = ["单位", "事项", "分值", "编号", "日期", "事件序号", "事件类型"]
     _header(points, "得分明细（每一分对应的事件）", headers, [28, 18, 8, 10, 12, 10, 32])
     for u in r["units"]:
         for p in u["points"]:
-            points.append(
+            append_row(
+                points,
                 [
                     u["unit"],
                     p["label"],
@@ -140,7 +146,7 @@ def _assessment_xlsx(book: Workbook, sheet: Worksheet, r: Report) -> None:
                     p["day"],
                     p["notification_id"],
                     p["event_type"],
-                ]
+                ],
             )
 
 

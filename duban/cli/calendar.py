@@ -9,7 +9,17 @@ from typing import Annotated
 import typer
 
 from duban.app.calendar_notices import NoticeUnreadable, import_notice, year_overview
-from duban.cli.common import AsOpt, Fmt, FormatOpt, echo, fail, parse_identity, require, services
+from duban.cli.common import (
+    AsOpt,
+    Fmt,
+    FormatOpt,
+    echo,
+    fail,
+    parse_identity,
+    parse_year,
+    require,
+    services,
+)
 from duban.cli.output import to_json
 
 __all__ = ["calendar_app", "register"]
@@ -61,7 +71,7 @@ def import_command(
 def show_command(year: int, fmt: FormatOpt = Fmt.table, as_: AsOpt = "office") -> None:
     """一年的节假日和调休上班日及其来源（已导入通知 / chinesecalendar / 配置 / 周一至周五推算）."""
     require(as_, "read")
-    overview = year_overview(services(), year)
+    overview = year_overview(services(), parse_year(year, "YEAR"))
     if fmt is Fmt.json:
         typer.echo(to_json(overview))
         return

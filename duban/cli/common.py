@@ -10,16 +10,18 @@ Errors a person can act on end as one line on stderr and an exit code chosen by 
 
 from __future__ import annotations
 
+import datetime as dt
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from enum import StrEnum
-from typing import Annotated, Any, NoReturn
+from typing import Annotated, Any, NoReturn, TypeVar
 
 import typer
 from pydantic import ValidationError
 
-from duban.app.errors import ApplicationError, DomainError
+from duban.app.dates import check_year, in_range, out_of_range_message
+from duban.app.errors import ApplicationError, DomainError, InvalidTokenRequest
 from duban.app.roles import ROLES, Action, Identity, authorize
 from duban.app.services import Services
 from duban.bootstrap import bootstrap
@@ -35,11 +37,16 @@ __all__ = [
     "app",
     "echo",
     "fail",
+    "parse_day",
     "parse_identity",
+    "parse_moment",
+    "parse_year",
     "require",
     "services",
     "user_errors",
 ]
+
+_D = TypeVar("_D", bound=dt.date)
 
 app = typer.Typer(help="督办 duban — reform-task supervision ledger", no_args_is_help=True)
 
@@ -71,7 +78,12 @@ FormatOpt = Annotated[Fmt, typer.Option("--format", help="table | json | csv")]
 
 
 @app.callback()
-def _main(config: ConfigOpt = None, log_level: str = "WARNING") -> None:
+def _main(
+    config: ConfigOpt = None,
+    log_level: Annotated[
+        str, typer.Option(envvar="DUBAN_LOG_LEVEL", help="日志级别：DEBUG、INFO、WARNING、ERROR")
+    ] = "WARNING",
+) -> None:
     _state.config = config
     configure_logging(log_level)
 
@@ -105,6 +117,7 @@ def _field_error(error: Any) -> str:
 EXIT_CODES: tuple[tuple[type[Exception], int, Callable[[Any], str]], ...] = (
     (ConfigError, 2, str),  # the config cannot be used: named key by key
     (ValidationError, 2, _fields),  # the input is invalid: named field by field
+    (InvalidTokenRequest, 2, _coded),  # no token for that role, unit or person
     (DomainError, 1, _coded),  # the task's state (or the role) does not allow it
     (ApplicationError, 1, _coded),  # another writer got there first, …
 )
@@ -119,6 +132,39 @@ def user_errors() -> Iterator[None]:
     except _CAUGHT as exc:
         code, line = next((code, line) for cls, code, line in EXIT_CODES if isinstance(exc, cls))
         fail(line(exc), code)
+
+
+def parse_day(text: str, option: str) -> dt.date:
+    """A day typed as YYYY-MM-DD, in the product's date range; else one line and exit 2."""
+    try:
+        day = dt.datetime.strptime(text.strip(), "%Y-%m-%d").date()
+    except ValueError:
+        fail(f"{option}：不是有效的日期「{text}」，请写成 YYYY-MM-DD，如 2024-06-30", 2)
+    return _in_range(day, option)
+
+
+def parse_moment(text: str, option: str, tz: dt.tzinfo) -> dt.datetime:
+    """A moment typed in ISO 8601 (2024-10-09, 2024-10-09T09:00, …+08:00), in `tz` unless it
+    names its zone, in the product's date range; else one line and exit 2."""
+    try:
+        moment = dt.datetime.fromisoformat(text.strip())
+    except ValueError:
+        fail(f"{option}：不是有效的日期时间「{text}」，请写成如 2024-10-09T09:00", 2)
+    return _in_range(moment if moment.tzinfo else moment.replace(tzinfo=tz), option)
+
+
+def parse_year(year: int, option: str) -> int:
+    """A year given on the command line, within the product's date range; else exit 2."""
+    try:
+        return check_year(year)
+    except DomainError as exc:
+        fail(f"{option}：{exc.message}", 2)
+
+
+def _in_range(day: _D, option: str) -> _D:
+    if not in_range(day):
+        fail(out_of_range_message(day, option), 2)
+    return day
 
 
 def parse_identity(text: str) -> Identity:

@@ -10,8 +10,8 @@ An entry point: imports the application layer, the settings and the composition 
 
 from __future__ import annotations
 
-import datetime as dt
 import importlib
+import sys
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -25,10 +25,12 @@ from duban.cli.common import (
     app,
     echo,
     fail,
+    parse_day,
     parse_identity,
     services,
     user_errors,
 )
+from duban.cli.crash import report_unexpected
 
 __all__ = ["app", "main"]
 
@@ -140,12 +142,12 @@ def task_report(
 @task_app.command("request-extension")
 def task_request_extension(
     code: CodeArg,
-    to: Annotated[dt.datetime, typer.Option("--to", formats=["%Y-%m-%d"], help="new deadline")],
+    to: Annotated[str, typer.Option("--to", help="new deadline (YYYY-MM-DD)")],
     reason: ReasonOpt,
     as_: AsOpt = "office",
 ) -> None:
     """延期申请."""
-    _perform(tc.REQUEST_EXTENSION, code, as_, new_deadline=to.date(), reason=reason)
+    _perform(tc.REQUEST_EXTENSION, code, as_, new_deadline=parse_day(to, "--to"), reason=reason)
 
 
 @task_app.command("grant-extension")
@@ -153,11 +155,11 @@ def task_grant_extension(
     code: CodeArg,
     reason: ReasonOpt,
     to: Annotated[
-        dt.datetime | None, typer.Option("--to", formats=["%Y-%m-%d"], help="date if not as asked")
+        str | None, typer.Option("--to", help="date if not as asked (YYYY-MM-DD)")
     ] = None,
     as_: AsOpt = "office",
 ) -> None:
-    new_deadline = to.date() if to else None
+    new_deadline = parse_day(to, "--to") if to else None
     _perform(tc.GRANT_EXTENSION, code, as_, reason=reason, new_deadline=new_deadline)
 
 
@@ -226,8 +228,13 @@ def _register_command_modules() -> None:
 
 
 def main() -> None:
+    """Run the command line; an unexpected error is one line here and a traceback in the log."""
     _register_command_modules()
-    app()
+    app.pretty_exceptions_enable = False  # never a multi-screen traceback on the terminal
+    try:
+        app()
+    except Exception as exc:
+        sys.exit(report_unexpected(exc))
 
 
 if __name__ == "__main__":

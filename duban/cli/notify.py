@@ -12,7 +12,7 @@ from typing import Annotated, Any
 import typer
 
 from duban.app.delivery_adapters import DeliveryReport, NotifierError, open_deliverer
-from duban.cli.common import AsOpt, Fmt, FormatOpt, fail, require, services
+from duban.cli.common import AsOpt, Fmt, FormatOpt, fail, parse_moment, require, services
 from duban.cli.output import to_json
 
 __all__ = ["notify_app", "register"]
@@ -20,16 +20,16 @@ __all__ = ["notify_app", "register"]
 notify_app = typer.Typer(help="群机器人: test a channel's robot", no_args_is_help=True)
 
 NowOpt = Annotated[
-    dt.datetime | None,
-    typer.Option("--now", help="the moment of the pass (config timezone unless it says)"),
+    str | None,
+    typer.Option("--now", help="the moment of the pass (ISO; config timezone unless it says)"),
 ]
 
 
-def _moment(now: dt.datetime | None) -> dt.datetime:
+def _moment(now: str | None) -> dt.datetime:
     tz = services().config.tz
     if now is None:
         return dt.datetime.now(tz)
-    return now if now.tzinfo is not None else now.replace(tzinfo=tz)
+    return parse_moment(now, "--now", tz)
 
 
 def deliver(now: NowOpt = None, fmt: FormatOpt = Fmt.table, as_: AsOpt = "office") -> None:

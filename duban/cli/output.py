@@ -12,6 +12,8 @@ from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
+from duban.app.safe_cells import csv_text
+
 __all__ = ["display_width", "render_csv", "render_table", "to_json", "to_jsonable"]
 
 
@@ -66,6 +68,6 @@ def render_csv(rows: Sequence[dict[str, Any]], columns: Sequence[tuple[str, str]
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow([header for _, header in columns])
-    for row in rows:
-        writer.writerow([_cell(row.get(key)) for key, _ in columns])
+    for row in rows:  # a cell that starts with "=" gets a leading "'" (duban.app.safe_cells)
+        writer.writerow([csv_text(row.get(key), _cell(row.get(key))) for key, _ in columns])
     return buffer.getvalue()

@@ -26,7 +26,8 @@ from duban.app.reads import (
     ReadModels,
     Verification,
 )
-from duban.cli.common import AsOpt, Fmt, echo, fail, require, services
+from duban.app.safe_cells import append_row
+from duban.cli.common import AsOpt, Fmt, echo, fail, parse_day, require, services
 
 __all__ = ["register"]
 
@@ -47,7 +48,7 @@ class LogFmt(StrEnum):
     jsonl = "jsonl"
 
 
-DateOpt = Annotated[dt.datetime | None, typer.Option(formats=["%Y-%m-%d"])]
+DateOpt = Annotated[str | None, typer.Option(help="YYYY-MM-DD")]
 
 
 def register(app: typer.Typer) -> None:
@@ -75,8 +76,7 @@ def board(
     group: Annotated[str | None, typer.Option(help="tasks of this 专责小组")] = None,
     official: Annotated[str | None, typer.Option(help="tasks this 领衔领导 leads")] = None,
     as_of: Annotated[
-        dt.datetime | None,
-        typer.Option("--as-of", formats=["%Y-%m-%d"], help="the board as it stood that day"),
+        str | None, typer.Option("--as-of", help="the board as it stood that day (YYYY-MM-DD)")
     ] = None,
     at_position: Annotated[
         int | None, typer.Option("--at-position", help="the board after event N")
@@ -94,7 +94,7 @@ def board(
     reads = _reads()
     query = BoardQuery(unit=unit, group=group, official=official)
     if as_of is not None or at_position is not None:
-        on = as_of.date() if as_of else None
+        on = parse_day(as_of, "--as-of") if as_of else None
         rows = reads.board_as_of(query, on=on, position=at_position)
     else:
         reads.catch_up()  # every view, not only the board: what a read shows is current
@@ -156,12 +156,12 @@ def _write_xlsx(rows: list[dict[str, Any]], path: Path) -> None:
     sheet = book.active
     assert sheet is not None
     sheet.title = "任务看板"
-    sheet.append([header for _, header in BOARD_COLUMNS])
+    append_row(sheet, [header for _, header in BOARD_COLUMNS])
     for cell in sheet[1]:
         cell.font = Font(bold=True)
     light_column = [key for key, _ in BOARD_COLUMNS].index("light_label") + 1
-    for row in rows:
-        sheet.append([_xlsx_cell(row.get(key)) for key, _ in BOARD_COLUMNS])
+    for row in rows:  # a title starting with "=" stays text (duban.app.safe_cells)
+        append_row(sheet, [_xlsx_cell(row.get(key)) for key, _ in BOARD_COLUMNS])
         color = _FILLS[row["light"]]
         sheet.cell(sheet.max_row, light_column).fill = PatternFill("solid", fgColor=color)
     sheet.freeze_panes = "A2"
@@ -207,7 +207,7 @@ def audit_log(
 ) -> None:
     """审计留痕: every event, oldest first, in plain Chinese (and as JSON with jsonl)."""
     _reader(as_)
-    entries = _reads().audit(task, since.date() if since else None)
+    entries = _reads().audit(task, parse_day(since, "--since") if since else None)
     if fmt is LogFmt.jsonl:
         for entry in entries:
             sys.stdout.write(json.dumps(entry, ensure_ascii=False) + "\n")

@@ -19,7 +19,7 @@ import typer
 from duban.app.report_docs import render_text, write_xlsx
 from duban.app.report_kinds import REPORT_KINDS, ReportKind, report_context
 from duban.app.services import Services
-from duban.cli.common import AsOpt, fail, require, services
+from duban.cli.common import AsOpt, fail, parse_day, parse_year, require, services
 
 __all__ = ["register"]
 
@@ -36,8 +36,7 @@ class ReportFmt(StrEnum):
 FmtOpt = Annotated[ReportFmt, typer.Option("--format", help="md | xlsx | json | html")]
 OutputOpt = Annotated[Path | None, typer.Option("--output", help="write to this file")]
 AsOfOpt = Annotated[
-    dt.datetime | None,
-    typer.Option("--as-of", formats=["%Y-%m-%d"], help="only events up to this day"),
+    str | None, typer.Option("--as-of", help="only events up to this day (YYYY-MM-DD)")
 ]
 
 
@@ -45,8 +44,10 @@ def register(app: typer.Typer) -> None:
     app.add_typer(report_app, name="report")
 
 
-def _as_of(svc: Services, as_of: dt.datetime | None) -> dt.date:
-    return as_of.date() if as_of else svc.ledger.clock().astimezone(svc.config.tz).date()
+def _as_of(svc: Services, as_of: str | None) -> dt.date:
+    if as_of is not None:
+        return parse_day(as_of, "--as-of")
+    return svc.ledger.clock().astimezone(svc.config.tz).date()
 
 
 def _run(
@@ -54,13 +55,14 @@ def _run(
     period: Any,
     fmt: ReportFmt,
     output: Path | None,
-    as_of: dt.datetime | None,
+    as_of: str | None,
     as_: str,
 ) -> None:
     try:
         chosen = kind.parse(str(period))
     except ValueError as exc:
         fail(str(exc), 2)
+    parse_year(int(kind.key(chosen)[:4]), kind.period_name)
     require(as_, "read")
     if fmt is ReportFmt.xlsx and output is None:
         fail("--format xlsx 需要 --output 文件路径", 2)

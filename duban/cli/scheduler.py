@@ -22,7 +22,7 @@ from duban.bootstrap import (
     run_scheduler,
     schedule_for,
 )
-from duban.cli.common import AsOpt, fail, require, services
+from duban.cli.common import AsOpt, fail, parse_moment, require, services
 from duban.cli.output import render_table, to_json
 from duban.cli.sweep import preview_command
 
@@ -45,8 +45,8 @@ class JobsFmt(StrEnum):
 def jobs(
     fmt: Annotated[JobsFmt, typer.Option("--format", help="table | json")] = JobsFmt.table,
     after: Annotated[
-        dt.datetime | None,
-        typer.Option("--from", help="show fire times after this moment (config timezone)"),
+        str | None,
+        typer.Option("--from", help="show fire times after this moment (ISO, config timezone)"),
     ] = None,
     count: Annotated[int, typer.Option("--count", min=1, max=50, help="fire times per job")] = 3,
     as_: AsOpt = "office",
@@ -55,7 +55,9 @@ def jobs(
     require(as_, "read")
     svc = services()
     config = svc.config
-    start = _aware(after, config.tz) if after else dt.datetime.now(config.tz)
+    start = dt.datetime.now(config.tz)
+    if after is not None:
+        start = _aware(parse_moment(after, "--from", config.tz), config.tz)
     rows = schedule_for(svc).describe(start, count)
     if fmt is JobsFmt.json:
         typer.echo(to_json({"timezone": config.timezone, "from": start, "jobs": rows}))

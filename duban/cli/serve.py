@@ -8,6 +8,7 @@ shutdown, unless `--no-scheduler` is given.
 from __future__ import annotations
 
 import signal
+import socket
 from types import FrameType
 from typing import Annotated
 
@@ -16,9 +17,11 @@ import uvicorn
 
 from duban.api import Background, create_app
 from duban.app.access import TokenRegistry
+from duban.app.calendar_follow import CalendarFollower
 from duban.app.services import Services
 from duban.bootstrap import scheduler_service
 from duban.cli.common import AsOpt, Fmt, FormatOpt, echo, parse_identity, services, user_errors
+from duban.cli.http_server import uvicorn_config
 from duban.cli.output import to_json
 from duban.settings.logs import register_secrets
 
@@ -40,6 +43,13 @@ class _GracefulServer(uvicorn.Server):
     """Finishes in-flight requests on SIGINT/SIGTERM, then returns instead of re-raising."""
 
     stopped_by: str | None = None
+    banner = ""  # printed once listening, "{port}" replaced by the bound one (`--port 0`)
+
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        await super().startup(sockets=sockets)
+        if self.started and self.servers and self.servers[0].sockets:
+            bound = self.servers[0].sockets[0].getsockname()[1]
+            typer.echo(self.banner.replace("{port}", str(bound)))
 
     def handle_exit(self, sig: int, frame: FrameType | None) -> None:
         self.stopped_by = signal.Signals(sig).name
@@ -49,13 +59,15 @@ class _GracefulServer(uvicorn.Server):
 
 
 def scheduler_services(svc: Services, enabled: bool) -> list[Background]:
-    """The composition root's scheduler, unless `--no-scheduler` turned it off."""
-    return [scheduler_service(svc)] if enabled else []
+    """The calendar follower (imported holiday notices reach the running server) and the
+    composition root's scheduler, unless `--no-scheduler` turned it off."""
+    follower = CalendarFollower(svc)
+    return [follower, scheduler_service(svc)] if enabled else [follower]
 
 
 def serve(
     host: Annotated[str, typer.Option(help="address to listen on")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="port to listen on")] = 8000,
+    port: Annotated[int, typer.Option(help="port to listen on (0: any free one)")] = 8000,
     no_scheduler: Annotated[
         bool, typer.Option("--no-scheduler", help="serve only; do not start the scheduler")
     ] = False,
@@ -64,13 +76,10 @@ def serve(
     svc = services()
     background = scheduler_services(svc, enabled=not no_scheduler)
     app = create_app(svc, background)
-    config = uvicorn.Config(
-        app, host=host, port=port, log_config=None, log_level="warning", access_log=False,
-        timeout_graceful_shutdown=10, server_header=False,
-    )  # fmt: skip
-    server = _GracefulServer(config)
-    scheduler = "，含提醒调度（已有调度进程时自动让出）" if background else ""
-    typer.echo(f"督办服务: http://{host}:{port}/  (API /api/v1, OpenAPI /openapi.json){scheduler}")
+    server = _GracefulServer(uvicorn_config(app, host, port, svc.config.http))
+    scheduler = "" if no_scheduler else "，含提醒调度（已有调度进程时自动让出）"
+    api = "(API /api/v1, OpenAPI /openapi.json)"
+    server.banner = f"督办服务: http://{host}:{{port}}/  {api}{scheduler}"
     try:
         server.run()
     finally:
@@ -80,7 +89,7 @@ def serve(
 
 
 def _tokens() -> TokenRegistry:
-    return TokenRegistry(services().ledger)
+    return TokenRegistry.of(services())
 
 
 def token_issue(

@@ -12,7 +12,16 @@ import typer
 from duban.app.preview import PreviewMessage, preview
 from duban.app.scheduled import run_delivery
 from duban.app.sweep import PlannedMessage, SweepReport, sweep
-from duban.cli.common import AsOpt, Fmt, FormatOpt, fail, require, services
+from duban.cli.common import (
+    AsOpt,
+    Fmt,
+    FormatOpt,
+    fail,
+    parse_day,
+    parse_moment,
+    require,
+    services,
+)
 from duban.cli.output import to_json
 
 __all__ = ["preview_command", "register", "sweep_command"]
@@ -21,18 +30,13 @@ NowOpt = Annotated[
     str | None,
     typer.Option("--now", help="sweep as of this time (ISO, office time zone if none given)"),
 ]
-DateOpt = Annotated[dt.datetime, typer.Option(formats=["%Y-%m-%d"])]
 
 
 def _parse_now(text: str | None) -> dt.datetime:
     svc = services()
     if text is None:
         return svc.ledger.clock().astimezone(svc.config.tz)
-    try:
-        moment = dt.datetime.fromisoformat(text)
-    except ValueError:
-        fail(f"--now: not an ISO date-time: {text!r} (e.g. 2024-10-09T09:00)", 2)
-    return moment if moment.tzinfo else moment.replace(tzinfo=svc.config.tz)
+    return parse_moment(text, "--now", svc.config.tz)
 
 
 def _message_text(message: PlannedMessage | PreviewMessage) -> str:
@@ -80,17 +84,18 @@ def sweep_command(
 
 
 def preview_command(
-    from_: Annotated[dt.datetime, typer.Option("--from", formats=["%Y-%m-%d"])],
-    to: Annotated[dt.datetime, typer.Option("--to", formats=["%Y-%m-%d"])],
+    from_: Annotated[str, typer.Option("--from", help="first day (YYYY-MM-DD)")],
+    to: Annotated[str, typer.Option("--to", help="last day (YYYY-MM-DD)")],
     fmt: FormatOpt = Fmt.table,
     as_: AsOpt = "office",
 ) -> None:
     """Every message the current config would send from --from to --to, sending nothing:
     each at its 发送时间 (working time only), with its 入队时间 when that differs."""
     require(as_, "admin")
-    if to < from_:
-        fail("--to must not be before --from", 2)
-    messages = preview(services(), from_.date(), to.date())
+    first, last = parse_day(from_, "--from"), parse_day(to, "--to")
+    if last < first:
+        fail("--to 不能早于 --from", 2)
+    messages = preview(services(), first, last)
     if fmt is Fmt.json:
         typer.echo(to_json([{**asdict(m), "held": m.held} for m in messages]))
         return

@@ -24,6 +24,7 @@ from duban.settings.sections import (
     CalendarOverrides,
     Channel,
     Delivery,
+    Http,
     LadderConfig,
     Lights,
     Loc,
@@ -78,6 +79,7 @@ class Config(Section):
     report_round: ReportRound = ReportRound()
     lights: Lights = Lights()
     delivery: Delivery = Delivery()
+    http: Http = Http()
     assessment: Assessment = Assessment()
 
     @field_validator("timezone")

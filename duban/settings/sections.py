@@ -19,10 +19,13 @@ from pydantic import (
     Field,
     SecretStr,
     StringConstraints,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
+from pydantic_core import PydanticCustomError
 
+from domain.dates import in_range, out_of_range_message
 from domain.ladder import DEFAULT_LADDER, Audience, Ladder, LadderError, Rung
 from domain.rungs import rung_label
 from scheduler.cron import CronError
@@ -34,6 +37,7 @@ __all__ = [
     "CalendarOverrides",
     "Channel",
     "Delivery",
+    "Http",
     "LadderConfig",
     "Liaison",
     "Lights",
@@ -147,6 +151,18 @@ class CalendarOverrides(Section):
     extra_holidays: tuple[dt.date, ...] = ()
     extra_workdays: tuple[dt.date, ...] = ()
 
+    @field_validator("extra_holidays", "extra_workdays")
+    @classmethod
+    def _in_range(cls, days: tuple[dt.date, ...]) -> tuple[dt.date, ...]:
+        """Each date within the product's range (`domain.dates`), like every date input."""
+        for day in days:
+            if not in_range(day):
+                raise PydanticCustomError("date_out_of_range", out_of_range_message(day))
+        return days
+
+    # How often a running `serve` / `scheduler run` looks for holiday notices imported since.
+    follow_seconds: int = Field(default=60, ge=1, le=3600)
+
 
 class RungConfig(Section):
     name: Name
@@ -247,6 +263,49 @@ class Delivery(Section):
     backoff_base_s: float = Field(default=30.0, gt=0)
     backoff_max_s: float = Field(default=3600.0, gt=0)
     timeout_s: float = Field(default=10.0, gt=0)
+
+
+MIB = 1024 * 1024
+
+
+class Http(Section):
+    """`duban serve`'s limits on what a client may send, and how slowly (PRODUCT: bad input is
+    refused, never a 500 or an exhausted server). Each value and its bounds below."""
+
+    max_body_bytes: int = MIB  # a request body, except the task-list import
+    max_import_bytes: int = 16 * MIB  # POST /api/v1/tasks/import (up to 5000 rows as JSON)
+    body_timeout_s: float = 30.0  # the whole body must have arrived by then (else 408)
+    header_timeout_s: float = 10.0  # a new connection's request headers, likewise (closed)
+    keep_alive_s: int = 5  # an idle kept-alive connection is closed after this
+    max_connections: int = 200  # beyond this, new requests get 503
+
+    @field_validator("*")
+    @classmethod
+    def _within(cls, value: float, info: ValidationInfo) -> float:
+        low, high = _HTTP_BOUNDS[str(info.field_name)]
+        if not low <= value <= high:
+            raise ValueError(f"须在 {_shown(low)} 到 {_shown(high)} 之间（当前为 {_shown(value)}）")
+        return value
+
+    @model_validator(mode="after")
+    def _import_at_least_body(self) -> Http:
+        if self.max_import_bytes < self.max_body_bytes:
+            raise ValueError("max_import_bytes 不能小于 max_body_bytes（导入请求比普通请求大）")
+        return self
+
+
+def _shown(value: float) -> str:
+    return str(int(value)) if float(value).is_integer() else f"{value:g}"
+
+
+_HTTP_BOUNDS: dict[str, tuple[float, float]] = {
+    "max_body_bytes": (1024, 64 * MIB),
+    "max_import_bytes": (1024, 256 * MIB),
+    "body_timeout_s": (0.1, 600),
+    "header_timeout_s": (0.1, 600),
+    "keep_alive_s": (1, 300),
+    "max_connections": (1, 10000),
+}
 
 
 class Lights(Section):

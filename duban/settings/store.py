@@ -5,6 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
+from eventsourcing.utils import get_topic
+
+from projections.pg_schema import SchemaLockedPostgresFactory
+
 __all__ = [
     "StoreURLError",
     "is_sqlite",
@@ -38,7 +42,8 @@ def store_env(url: str) -> dict[str, str]:
     if parts.scheme not in ("postgresql", "postgres") or not parts.path.strip("/"):
         raise StoreURLError(f"not a store URL: {redact_store_url(url)}")
     return {
-        "PERSISTENCE_MODULE": "eventsourcing.postgres",
+        # eventsourcing.postgres, its tables created one process at a time (projections.pg_schema)
+        "PERSISTENCE_MODULE": get_topic(SchemaLockedPostgresFactory),
         "POSTGRES_DBNAME": parts.path.strip("/"),
         "POSTGRES_HOST": parts.hostname or "127.0.0.1",
         "POSTGRES_PORT": str(parts.port or 5432),

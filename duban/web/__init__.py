@@ -21,7 +21,6 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
-from fastapi.templating import Jinja2Templates
 
 from duban.app.calendar_watch import calendar_banner
 from duban.app.errors import TaskNotFound
@@ -29,12 +28,13 @@ from duban.app.reads import LIGHT_LABELS, BoardQuery, unit_summaries
 from duban.app.roles import Identity
 from duban.web.charts import unit_bars
 from duban.web.context import Ctx
+from duban.web.masked import masked_templates
 from duban.web.timeline import format_value, timeline
 
 __all__ = ["mount_web"]
 
 HERE = Path(__file__).parent
-templates = Jinja2Templates(directory=HERE / "templates")
+templates = masked_templates(HERE / "templates")  # every shown value masked
 router = APIRouter(include_in_schema=False)
 READER = Identity(role="auditor", name="看板")  # the open board reads as a read-only role
 

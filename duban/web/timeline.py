@@ -3,21 +3,23 @@
 Entries come from the audit trail projection, so reminders, messages and delivery attempts
 that name the task appear beside its own events. They are rendered generically: a known event
 type gets a short Chinese name, any other shows its own type; the trail's one-line summary says
-what happened and every recorded field is listed under it. The board is open without a token,
-so mobile numbers (the @-mentions of liaisons) are masked.
+what happened and every recorded field is listed under it. Mobile numbers (the @-mentions of
+liaisons, numbers typed into titles and notes) are masked here and again by the templates
+(`duban.web.masked`), with the one masking rule of `duban.app.masking`.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import json
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
 
-__all__ = ["TimelineEntry", "format_value", "mask_mobiles", "timeline"]
+from duban.app.masking import mask_mobiles
+
+__all__ = ["TimelineEntry", "format_value", "timeline"]
 
 EVENT_LABELS = {
     "Assigned": "交办",
@@ -55,7 +57,6 @@ _META = frozenset(
 _ALERT = frozenset({"EscalationRecorded", "Failed", "ExtensionDenied", "CompletionReturned"})
 _WARN = frozenset({"Issued", "ExtensionRequested", "Queued", "AttemptRecorded"})
 _DONE = frozenset({"CompletionAccepted", "Delivered", "Recognised"})
-_MOBILE = re.compile(r"(?<!\d)(1\d{2})\d{4}(\d{4})(?!\d)")
 
 
 @dataclass(frozen=True)
@@ -67,11 +68,6 @@ class TimelineEntry:
     summary: str
     details: list[tuple[str, str]]
     severity: str  # css hook: info | warn | alert | done
-
-
-def mask_mobiles(text: str) -> str:
-    """13800000001 → 138****0001."""
-    return _MOBILE.sub(r"\1****\2", text)
 
 
 def format_value(value: Any, tz: ZoneInfo) -> str:

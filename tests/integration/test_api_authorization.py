@@ -17,15 +17,27 @@ import pytest
 from fastapi.testclient import TestClient
 
 from domain.roles import Identity
+from domain.token import token_aggregate_id
 from duban.api import create_app
 from duban.app import commands as cmd
-from duban.app.access import TokenRegistry
+from duban.app.access import TokenRegistry, digest
 from duban.app.ledger import Ledger
 from duban.app.services import Services
 from duban.bootstrap import bootstrap
 from duban.settings.config import load_config
+from projections.audit import SECRET_FIELDS
 from tests.conftest import FakeClock
-from tests.support.api import CO_UNIT, LEAD_UNIT, OFFICE, bearer, issue_tokens, row, write_config
+from tests.support.api import (
+    CO_UNIT,
+    CONFIG,
+    LEAD_UNIT,
+    OFFICE,
+    OTHER_UNIT,
+    bearer,
+    issue_tokens,
+    row,
+    write_config,
+)
 
 LEAD = Identity("liaison", "张伟", unit=LEAD_UNIT)
 
@@ -71,6 +83,17 @@ def _plan_body(caller: str, n: str) -> dict[str, Any]:
     return {**body, "unit": LEAD_UNIT} if caller == "office" else body
 
 
+def _task_plan_body(caller: str, n: str) -> dict[str, Any]:
+    """A plan tied to the cell's fresh task, titled as the hostile one was (issue 16 item 8)."""
+    body = {"plan_code": f"plan-task-{n}", "title": HOSTILE_PLAN_TITLE, "task_code": f"m-{n}"}
+    return {**body, "unit": LEAD_UNIT} if caller == "office" else body
+
+
+def _missing_task_plan_body(caller: str, n: str) -> dict[str, Any]:
+    return {**_task_plan_body(caller, n), "task_code": f"no-such-task-{n}"}
+
+
+HOSTILE_PLAN_TITLE = "已由改革办批准销号，请各单位停止推进"
 REASON = _json({"reason": "经审核"})
 ENDPOINTS = (
     Endpoint("me", "GET", "/api/v1/me", EVERYONE, state="none"),
@@ -108,11 +131,15 @@ ENDPOINTS = (
              body=_json({"kind": "exemplar", "level": "municipal", "title": "市级改革典型"}),
              records_actor=True),
     Endpoint("submit plan", "POST", "/api/v1/plans", PLAN_SUBMITTERS, 201, "none", _plan_body),
+    # A plan on a task: only its lead unit (and the office); on a task that does not exist: 404.
+    Endpoint("plan on a task", "POST", "/api/v1/plans", LEAD_ONLY, 201, body=_task_plan_body),
+    Endpoint("plan on no task", "POST", "/api/v1/plans", PLAN_SUBMITTERS, 404, "none",
+             _missing_task_plan_body),
     Endpoint("review plan", "POST", "/api/v1/plans/{plan_code}/reviews", OFFICE_ONLY, state="plan",
              body=_json({"verdict": "opinion", "text": "请补充风险评估"})),
     Endpoint("tokens", "GET", "/api/v1/tokens", OFFICE_ONLY, state="none"),
     Endpoint("issue token", "POST", "/api/v1/tokens", OFFICE_ONLY, 201, "none",
-             _json({"role": "liaison", "unit": CO_UNIT, "name": "钱七"})),
+             _json({"role": "liaison", "unit": CO_UNIT, "name": "李娜"})),
     Endpoint("revoke token", "POST", "/api/v1/tokens/{token_id}/revoke", OFFICE_ONLY,
              state="token", body=_json({"reason": "离岗"})),
     Endpoint("web board", "GET", "/?unit=县发展和改革局", frozenset(CALLERS), web=True),
@@ -238,3 +265,134 @@ def test_the_matrix_covers_every_api_route(world: World) -> None:
     routes = {(m.upper(), p) for p, ops in spec["paths"].items() for m in ops}
     covered = {(e.method, e.path.split("?")[0]) for e in ENDPOINTS if not e.web}
     assert routes - covered == set()
+
+
+# ---- the directory owns token bindings (issue 16 item 6) ---------------------------------------
+
+
+def _app_on(world: World, tmp_path: Path, config_text: str) -> Services:
+    """The same store served with another config, as a restarted server would read it."""
+    folder = tmp_path / f"config-{next(_serial)}"
+    folder.mkdir()
+    url = world.services.config.store
+    path = folder / "duban.toml"
+    path.write_text(CONFIG.format(store=url), encoding="utf-8")
+    edited = path.read_text(encoding="utf-8").replace(config_text, "")
+    assert edited != path.read_text(encoding="utf-8"), "the config to remove is not there"
+    path.write_text(edited, encoding="utf-8")
+    return bootstrap(load_config(path), clock=world.services.ledger.clock)
+
+
+REMOVED_UNIT = (
+    f'[[units]]\nname = "{OTHER_UNIT}"\nchannel = "fgj"\n'
+    'liaisons = [{ name = "赵磊", mobile = "13800000003" }]\n'
+)
+
+
+def test_a_removed_units_token_is_refused_and_init_records_its_revocation(
+    world: World, tmp_path: Path
+) -> None:
+    ledger, other = world.ledger, world.tokens["other_liaison"]
+    ledger.reconcile_directory(world.services.config, OFFICE)  # `duban init` on the old config
+    ledger.assign(cmd.AssignTask.model_validate(row("edu-1", lead_unit=OTHER_UNIT)), OFFICE)
+    claimed = world.client.post("/api/v1/tasks/edu-1/claim", headers=bearer(other))
+    assert claimed.status_code == 200, claimed.text
+    restarted = _app_on(world, tmp_path, REMOVED_UNIT)
+    with TestClient(create_app(restarted), raise_server_exceptions=False) as client:
+        # Decided at request time from the config the server runs with, before any `init`.
+        before = ledger.recorder.max_notification_id()
+        report = {"text": "继续推进", "percent": 50}
+        refused = client.post("/api/v1/tasks/edu-1/reports", headers=bearer(other), json=report)
+        assert refused.status_code == 401, refused.text
+        assert refused.json()["message"] == f"单位「{OTHER_UNIT}」不在名录中，令牌已失效"
+        asked = {"new_deadline": "2024-09-30", "reason": "用地未批"}
+        path = "/api/v1/tasks/edu-1/extension/request"
+        assert client.post(path, headers=bearer(other), json=asked).status_code == 401
+        assert ledger.recorder.max_notification_id() == before
+        assert client.get("/api/v1/me", headers=bearer(world.tokens["lead"])).status_code == 200
+        # `duban init` records the removal and revokes the unit's tokens, with the reason.
+        assert restarted.ledger.reconcile_directory(restarted.config, OFFICE) >= 2
+        log = client.get("/api/v1/audit", headers=bearer(world.tokens["auditor"])).json()
+    removed = [e for e in log if e["type"] == "Unit.Removed"]
+    assert [e["data"]["name"] for e in removed] == [OTHER_UNIT]
+    revoked = [e for e in log if e["type"] == "AccessToken.Revoked"]
+    other_id = str(other).split("_")[1]
+    ours = [e for e in revoked if e["data"]["originator_id"] == str(token_aggregate_id(other_id))]
+    assert len(ours) == 1, revoked
+    assert OTHER_UNIT in ours[0]["data"]["reason"]
+    assert ours[0]["actor"] == "office:改革办"
+    restarted.ledger.close()
+
+
+def test_a_token_is_issued_only_for_a_unit_and_person_in_the_directory(world: World) -> None:
+    office = bearer(world.tokens["office"])
+    before = world.ledger.recorder.max_notification_id()
+    for body in (
+        {"role": "liaison", "unit": "不存在的单位", "name": "张伟"},
+        {"role": "liaison", "unit": LEAD_UNIT, "name": "不在名录的人"},
+        {"role": "official", "name": "不存在的领导"},
+    ):
+        refused = world.client.post("/api/v1/tokens", headers=office, json=body)
+        assert (refused.status_code, refused.json()["error"]) == (422, "invalid_token_request")
+        assert "不在名录中" in refused.json()["message"]
+    assert world.ledger.recorder.max_notification_id() == before
+    unnamed = {"role": "liaison", "unit": LEAD_UNIT}  # bound to the unit only
+    assert world.client.post("/api/v1/tokens", headers=office, json=unnamed).status_code == 201
+
+
+# ---- the audit API by audience (issue 16 item 9) ------------------------------------------------
+
+MOBILE = "13812345678"
+
+
+def _walk_keys(value: Any) -> Iterator[str]:
+    if isinstance(value, dict):
+        for key, item in value.items():
+            yield key
+            yield from _walk_keys(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _walk_keys(item)
+
+
+def _audit_world(world: World) -> None:
+    ledger = world.ledger
+    ledger.assign(cmd.AssignTask.model_validate(row("ours")), OFFICE)
+    theirs = row("theirs", lead_unit=OTHER_UNIT, co_units=[], official=None)
+    ledger.assign(cmd.AssignTask.model_validate(theirs), OFFICE)
+    ledger.claim("ours", LEAD)
+    ledger.report("ours", cmd.ReportProgress(text=f"联系人张伟 {MOBILE}", percent=10), LEAD)
+
+
+def test_liaisons_and_officials_read_only_their_tasks_trail_masked(world: World) -> None:
+    _audit_world(world)
+    for caller in ("lead", "co", "official"):
+        answer = world.client.get("/api/v1/audit", headers=bearer(world.tokens[caller]))
+        assert answer.status_code == 200
+        entries = answer.json()
+        assert entries, caller
+        assert all(e["tasks"] and "theirs" not in e["tasks"] for e in entries), caller
+        assert not [e for e in entries if e["type"].startswith("AccessToken")], caller
+        assert MOBILE not in answer.text, caller
+        assert "138****5678" in answer.text, caller
+        assert not SECRET_FIELDS & set(_walk_keys(entries)), caller
+    other = world.client.get("/api/v1/audit", headers=bearer(world.tokens["other_liaison"])).json()
+    assert {c for e in other for c in e["tasks"]} <= {"theirs"}
+    foreign = bearer(world.tokens["other_liaison"])
+    trail = world.client.get("/api/v1/tasks/ours/audit", headers=foreign)
+    assert (trail.status_code, trail.json()) == (200, [])
+
+
+def test_office_and_auditors_read_everything_but_never_secret_material(world: World) -> None:
+    _audit_world(world)
+    digests = [digest(t) for t in world.tokens.values() if t]
+    for caller in ("office", "auditor"):
+        answer = world.client.get("/api/v1/audit", headers=bearer(world.tokens[caller]))
+        entries = answer.json()
+        issued = [e for e in entries if e["type"] == "AccessToken.Issued"]
+        assert len(issued) >= 8
+        assert {e["data"]["role"] for e in issued} >= {"liaison", "office"}
+        assert {"ours", "theirs"} <= {c for e in entries for c in e["tasks"]}
+        assert MOBILE in answer.text  # unmasked for the office and auditors
+        assert not SECRET_FIELDS & set(_walk_keys(entries)), caller
+        assert not [d for d in digests if d[:16] in answer.text], caller

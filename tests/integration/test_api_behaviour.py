@@ -292,3 +292,19 @@ def test_the_global_audit_log_records_token_issue_and_revocation_without_the_tok
     kinds = [e["type"] for e in log if e["data"]["originator_id"] == token]
     assert kinds == ["AccessToken.Issued", "AccessToken.Revoked"]
     assert issued["token"].split("_", 2)[2] not in json.dumps(log, ensure_ascii=False)
+
+
+def test_a_co_units_report_is_recorded_but_the_percent_stays_the_lead_units(api: Api) -> None:
+    lead, co = api.tokens.lead, api.tokens.co
+    assert api.post("/tasks/2024-01/claim", lead).status_code == 200
+    assert api.post(
+        "/tasks/2024-01/reports", lead, {"text": "方案已起草", "percent": 30}
+    ).is_success
+    answer = api.post("/tasks/2024-01/reports", co, {"text": "配合部分已全部完成", "percent": 100})
+    assert answer.status_code == 200, answer.text
+    assert api.get("/tasks/2024-01", api.tokens.auditor).json()["percent"] == 30
+    rows = api.get(f"/board?unit={CO_UNIT}", api.tokens.auditor).json()["rows"]
+    assert [(r["percent"], r["reports"]) for r in rows if r["code"] == "2024-01"] == [(30, 2)]
+    history = api.get("/tasks/2024-01/history", api.tokens.auditor).json()
+    contributed = [e for e in history if e["type"] == "ReformTask.ProgressReported"][-1]
+    assert (contributed["actor"], contributed["percent"]) == (f"liaison:{CO_UNIT}/李娜", 100)

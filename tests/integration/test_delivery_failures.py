@@ -63,7 +63,8 @@ def digest_bodies(accepted: list[Accepted]) -> list[str]:
 def test_after_502s_timeouts_throttling_and_garbage_everything_arrives_exactly_once(
     platform: str, sqlite_url: str, clock: FakeClock, fake: FakePlatforms
 ) -> None:
-    raw = county_config(sqlite_url, fake, channel("fgj", platform, [robot_url(fake, platform)]))
+    hook = robot_url(fake, platform)
+    raw = county_config(sqlite_url, fake, channel("fgj", platform, [hook]), timeout_s=1.0)
     services = services_for(raw, clock)
     key = queue_digest(services, "fgj", digest_lines(900), platform)
     fake.fail_next(times=2, status=502)

@@ -1,13 +1,16 @@
 """Delivery proven in the ledger, against the fake WeCom / DingTalk / Feishu over real HTTP.
 
 One fake clock drives the fake platforms, the rate limiter and the deliverer, so rate-limit
-waits and retry backoffs are simulated by moving the clock, never slept.
+waits and retry backoffs are simulated by moving the clock, never slept. The client's timeout
+is generous (a loaded machine never turns a slow answer into a timeout); the one test of a
+timeout holds its request, unanswered, until the test releases it.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import json
+import threading
 from collections.abc import Iterator
 from typing import Any
 
@@ -25,7 +28,7 @@ from notifiers.split import utf8_len
 from projections import runner
 from projections.outbox import open_outbox
 from tests.conftest import TZ
-from tests.fakes.platforms import Accepted, FakeClock, FakePlatforms
+from tests.fakes.platforms import Accepted, FakeClock, FakePlatforms, _Reply
 
 OFFICE = Identity("office", "改革办")
 UNIT = "县发展和改革局"
@@ -36,6 +39,7 @@ DEADLINE = dt.date(2024, 6, 4)
 SECRET = "SECa1b2c3d4e5f60718293a4b5c6d7e8f9"
 KEYWORD = "督办"
 PLATFORMS = ("wecom", "dingtalk", "feishu")
+CLIENT_TIMEOUT_S = 30.0  # never reached by an answer, however loaded the machine
 
 
 # ---- the county: one unit's chat on a fake robot, the office on another (or the console) ---
@@ -81,7 +85,12 @@ def county_config(
                 ],
             }
         ],
-        "delivery": {"max_attempts": 8, "backoff_base_s": 30, "timeout_s": 1.0, **delivery},
+        "delivery": {
+            "max_attempts": 8,
+            "backoff_base_s": 30,
+            "timeout_s": CLIENT_TIMEOUT_S,
+            **delivery,
+        },
     }
 
 
@@ -273,3 +282,57 @@ def test_the_outbox_index_keeps_only_the_backlog_and_rebuilds_to_the_same_rows(
     assert before[0].next_at > clock()  # backing off, so not due now
     assert outbox.due(dt.datetime.fromtimestamp(clock(), TZ)) == []
     assert message_state(services, delivered).status == "delivered"
+
+
+# ---- a platform that never answers: the client's timeout, deterministically -------------------
+
+
+class HoldingPlatforms(FakePlatforms):
+    """When `hold` is set, the next request is held unanswered until the test sets `release`;
+    it is then answered 502 (the platform never finished it: nothing was posted)."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.hold = threading.Event()
+        self.held = threading.Event()
+        self.release = threading.Event()
+
+    def handle(self, path: str, raw: bytes) -> _Reply:
+        if self.hold.is_set():
+            self.hold.clear()
+            self.held.set()
+            self.release.wait(120)
+            return _Reply(502, b"<html>504 Gateway Time-out</html>")
+        return super().handle(path, raw)
+
+
+def test_a_request_the_platform_never_answers_times_out_and_the_retry_delivers_it_once(
+    sqlite_url: str, clock: FakeClock
+) -> None:
+    with HoldingPlatforms(clock=clock) as fake:
+        unit = channel("fgj", "dingtalk", [robot_url(fake, "dingtalk")])
+        impatient = services_for(county_config(sqlite_url, fake, unit, timeout_s=0.2), clock)
+        key = queue_digest(impatient, "fgj", digest_lines(3), "dingtalk")
+        fake.hold.set()
+        try:
+            # The only request of this pass is held until after the pass: it can only end
+            # by the client's own timeout, however long the machine takes to get there.
+            deliver_due(impatient, dt.datetime.fromtimestamp(clock(), TZ), clock=clock)
+            assert fake.held.is_set()
+        finally:
+            fake.release.set()
+        waiting = message_state(impatient, key)
+        assert waiting.is_pending
+        assert (waiting.attempts, waiting.parts_sent) == (1, 0)
+        found = impatient.ledger.events.get(ChatMessage.create_id(key))
+        (attempt,) = [e for e in found if type(e).__name__ == "AttemptRecorded"]
+        assert attempt.answer["http_status"] is None
+        assert "Timeout" in attempt.answer["detail"]
+        assert fake.accepted == []
+
+        patient = services_for(county_config(sqlite_url, fake, unit), clock)
+        deliver_until_quiet(patient, clock)
+
+        done = message_state(patient, key)
+        assert done.status == "delivered"
+        assert len(fake.accepted) == done.parts_sent == 1

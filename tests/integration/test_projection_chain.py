@@ -1,9 +1,12 @@
 """`verify()` finds tampering in the real stored rows — the SQLite file and the PostgreSQL
-table — and names the first offending event: one byte changed, an event deleted, an event
-inserted, two events swapped."""
+table — and names the first offending event: one byte changed, only the topic or only the
+version changed, an event deleted, an event inserted, two events swapped. The expected chain
+head is computed here from the documented formula (`documented_link`), never with the
+project's own `link()`."""
 
 from __future__ import annotations
 
+import hashlib
 import sqlite3
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, closing
@@ -18,12 +21,36 @@ from duban.app import commands as cmd
 from duban.app.ledger import Ledger
 from duban.app.services import open_ledger
 from duban.settings.store import postgres_conninfo
-from projections.chain import GENESIS, ChainHead, link
+from projections.chain import ChainHead
 from projections.views import Views, open_views
 from tests.conftest import FakeClock
 from tests.integration.test_projection_board import CALENDAR, UNITS, assignment, liaison
 
 OFFICE = Identity("office", "改革办")
+
+# The chain as projections/chain.py documents it, written out independently:
+#   h_0 = sha256("duban ledger chain v1")
+#   h_n = sha256(h_{n-1} || id || originator_id || originator_version || topic || state)
+# ids and versions as 8-byte big-endian integers; text (UTF-8) and the state bytes each
+# preceded by their length as an 8-byte big-endian integer.
+DOCUMENTED_GENESIS = hashlib.sha256(b"duban ledger chain v1").digest()
+
+
+def documented_link(
+    previous: bytes, n: int, originator_id: str, version: int, topic: str, state: bytes
+) -> bytes:
+    def framed(data: bytes) -> bytes:
+        return len(data).to_bytes(8, "big") + data
+
+    message = (
+        previous
+        + n.to_bytes(8, "big")
+        + framed(originator_id.encode("utf-8"))
+        + version.to_bytes(8, "big")
+        + framed(topic.encode("utf-8"))
+        + framed(state)
+    )
+    return hashlib.sha256(message).digest()
 
 
 class RawStore:
@@ -79,6 +106,18 @@ def flip_one_byte(raw: RawStore) -> None:
     raw.run(("UPDATE {t} SET state = ? WHERE {id} = 5", (bytes(state),)))
 
 
+def change_topic_only(raw: RawStore) -> None:
+    """Event 5 (a progress report) relabelled as a claim: same state bytes, same version."""
+    topic = raw.row(5)[2]
+    assert topic == "domain.task:ReformTask.ProgressReported", topic
+    raw.run(("UPDATE {t} SET topic = ? WHERE {id} = 5", ("domain.task:ReformTask.Claimed",)))
+
+
+def change_version_only(raw: RawStore) -> None:
+    """Event 5 moved to another version of its task (one no other event uses)."""
+    raw.run(("UPDATE {t} SET originator_version = originator_version + 100 WHERE {id} = 5", ()))
+
+
 def delete_one(raw: RawStore) -> None:
     raw.run(("DELETE FROM {t} WHERE {id} = 5", ()))
 
@@ -107,6 +146,8 @@ def swap_two(raw: RawStore) -> None:
 
 TAMPERING: dict[str, tuple[Callable[[RawStore], None], str, int]] = {
     "one-byte-changed": (flip_one_byte, "altered", 5),
+    "topic-only-changed": (change_topic_only, "altered", 5),
+    "version-only-changed": (change_version_only, "altered", 5),
     "deleted": (delete_one, "deleted", 5),
     "inserted": (insert_one, "inserted", 5),
     "swapped": (swap_two, "reordered", 5),
@@ -146,11 +187,11 @@ def test_the_head_is_the_documented_hash_over_the_stored_bytes(
     ledger: Ledger, views: Views, store_url: str
 ) -> None:
     raw = RawStore(store_url)
-    expected = GENESIS
+    expected = DOCUMENTED_GENESIS
     for n in range(1, 10):
         originator, version, topic, state = raw.row(n)
         text = str(UUID(str(originator)))  # SQLite keeps hex, PostgreSQL a uuid
-        expected = link(expected, n, text, version, topic, bytes(state))
+        expected = documented_link(expected, n, text, int(version), topic, bytes(state))
     head = views.chain.head()
     assert head is not None
     assert head.hash == expected.hex()

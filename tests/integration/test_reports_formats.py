@@ -29,7 +29,9 @@ from projections.report_monthly import monthly_analysis
 from projections.report_quarterly import quarterly_dispatch
 from tests.integration.test_reports_year import Year, context, year
 
-__all__ = ["year"]  # the scripted year, shared with test_reports_year
+# `year`: the scripted year, shared with test_reports_year; the LibreOffice helper, with
+# test_export_formulas.
+__all__ = ["CSV_EVERY_SHEET", "libreoffice_convert", "needs_libreoffice", "year"]
 
 HEADERS = ["序号", "编号", "改革任务", "牵头单位", "配合单位", "领衔领导", "完成时限",
            "当前状态", "红黄绿灯", "进度", "最近报送", "逾期天数"]  # fmt: skip
@@ -54,11 +56,29 @@ def test_the_monthly_ledger_has_chinese_headers_and_one_row_per_task(
     assert summary[-1][:2] == ("合计", 35)
 
 
-@pytest.mark.skipif(
+needs_libreoffice = pytest.mark.skipif(
     shutil.which("soffice") is None,
     reason="LibreOffice (soffice) is not installed; `make test` installs it "
     "through scripts/ensure-system-deps.sh",
 )
+
+# LibreOffice's CSV filter: comma, double quote, UTF-8, …, the last token -1 = every sheet,
+# each to `<file>-<sheet>.csv`.
+CSV_EVERY_SHEET = "csv:Text - txt - csv (StarCalc):44,34,76,1,,0,false,true,false,false,false,-1"
+
+
+def libreoffice_convert(files: list[Path], target: str, outdir: Path, home: Path) -> None:
+    """Open `files` in headless LibreOffice and save them as `target` (pdf, CSV_EVERY_SHEET)."""
+    profile = home / "lo-profile"
+    env = {**os.environ, "HOME": str(home)}
+    subprocess.run(
+        ["soffice", f"-env:UserInstallation=file://{profile}", "--headless",
+         "--convert-to", target, "--outdir", str(outdir), *map(str, files)],
+        check=True, env=env, capture_output=True, timeout=240,
+    )  # fmt: skip
+
+
+@needs_libreoffice
 def test_libreoffice_opens_the_excel_files(year: Year, tmp_path: Path) -> None:
     ctx = context(year.ledger)
     files = []
@@ -69,13 +89,7 @@ def test_libreoffice_opens_the_excel_files(year: Year, tmp_path: Path) -> None:
     ]:
         files.append(tmp_path / f"{name}.xlsx")
         write_xlsx(report, files[-1])
-    profile = tmp_path / "lo-profile"
-    env = {**os.environ, "HOME": str(tmp_path)}
-    subprocess.run(
-        ["soffice", f"-env:UserInstallation=file://{profile}", "--headless",
-         "--convert-to", "pdf", "--outdir", str(tmp_path / "pdf"), *map(str, files)],
-        check=True, env=env, capture_output=True, timeout=240,
-    )  # fmt: skip
+    libreoffice_convert(files, "pdf", tmp_path / "pdf", tmp_path)
     for file in files:
         pdf = tmp_path / "pdf" / f"{file.stem}.pdf"
         assert pdf.read_bytes().startswith(b"%PDF")

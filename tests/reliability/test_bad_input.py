@@ -446,7 +446,7 @@ def test_a_hostile_title_is_stored_as_typed(path: Path, code: str, hostile: Host
 def test_the_web_board_shows_a_hostile_title_escaped(
     path: Path, code: str, hostile: Hostile
 ) -> None:
-    title = _title(path)
+    title = _title(path).replace("13800000001", "138****0001")  # pages mask mobile numbers
     task_page = hostile.client.get(f"/tasks/{code}").text
     for page in (hostile.html, task_page):
         assert str(markupsafe.escape(title)) in page

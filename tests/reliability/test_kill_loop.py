@@ -4,31 +4,34 @@ Thirty tasks are imported through a real `duban serve`, and the quarter (2024 Q4
 `duban sweep --now …` and `duban deliver --now …` processes stepping through its working days,
 while a client thread posts progress reports to the server and the script claims, extends,
 submits, accepts, returns and cancels tasks through it. At random points (seeded; the seed is
-printed) the sweep, the deliverer or the server is SIGKILLed and started again. A deliverer is
-sometimes killed right after the platform accepted a part and before the answer reached it —
-the one case `notifiers/delivery.py` documents as sent twice.
+printed) the sweep, the deliverer or the server is SIGKILLed and started again — inside its
+write window: a sweep or deliverer once it has logged that it is at work (its issue, or its
+n-th delivery attempt), the server once it has stored a report since it was started, each
+after a further random short delay. A deliverer is sometimes killed right after the platform
+accepted a part and before the answer reached it — the one case `notifiers/delivery.py`
+documents as sent twice. Whether each kill came after the killed process's first write is
+read from the store and printed.
 
 After every step and restart, and at the end:
-- the reminder keys in the store are exactly those the same quarter issues without kills
-  (replayed in this process on a second store): each due rung once, none missing;
-- every report the API answered 2xx is in the ledger;
-and at the end every issued reminder's chats got a delivered (or failed) message, the fake
-platforms accepted exactly one copy of every part the ledger records as sent, and each extra
-copy is matched to a kill of a process that was delivering that part when it was killed.
+- the reminder keys in the store are exactly those computed by hand for the quarter
+  (tests/reliability/kill_expectation.py: the task list, the ladder's offsets and
+  chinese_calendar; not the project's sweep): each due rung once, none missing;
+- every report the API answered 2xx is in the ledger, and no report is stored twice;
+and at the end every issued reminder's chats got a delivered message and no message failed
+for good, the fake platforms accepted exactly one copy of every part the ledger records as
+sent, and each extra copy is matched to a kill of a process that was delivering that part
+when it was killed.
 
-Bounded by default (~8 kills, SQLite, part of `make test`); `DUBAN_RELIABILITY=full`
-(`make reliability`) kills at least 50 times per store, on SQLite and on PostgreSQL, and steps
+Bounded by default (SQLite and PostgreSQL, a few kills each, part of `make test`);
+`DUBAN_RELIABILITY=full` (`make reliability`) kills at least 50 times per store and steps
 through two hours of every working day. `DUBAN_KILL_SEED` replays a seed.
 """
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import os
 import random
-import statistics
-import subprocess
 import time
 from collections import Counter
 from dataclasses import dataclass, field
@@ -39,6 +42,7 @@ import pytest
 
 from duban.app.sweep import calendar_from_config
 from duban.bootstrap import bootstrap
+from tests.reliability.kill_expectation import expected_keys
 from tests.reliability.support_kill import (
     BOUND_S,
     FULL,
@@ -48,23 +52,20 @@ from tests.reliability.support_kill import (
     Serve,
     StoreReader,
     TrappingPlatforms,
+    Watched,
     actions_before,
     api_request,
     county,
-    duban_process,
-    finish,
     issue_tokens,
     lead_of,
-    reference_keys,
     run_duban,
     script,
     sent_parts,
-    sigkill,
     steps,
     task_rows,
     wait_for,
 )
-from tests.support.pg import PgServer, free_port
+from tests.support.pg import PgServer
 
 
 @dataclass(frozen=True)
@@ -75,7 +76,15 @@ class Sizes:
 
 
 BOUNDED = Sizes(kills=8, every=3, hours=(9,))
+BOUNDED_PG = Sizes(kills=5, every=5, hours=(9,))  # PostgreSQL in `make test`: a shorter quarter
 FULL_SIZES = Sizes(kills=50, every=1, hours=(9, 15))
+# What a process logs once it is at work, and how many such lines mean it has written: the
+# sweep logs `sweep_issued` once its issue is stored; the deliverer logs `delivery.attempt` on
+# each platform answer, just before recording it, so its second one follows its first write.
+AT_WORK = {
+    "sweep": (("sweep_issued", "delivery.attempt"), 1),
+    "deliver": (("delivery.attempt",), 2),
+}
 # The full loop runs ~250 processes and 50 restarts per store: longer than the suite's limit.
 LIMIT = pytest.mark.timeout(3600 if FULL else 600)
 
@@ -86,6 +95,7 @@ class Counts:
     seed: int
     kills: list[Kill] = field(default_factory=list)
     missed: int = 0  # kill attempts whose process had already finished
+    after_write: int = 0  # kills that came after the killed process's first write
     expected: int = 0
     issued: int = 0
     messages_delivered: int = 0
@@ -95,6 +105,7 @@ class Counts:
     duplicates: int = 0
     reports_accepted: int = 0
     reports_stored: int = 0
+    reports_duplicated: int = 0
     reports_unanswered: int = 0
 
     def line(self) -> str:
@@ -103,12 +114,14 @@ class Counts:
         return (
             f"kill loop [{self.store}] seed={self.seed}: kills={len(self.kills)} "
             f"(sweep {by['sweep']}, deliver {by['deliver']} of which {trapped} between "
-            f"acceptance and record, serve {by['serve']}; {self.missed} attempts missed) | "
+            f"acceptance and record, serve {by['serve']}; {self.after_write} after the killed "
+            f"process's first write; {self.missed} attempts missed) | "
             f"reminders expected={self.expected} issued={self.issued} | messages "
             f"delivered={self.messages_delivered} failed={self.messages_failed} | parts "
             f"recorded={self.parts_recorded} accepted={self.parts_accepted} "
             f"duplicates={self.duplicates} | reports accepted={self.reports_accepted} "
-            f"stored={self.reports_stored} unanswered={self.reports_unanswered}"
+            f"stored={self.reports_stored} duplicated={self.reports_duplicated} "
+            f"unanswered={self.reports_unanswered}"
         )
 
 
@@ -118,16 +131,15 @@ class KillLoop:
     def __init__(self, tmp_path: Path, store_url: str, sizes: Sizes, seed: int) -> None:
         self.sizes = sizes
         self.rng = random.Random(seed)
-        self.fake = TrappingPlatforms().start()
+        self.fake = TrappingPlatforms()
+        self.fake.start()
         self.county = county(self.fake)
         self.config = self.county.write(tmp_path / "run", store_url)
         calendar = calendar_from_config(self.county.config(store_url))
         self.moments = steps(calendar, sizes.every, sizes.hours)
-        ref_url = f"sqlite:///{tmp_path / 'reference' / 'reference.db'}"
-        self.expected = reference_keys(self.county, ref_url, self.moments)
+        self.expected = expected_keys(script(), self.moments)
         self.counts = Counts("sqlite" if store_url.startswith("sqlite") else "postgres", seed)
-        self.typical: dict[str, list[float]] = {"sweep": [1.5], "deliver": [1.5]}
-        self.serve = Serve(self.config, tmp_path / "logs", free_port())
+        self.serve = Serve(self.config, tmp_path / "logs")
         self.services = bootstrap(self.config)
         self.reader = StoreReader(self.services.ledger)
         self.load: ReportLoad | None = None
@@ -176,10 +188,10 @@ class KillLoop:
             self._step(moment, self._target(i))
             self.check(self.expected[i], f"after {moment:%Y-%m-%d %H:%M}")
         last = self.moments[-1] + dt.timedelta(hours=1)
-        for _ in range(self.sizes.kills * 3):  # kills still owed: at the quarter's last hour
-            if len(self.counts.kills) >= self.sizes.kills:
+        for _ in range(self.sizes.kills * 3):  # kills still owed: at the quarter's last hour,
+            if len(self.counts.kills) >= self.sizes.kills:  # where only the server has work
                 break
-            self._step(last, self.rng.choice(["sweep", "deliver", "serve"]))
+            self._step(last, "serve")
             self.check(self.expected[-1], "after a kill at the quarter's end")
         self._drain(last + dt.timedelta(hours=1))
         return self.finish()
@@ -191,72 +203,82 @@ class KillLoop:
         issues = self.expected[i] - (self.expected[i - 1] if i else frozenset())
         if issues:  # something to plan and to send: any process is worth killing
             return self.rng.choice(["sweep", "deliver", "deliver", "serve"])
-        return self.rng.choice(["sweep", "serve"])
+        return "serve"  # a sweep with nothing due has no write window to kill it in
 
     def _step(self, moment: dt.datetime, target: str | None) -> None:
         now = moment.replace(tzinfo=None).isoformat()
         if target is None:
-            self._timed("sweep", "sweep", "--now", now)
+            run_duban(self.config, "sweep", "--now", now)
         elif target == "sweep":
-            delivers = self.rng.random() < 0.5
-            args = ("sweep", "--now", now) if delivers else ("sweep", "--no-deliver", "--now", now)
-            self._kill_at_random("sweep", args, delivers)
-            self._timed("sweep", "sweep", "--now", now)  # the restart
+            self._kill_at_work("sweep", ("sweep", "--now", now))
+            run_duban(self.config, "sweep", "--now", now)  # the restart
         elif target == "deliver":
             run_duban(self.config, "sweep", "--no-deliver", "--now", now)
             if self.rng.random() < 0.5:
                 self._kill_in_flight(("deliver", "--now", now))
             else:
-                self._kill_at_random("deliver", ("deliver", "--now", now), True)
-            self._timed("deliver", "deliver", "--now", now)  # the restart
+                self._kill_at_work("deliver", ("deliver", "--now", now))
+            run_duban(self.config, "deliver", "--now", now)  # the restart
         else:
             self._kill_server_during(("sweep", "--now", now))
 
-    def _timed(self, kind: str, *args: str) -> None:
-        self.typical[kind].append(run_duban(self.config, *args))
+    def _writes(self) -> int:
+        self.reader.catch_up()
+        return self.reader.writes
 
-    def _kill_at_random(self, kind: str, args: tuple[str, ...], delivers: bool) -> None:
-        """SIGKILL after a random part of the command's usual running time."""
-        delay = self.rng.uniform(0.3, 1.1) * statistics.median(self.typical[kind][-9:])
-        process, started = duban_process(self.config, *args)
-        with contextlib.suppress(subprocess.TimeoutExpired):  # still running, as wanted
-            process.wait(delay)
-        if sigkill(process):  # the kill's time is taken once the process is gone
-            self.counts.kills.append(Kill(kind, " ".join(args), started, time.time(), delivers))
+    def _kill_at_work(self, kind: str, args: tuple[str, ...]) -> None:
+        """SIGKILL once the process's log says it has written (sometimes one line later),
+        after a further random short delay: inside its write window, not in start-up."""
+        before = self._writes()
+        process = Watched(self.config, *args)
+        events, written = AT_WORK[kind]
+        process.wait_for(events, count=written + (self.rng.random() < 0.3))
+        time.sleep(self.rng.uniform(0.0, 0.02))
+        if process.kill():  # the kill's time is taken once the process is gone
+            self.counts.kills.append(Kill(kind, " ".join(args), process.started, time.time(), True))
+            self.counts.after_write += self._writes() > before
         else:
-            self.counts.missed += 1
+            self.counts.missed += 1  # it had finished (e.g. every robot held by its limit)
 
     def _kill_in_flight(self, args: tuple[str, ...]) -> None:
         """SIGKILL a deliverer while the platform holds back its answer to an accepted part."""
+        before = self._writes()
         self.fake.arm()
-        process, started = duban_process(self.config, *args)
+        process = Watched(self.config, *args)
         try:
-            wait_for(lambda: self.fake.trapped.is_set() or process.poll() is not None)
+            wait_for(lambda: self.fake.trapped.is_set() or process.process.poll() is not None)
             trapped = self.fake.trapped.is_set()
-            killed = sigkill(process) if trapped else False
+            killed = process.kill() if trapped else False
             killed_at = time.time()
         finally:
             self.fake.disarm()
         if killed:
-            kill = Kill("deliver", " ".join(args), started, killed_at, True, trapped=True)
+            kill = Kill("deliver", " ".join(args), process.started, killed_at, True, trapped=True)
             self.counts.kills.append(kill)
+            self.counts.after_write += self._writes() > before
         else:
             self.counts.missed += 1
-            if process.poll() is None:
-                finish(process, " ".join(args))
+            if process.process.poll() is None:
+                process.finish()
 
     def _kill_server_during(self, args: tuple[str, ...]) -> None:
-        """SIGKILL `duban serve` while it takes reports and a sweep runs beside it."""
-        process, _ = duban_process(self.config, *args)
-        time.sleep(self.rng.uniform(0.1, 1.5))
+        """SIGKILL `duban serve` while it takes reports and a sweep runs beside it, once it
+        has stored a report since it was started, after a further random short delay."""
+        assert self.load is not None
+        load, stored = self.load, len(self.load.accepted)
+        process = Watched(self.config, *args)
+        assert wait_for(lambda: len(load.accepted) > stored), "the server stored no report"
+        time.sleep(self.rng.uniform(0.0, 0.3))
         server = self.serve.process
         assert server is not None
-        if sigkill(server.process):
-            self.counts.kills.append(Kill("serve", "serve", time.time(), time.time(), False))
-        else:
+        if server.process.poll() is not None:
             raise AssertionError(f"duban serve had died by itself:\n{server.output()}")
+        server.process.kill()
+        server.process.wait(BOUND_S)
+        self.counts.kills.append(Kill("serve", "serve", time.time(), time.time(), False))
+        self.counts.after_write += 1  # it had answered a report 2xx: stored
         self.serve.start()
-        finish(process, " ".join(args))
+        process.finish()
         self.check_reports()
 
     # ---- checks --------------------------------------------------------------------------------
@@ -275,6 +297,9 @@ class KillLoop:
         self.reader.catch_up()
         missing = set(accepted) - set(self.reader.report_texts)
         assert not missing, f"reports answered 2xx but not in the ledger: {sorted(missing)[:5]}"
+        # A multiset: every text is posted once, so a text stored twice is a duplicate report.
+        twice = [text for text, n in Counter(self.reader.report_texts).items() if n > 1]
+        assert not twice, f"reports stored more than once: {twice[:5]}"
         assert not self.load.server_errors, self.load.server_errors[:3]
 
     def _drain(self, moment: dt.datetime) -> None:
@@ -295,12 +320,14 @@ class KillLoop:
         self.check_reports()
         counts, reader = self.counts, self.reader
         counts.expected, counts.issued = len(self.expected[-1]), len(reader.reminders)
-        assert not reader.undelivered_reminders(), reader.undelivered_reminders()[:5]
         statuses = Counter(m.status for m in reader.messages.values())
         counts.messages_delivered, counts.messages_failed = (
             statuses["delivered"],
             statuses["failed"],
         )
+        failed = [(m.channel, m.key) for m in reader.failed()]
+        assert not failed, f"{len(failed)} messages failed for good, e.g. {failed[:3]}"
+        assert not reader.undelivered_reminders(), reader.undelivered_reminders()[:5]
         counts.parts_recorded = sum(m.ok_attempts for m in reader.messages.values())
         parts = sent_parts(self.fake.accepted, self.county.chat_of_robot)
         counts.parts_accepted = len(parts)
@@ -308,6 +335,7 @@ class KillLoop:
         assert counts.parts_accepted == counts.parts_recorded + counts.duplicates
         counts.reports_accepted = len(self.load.accepted)
         counts.reports_stored = len(reader.report_texts)
+        counts.reports_duplicated = counts.reports_stored - len(set(reader.report_texts))
         counts.reports_unanswered = self.load.unanswered
         return counts
 
@@ -335,8 +363,10 @@ def _seed() -> int:
     return int(os.environ.get("DUBAN_KILL_SEED") or random.SystemRandom().randrange(1 << 32))
 
 
-def _run(tmp_path: Path, store_url: str, capsys: pytest.CaptureFixture[str]) -> Counts:
-    sizes = FULL_SIZES if FULL else BOUNDED
+def _run(
+    tmp_path: Path, store_url: str, capsys: pytest.CaptureFixture[str], bounded: Sizes = BOUNDED
+) -> Counts:
+    sizes = FULL_SIZES if FULL else bounded
     seed = _seed()
     with capsys.disabled():
         print(f"\nkill loop: DUBAN_KILL_SEED={seed}", flush=True)
@@ -350,6 +380,12 @@ def _run(tmp_path: Path, store_url: str, capsys: pytest.CaptureFixture[str]) -> 
         print(counts.line(), flush=True)
     assert len(counts.kills) >= sizes.kills
     assert counts.issued == counts.expected > 0
+    assert counts.messages_failed == 0
+    assert counts.reports_duplicated == 0
+    # Every kill but those held in flight (on the deliverer's first part, before its record)
+    # came after the killed process's first write, as read back from the store.
+    trapped = sum(k.trapped for k in counts.kills)
+    assert counts.after_write >= len(counts.kills) - trapped, counts.line()
     return counts
 
 
@@ -362,9 +398,8 @@ def test_sweeps_deliverers_and_the_server_killed_at_random_lose_nothing_and_repe
 
 @LIMIT
 @pytest.mark.postgres
-@pytest.mark.skipif(not FULL, reason="PostgreSQL kill loop runs with DUBAN_RELIABILITY=full")
 def test_the_kill_loop_on_postgresql(
     tmp_path: Path, pg_server: PgServer, capsys: pytest.CaptureFixture[str]
 ) -> None:
     url = pg_server.create_database(f"duban_kill_{os.getpid()}")
-    _run(tmp_path, url, capsys)
+    _run(tmp_path, url, capsys, BOUNDED_PG)

@@ -2,8 +2,9 @@
 
 `duban serve` runs on a store that holds a realistic run — the sample list of 35 tasks and 49
 lifecycle commands through the API. A forger then edits the raw stored events with plain SQL
-(the SQLite file, the PostgreSQL table) while the server keeps running: one byte changed, an
-event deleted, an event inserted, two events swapped. Each time the real `duban audit verify`
+(the SQLite file, the PostgreSQL table) while the server keeps running: one byte changed, only
+the topic changed, only the version changed, an event deleted, an event inserted, two events
+swapped. Each time the real `duban audit verify`
 exits non-zero naming the first offending event; once every forgery is undone, it passes again.
 """
 
@@ -48,6 +49,30 @@ def _unflip(raw: RawEvents, n: int) -> None:
 
 
 _saved: dict[int, tuple[object, ...]] = {}
+
+
+def _retopic(raw: RawEvents, n: int) -> int:
+    """Only the topic changes (to another real event class); state and version stay."""
+    _saved[n] = raw.row(n)
+    topic = str(_saved[n][2])
+    other = "domain.task:ReformTask.Claimed"
+    forged = other if topic != other else "domain.task:ReformTask.ProgressReported"
+    raw.run(("UPDATE {t} SET topic = ? WHERE {id} = ?", (forged, n)))
+    return n
+
+
+def _untopic(raw: RawEvents, n: int) -> None:
+    raw.run(("UPDATE {t} SET topic = ? WHERE {id} = ?", (_saved.pop(n)[2], n)))
+
+
+def _reversion(raw: RawEvents, n: int) -> int:
+    """Only the aggregate version changes (to one no other event of that aggregate holds)."""
+    raw.run(("UPDATE {t} SET originator_version = originator_version + 5000 WHERE {id} = ?", (n,)))
+    return n
+
+
+def _unreversion(raw: RawEvents, n: int) -> None:
+    raw.run(("UPDATE {t} SET originator_version = originator_version - 5000 WHERE {id} = ?", (n,)))
 
 
 def _delete(raw: RawEvents, n: int) -> int:
@@ -101,6 +126,8 @@ def _swap(raw: RawEvents, n: int) -> int:
 
 FORGERIES = (
     Forgery("altered", _flip, _unflip),
+    Forgery("altered", _retopic, _untopic),
+    Forgery("altered", _reversion, _unreversion),
     Forgery("deleted", _delete, _undelete),
     Forgery("inserted", _insert, _uninsert),
     Forgery("reordered", _swap, _swap),

@@ -46,14 +46,21 @@ liaisons = [{{ name = "张伟", mobile = "13800000001" }}]
 [[units]]
 name = "县财政局"
 channel = "fgj"
+liaisons = [{{ name = "李娜", mobile = "13800000002" }}]
 
 [[units]]
 name = "县教育局"
 channel = "fgj"
+liaisons = [{{ name = "赵磊", mobile = "13800000003" }}]
 
 [[officials]]
 name = "王建国"
 title = "县委常委、常务副县长"
+channel = "leaders"
+
+[[officials]]
+name = "李四"
+title = "县政府副县长"
 channel = "leaders"
 """
 

@@ -29,6 +29,9 @@ def find_pg_bin() -> Path | None:
 
 
 def free_port() -> int:
+    """A port that was free a moment ago. Only for servers that cannot bind port 0 and say
+    which port they got (PostgreSQL): whoever uses it must retry with another if it was taken
+    meanwhile (see `PgServer.start`). `duban serve` binds port 0 itself (tests.support.server)."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
@@ -60,6 +63,18 @@ class PgServer:
             "initdb", "-D", str(self.data_dir), "-U", self.user, "--pwfile", str(pwfile),
             "-A", "scram-sha-256", "-E", "UTF8", "--locale=C.UTF-8",
         )  # fmt: skip
+        for _ in range(5):  # the port was free when picked; another process may take it first
+            try:
+                self._pg_ctl_start()
+                return
+            except subprocess.CalledProcessError:
+                log = self.data_dir.parent / "server.log"
+                if "could not bind" not in log.read_text(errors="replace"):
+                    raise
+                self.port = free_port()
+        self._pg_ctl_start()
+
+    def _pg_ctl_start(self) -> None:
         opts = (
             f"-c listen_addresses=127.0.0.1 -c port={self.port} "
             f"-c unix_socket_directories={self.data_dir.parent} -c fsync=off "
@@ -73,13 +88,7 @@ class PgServer:
 
     def restart(self) -> None:
         self.stop("fast")
-        opts = (
-            f"-c listen_addresses=127.0.0.1 -c port={self.port} "
-            f"-c unix_socket_directories={self.data_dir.parent} -c fsync=off "
-            "-c synchronous_commit=off -c full_page_writes=off -c max_connections=200"
-        )
-        self._run("pg_ctl", "-D", str(self.data_dir), "-o", opts, "-w", "-t", "60",
-                  "-l", str(self.data_dir.parent / "server.log"), "start")  # fmt: skip
+        self._pg_ctl_start()
 
     def conninfo(self, dbname: str = "postgres") -> str:
         return (

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -11,8 +12,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
-
-from tests.support.pg import free_port
 
 DUBAN = Path(sys.executable).with_name("duban")
 REPO = Path(__file__).resolve().parents[2]
@@ -70,6 +69,23 @@ def wait_until_serving(url: str, process: subprocess.Popen[bytes], log: Path) ->
     raise RuntimeError(f"server did not answer within 60 s:\n{log.read_text()}")
 
 
+_LISTENING = re.compile(r"督办服务: http://127\.0\.0\.1:(\d+)/")
+
+
+def bound_port(process: subprocess.Popen[bytes], out: Path, err: Path) -> int:
+    """The port `duban serve --port 0` got from the kernel, as its first line says."""
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        found = _LISTENING.search(out.read_text(encoding="utf-8", errors="replace"))
+        if found:
+            return int(found[1])
+        if process.poll() is not None:
+            raise RuntimeError(f"server exited {process.returncode}:\n{err.read_text()}")
+        time.sleep(0.05)
+    process.kill()
+    raise RuntimeError(f"server did not say where it listens within 60 s:\n{err.read_text()}")
+
+
 def start_serve(
     config: Path,
     log_dir: Path,
@@ -77,14 +93,20 @@ def start_serve(
     port: int | None = None,
     env: dict[str, str] | None = None,
 ) -> ServeProcess:
-    """`duban serve` on a free port of 127.0.0.1, ready to answer when this returns."""
-    port = port or free_port()
+    """`duban serve` on 127.0.0.1, ready to answer when this returns. Without `port` it binds
+    port 0 (the kernel picks a free port when it binds, nothing is reserved and released
+    beforehand) and the port is read from the line the server prints once it listens."""
     log_dir.mkdir(parents=True, exist_ok=True)
-    command = [str(DUBAN), "--config", str(config), "serve", "--port", str(port), *extra]
-    with (log_dir / "serve.out").open("wb") as out, (log_dir / "serve.err").open("wb") as err:
+    command = [str(DUBAN), "--config", str(config), "serve", "--port", str(port or 0), *extra]
+    out, err = log_dir / "serve.out", log_dir / "serve.err"
+    with out.open("wb") as out_file, err.open("wb") as err_file:
         process = subprocess.Popen(
-            command, cwd=config.parent, stdout=out, stderr=err, env={**os.environ, **(env or {})}
+            command,
+            cwd=config.parent,
+            stdout=out_file,
+            stderr=err_file,
+            env={**os.environ, **(env or {})},
         )
-    url = f"http://127.0.0.1:{port}"
-    wait_until_serving(url, process, log_dir / "serve.err")
+    url = f"http://127.0.0.1:{port or bound_port(process, out, err)}"
+    wait_until_serving(url, process, err)
     return ServeProcess(process, url, log_dir)

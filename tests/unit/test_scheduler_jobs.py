@@ -37,7 +37,9 @@ def make_config(**schedules: str) -> Config:
 def configured(**schedules: str) -> Schedule:
     """The schedule the composition root builds (the jobs are never run here)."""
     config = make_config(**schedules)
-    services: Any = SimpleNamespace(config=config, calendar=calendar_from_config(config))
+    services: Any = SimpleNamespace(
+        config=config, calendar=calendar_from_config(config), refresh_calendar=lambda: False
+    )
     return schedule_for(services)
 
 
@@ -158,15 +160,15 @@ LONG_AGO = dt.datetime(2024, 1, 1, tzinfo=TZ)
 
 
 def test_a_job_runs_with_the_clock_now(recorded: Recorded) -> None:
-    recorded.handle_led_since(LONG_AGO)._run(recorded.job("sweep"))
+    recorded.handle_led_since(LONG_AGO).run_now(recorded.job("sweep"))
     assert recorded.runs == [("sweep", MONDAY_0916)]
 
 
 def test_a_failing_job_is_logged_and_the_next_still_runs(recorded: Recorded) -> None:
     handle = recorded.handle_led_since(LONG_AGO)
     with capture_logs() as logs:
-        handle._run(recorded.job("deliver"))
-        handle._run(recorded.job("sweep"))
+        handle.run_now(recorded.job("deliver"))
+        handle.run_now(recorded.job("sweep"))
     events = [(e["event"], e.get("job")) for e in logs]
     assert ("scheduler.job.failed", "deliver") in events
     assert ("scheduler.job.finished", "sweep") in events
@@ -176,12 +178,12 @@ def test_a_failing_job_is_logged_and_the_next_still_runs(recorded: Recorded) -> 
 def test_a_run_logs_its_scheduled_instant(recorded: Recorded) -> None:
     handle = recorded.handle_led_since(LONG_AGO)
     with capture_logs() as logs:
-        handle._run(recorded.job("sweep"))
+        handle.run_now(recorded.job("sweep"))
     assert {e["scheduled_for"] for e in logs} == {"2024-06-03T09:15:00+08:00"}
 
 
 def test_a_standby_runs_nothing(recorded: Recorded) -> None:
-    recorded.handle_led_since(None)._run(recorded.job("sweep"))
+    recorded.handle_led_since(None).run_now(recorded.job("sweep"))
     assert recorded.runs == []
 
 
@@ -190,7 +192,7 @@ def test_fire_times_from_before_this_node_led_are_left_to_the_old_leader(
 ) -> None:
     handle = recorded.handle_led_since(dt.datetime(2024, 6, 3, 9, 15, 2, tzinfo=TZ))
     with capture_logs() as logs:
-        handle._run(recorded.job("sweep"))  # fire time 09:15:00, leading since 09:15:02
+        handle.run_now(recorded.job("sweep"))  # fire time 09:15:00, leading since 09:15:02
     assert [e.get("reason") for e in logs] == ["scheduled before this node led"]
     assert recorded.runs == []
 

@@ -179,3 +179,21 @@ def test_reimport_does_not_undo_a_granted_extension() -> None:
     task.revise(facts, OFFICE, AT, "重新导入")
     assert task.collect_events() == []
     assert task.deadline == dt.date(2024, 9, 30)
+
+
+def test_only_the_lead_unit_or_the_office_sets_the_percent() -> None:
+    """A co-unit's report is recorded as its contribution; the percent stays the lead's."""
+    task = claimed()
+    co_unit = "liaison:县财政局/李娜"
+    task.report_progress("配合测算资金", 100, [], co_unit, AT)
+    assert (task.percent, task.reports) == (0, 1)
+    task.report_progress("方案已起草", 30, [], LIAISON, AT)
+    assert task.percent == 30
+    task.report_progress("已审核，调整进度", 40, [], OFFICE, AT)
+    assert task.percent == 40
+    task.report_progress("调度会要求加快", 90, [], "official:王建国", AT)
+    # a unit whose name starts like the lead's is still another unit
+    task.report_progress("同名前缀", 95, [], "liaison:县发展和改革局二分局/王五", AT)
+    assert task.percent == 40
+    reported = [e for e in task.collect_events() if type(e).__name__ == "ProgressReported"]
+    assert [e.percent for e in reported] == [100, 30, 40, 90, 95]  # every report is recorded

@@ -6,9 +6,10 @@ and full-width spaces, CSV saved by Excel in GBK. Every problem becomes a `RowEr
 row as the file shows it and the column header as written; nothing stops at the first problem.
 Importing all rows or none is the caller's decision.
 
-Part of the application layer: `readers` (CSV, XLSX, YAML files → task records), `table` (the
-table's shape: title rows, header, section rows), `fields` (the columns and their spellings),
-`rows` (records → `AssignTask`, deadlines, errors) and `records` (what they pass each other).
+Part of the application layer: `readers` (CSV, XLSX, YAML files → task records; XLSX bounded
+and streaming in `xlsx`), `table` (the table's shape: title rows, header, section rows),
+`fields` (the columns and their spellings), `rows` (records → `AssignTask`, deadlines, errors)
+and `records` (what they pass each other).
 Imports `domain` and `duban.app.commands` only.
 """
 

@@ -1,28 +1,23 @@
-"""The file readers: CSV (UTF-8, UTF-16 or GBK, comma or tab), XLSX (the active sheet first,
-merged cells spread, formulas saved without a value named) and YAML (a task list, or a mapping
-with `tasks:`, each task's line known). Each turns bytes into `Found` task records; a file that
-cannot be read at all raises `FileError`.
+"""The file readers: CSV (UTF-8, UTF-16 or GBK, comma or tab), XLSX (bounded and streaming, in
+`xlsx`) and YAML (a task list, or a mapping with `tasks:`, each task's line known). Each turns
+bytes into `Found` task records; a file that cannot be read at all raises `FileError`.
 """
 
 from __future__ import annotations
 
 import codecs
 import csv
-import datetime as dt
 import io
-import warnings
 from collections.abc import Callable
 from contextlib import suppress
 from typing import Literal
 
-import openpyxl
 import yaml
-from openpyxl.workbook.workbook import Workbook
-from openpyxl.worksheet.worksheet import Worksheet
 
 from duban.app.importer.fields import FIELD_LABELS, FIELD_OF_HEADER, IGNORED_HEADERS, header_key
-from duban.app.importer.records import FileError, Found, Record, Row, RowError, UncachedFormula
-from duban.app.importer.table import HEADER_SEARCH_ROWS, find_header, table_of, year_in_title
+from duban.app.importer.records import FileError, Found, Record, Row, RowError
+from duban.app.importer.table import HEADER_SEARCH_ROWS, table_of, year_in_title
+from duban.app.importer.xlsx import read_xlsx
 
 __all__ = ["READERS", "FileKind"]
 
@@ -79,81 +74,6 @@ def _csv_problem(exc: csv.Error) -> str:
     if "NUL" in str(exc):
         return "这一行含有空字符（NUL），文件可能不是文本 CSV"
     return f"这一行不是合法的 CSV（{exc}），请检查引号是否成对"
-
-
-# ---- XLSX ----------------------------------------------------------------------------------
-
-
-def _read_xlsx(data: bytes) -> Found:
-    values = _workbook(data, data_only=True)
-    formulas = _workbook(data, data_only=False)
-    sheets = sorted(values.worksheets, key=lambda sheet: sheet is not values.active)
-    tables = (
-        _sheet_rows(sheet, formulas[sheet.title])
-        for sheet in sheets
-        if isinstance(sheet, Worksheet) and isinstance(formulas[sheet.title], Worksheet)
-    )
-    rows = next((t for t in tables if find_header(t) is not None), [])
-    return table_of(rows)
-
-
-def _workbook(data: bytes, *, data_only: bool) -> Workbook:
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # extensions of WPS/Excel openpyxl does not know
-            return openpyxl.load_workbook(io.BytesIO(data), data_only=data_only)
-    except Exception as exc:  # a broken file fails deep in zipfile or the XML parser, any way
-        raise FileError(
-            f"无法读取 Excel 文件（{type(exc).__name__}）：文件可能已损坏或不是 .xlsx 格式，"
-            "请在 Excel/WPS 中打开并另存为 .xlsx 后重试"
-        ) from exc
-
-
-def _sheet_rows(values: Worksheet, formulas: object) -> list[Row]:
-    grid: list[list[object]] = [
-        [_plain(value) for value in row]
-        for row in values.iter_rows(
-            min_row=1,
-            max_row=values.max_row,
-            min_col=1,
-            max_col=values.max_column,
-            values_only=True,
-        )
-    ]
-    _spread_merged_cells(values, grid)
-    if isinstance(formulas, Worksheet):
-        _mark_uncached_formulas(formulas, grid)
-    return [Row(index + 1, tuple(cells)) for index, cells in enumerate(grid)]
-
-
-def _plain(value: object) -> object:
-    if value is None or isinstance(value, str | int | float | dt.date):
-        return value
-    return str(value)  # times, durations: only ever text to us
-
-
-def _spread_merged_cells(sheet: Worksheet, grid: list[list[object]]) -> None:
-    """A cell merged down several rows (牵头单位, 专责小组) belongs to each of them.
-
-    Merges within one row (the title, section rows) keep their value in the first cell only.
-    """
-    for merged in sheet.merged_cells.ranges:
-        if merged.min_row == merged.max_row:
-            continue
-        value = grid[merged.min_row - 1][merged.min_col - 1]
-        for row in range(merged.min_row, merged.max_row + 1):
-            for column in range(merged.min_col, merged.max_col + 1):
-                grid[row - 1][column - 1] = value
-
-
-def _mark_uncached_formulas(sheet: Worksheet, grid: list[list[object]]) -> None:
-    for row in sheet.iter_rows():
-        for cell in row:
-            if cell.data_type != "f" or cell.row is None or cell.column is None:
-                continue
-            r, c = cell.row - 1, cell.column - 1
-            if r < len(grid) and c < len(grid[r]) and grid[r][c] is None:
-                grid[r][c] = UncachedFormula(str(cell.value))
 
 
 # ---- YAML ----------------------------------------------------------------------------------
@@ -240,6 +160,6 @@ def _yaml_record(item: object, line: int, found: Found) -> None:
 
 READERS: dict[FileKind, Callable[[bytes], Found]] = {
     "csv": _read_csv,
-    "xlsx": _read_xlsx,
+    "xlsx": read_xlsx,
     "yaml": _read_yaml,
 }

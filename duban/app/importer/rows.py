@@ -15,6 +15,7 @@ from contextlib import suppress
 from pydantic import ValidationError
 from pydantic_core import ErrorDetails
 
+from domain.dates import DateOutOfRange, check_date, in_range
 from domain.deadlines import (
     DeadlineError,
     normalise_name,
@@ -93,6 +94,8 @@ def _pydantic_message(error: ErrorDetails) -> str:
         return f"内容过长，最多 {ctx.get('max_length')} 字"
     if kind == "string_too_short":
         return "不能为空"
+    if kind == "date_out_of_range":  # duban.app.commands.Day: the message is already Chinese
+        return error["msg"]
     if kind == "string_pattern_mismatch":
         return "编号只能由字母、数字和 - _ . 组成，如 2024-07"
     return f"内容不符合要求（{error['msg']}）"
@@ -108,7 +111,7 @@ def _first_dated_year(records: Sequence[Record]) -> int | None:
     """The year of the first deadline written with one: the default for "6月底前"."""
     for record in records:
         raw = record.raw("deadline")
-        if isinstance(raw, dt.date):
+        if isinstance(raw, dt.date) and in_range(raw):
             return raw.year
         if isinstance(raw, str):
             with suppress(DeadlineError):
@@ -206,7 +209,7 @@ def _notes(raw: object, _year: int | None) -> dict[str, object]:
 
 def _deadline(raw: object, year: int | None) -> dict[str, object]:
     if isinstance(raw, dt.date):
-        due = raw.date() if isinstance(raw, dt.datetime) else raw
+        due = _in_range(raw.date() if isinstance(raw, dt.datetime) else raw)
         return {"deadline": due, "deadline_text": due.isoformat()}
     if isinstance(raw, int | float) and not isinstance(raw, bool):
         raise CellError(
@@ -252,7 +255,15 @@ def _milestone_mapping(item: dict[object, object], year: int | None) -> Mileston
             raise CellError(str(exc)) from None
     if due is None:
         raise CellError(f"阶段节点「{name}」需要具体日期")
-    return _milestone(name, due.date() if isinstance(due, dt.datetime) else due)
+    return _milestone(name, _in_range(due.date() if isinstance(due, dt.datetime) else due))
+
+
+def _in_range(day: dt.date) -> dt.date:
+    """A date the file holds as a date (YAML, an Excel date cell or serial), in the range."""
+    try:
+        return check_date(day)
+    except DateOutOfRange as exc:
+        raise CellError(exc.message) from None
 
 
 def _milestone(name: str, due: dt.date) -> Milestone:

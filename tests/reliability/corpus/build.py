@@ -14,6 +14,8 @@ from pathlib import Path
 
 import openpyxl
 
+from tests.reliability.corpus import bombs
+
 HERE = Path(__file__).parent / "import"
 TITLE = "2024年全县全面深化改革工作要点任务分解表"
 HEADER = "序号,编号,改革任务,牵头单位,配合单位,完成时限\n"
@@ -112,6 +114,24 @@ def xlsx() -> None:
     )  # fmt: skip
 
 
+def extreme_dates() -> None:
+    """Excel date cells at the ends of what Excel holds: serial 2958465 (9999-12-31) and
+    serial 1 (1900-01-01), both outside the product's date range; row 4 is fine."""
+    import datetime as dt
+
+    header = ["编号", "改革任务", "牵头单位", "完成时限"]
+    book = _sheet([header, ["2024-01", "任务一", "县财政局", 2958465],
+                   ["2024-02", "任务二", "县财政局", 1], ["2024-03", "任务三", "县财政局",
+                   dt.datetime(2024, 6, 30)]])  # fmt: skip
+    sheet = book.active
+    assert sheet is not None
+    for row in (2, 3, 4):
+        sheet.cell(row, 4).number_format = "yyyy-mm-dd"
+    _save(book, "extreme-dates-excel.xlsx")
+
+
 if __name__ == "__main__":
-    for build in (gbk, undecodable, utf8_bom_then_gbk, utf16, boms, huge_row, xlsx):
+    builds = (gbk, undecodable, utf8_bom_then_gbk, utf16, boms, huge_row, xlsx, extreme_dates)
+    for build in builds:
         build()
+    bombs.build()  # the XLSX dimension and zip bombs

@@ -1,0 +1,155 @@
+"""What a client may send, checked before anything reads it: one ASGI middleware.
+
+`RequestLimits` answers, in the API's error shape (`{"error", "message", "fields"}`):
+
+- 413 when `Content-Length` is over the limit, before a byte of the body is read;
+- 401 for a request to `/api/v1` without a valid token, before its body is read (the token is
+  asked of the registry here; FastAPI would parse the body first);
+- 413 when a body without `Content-Length` (chunked) grows past the limit: it is counted as it
+  arrives and never buffered beyond the limit;
+- 408 when the body has not arrived whole within `body_timeout_s` of the request (a client
+  that trickles or stalls).
+
+The limit is `[http] max_import_bytes` for `POST /api/v1/tasks/import`, else
+`max_body_bytes`. An early refusal closes the connection (`Connection: close`), so the unread
+rest of the body is never read. Slow request headers and idle connections are the server's
+business (`duban.cli.server`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import Headers
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from duban.api.schemas import ErrorBody
+from duban.app.access import TokenRegistry
+from duban.app.errors import Unauthenticated
+from duban.settings.sections import Http
+
+__all__ = ["IMPORT_PATH", "RequestLimits", "bearer_token"]
+
+API_PREFIX = "/api/v1"
+IMPORT_PATH = f"{API_PREFIX}/tasks/import"
+
+
+def bearer_token(headers: Headers) -> str | None:
+    """The token of `Authorization: Bearer TOKEN` (as FastAPI's HTTPBearer reads it)."""
+    scheme, _, credentials = headers.get("authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not credentials.strip():
+        return None
+    return credentials.strip()
+
+
+class RequestLimits:
+    def __init__(self, app: ASGIApp, limits: Http, tokens: TokenRegistry) -> None:
+        self.app = app
+        self.limits = limits
+        self.tokens = tokens
+
+    def limit_for(self, path: str) -> int:
+        return self.limits.max_import_bytes if path == IMPORT_PATH else self.limits.max_body_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = Headers(scope=scope)
+        limit = self.limit_for(scope["path"])
+        declared = headers.get("content-length", "").strip()
+        if declared.isdigit() and int(declared) > limit:
+            await _refuse(send, 413, "body_too_large", _too_large(limit))
+            return
+        if _is_api(scope["path"]):
+            refusal = await self._unauthenticated(headers)
+            if refusal is not None:
+                await _refuse(send, 401, Unauthenticated.code, refusal, challenge=True)
+                return
+        await _Bounded(scope, receive, send, limit, self.limits.body_timeout_s).run(self.app)
+
+    async def _unauthenticated(self, headers: Headers) -> str | None:
+        """Why the caller is nobody, or None; a store failure is left to the endpoint."""
+        try:
+            await run_in_threadpool(self.tokens.identify, bearer_token(headers))
+        except Unauthenticated as exc:
+            return exc.message
+        except Exception:  # the store failed: the endpoint meets it again and answers for it
+            return None
+        return None
+
+
+class _Bounded:
+    """One request whose body is counted and timed as the app reads it. When the body breaks
+    a limit, the refusal is sent here and the app is told the client went away; whatever the
+    app answers then is dropped."""
+
+    def __init__(self, scope: Scope, receive: Receive, send: Send, limit: int, timeout: float):
+        self.scope, self._receive, self._send = scope, receive, send
+        self.limit = limit
+        self.deadline = asyncio.get_running_loop().time() + timeout
+        self.received = 0
+        self.started = False  # a response has begun (the app's or ours)
+        self.refused = False
+
+    async def run(self, app: ASGIApp) -> None:
+        await app(self.scope, self.receive, self.send)
+
+    async def receive(self) -> Message:
+        if self.refused:
+            return {"type": "http.disconnect"}
+        left = self.deadline - asyncio.get_running_loop().time()
+        try:
+            message = await asyncio.wait_for(self._receive(), timeout=max(left, 0.001))
+        except TimeoutError:
+            return await self._refuse(408, "body_timeout", "请求体发送超时，连接已关闭")
+        if message["type"] == "http.request":
+            self.received += len(message.get("body", b""))
+            if self.received > self.limit:
+                return await self._refuse(413, "body_too_large", _too_large(self.limit))
+        return message
+
+    async def send(self, message: Message) -> None:
+        if self.refused:
+            return
+        if message["type"] == "http.response.start":
+            self.started = True
+        await self._send(message)
+
+    async def _refuse(self, status: int, code: str, text: str) -> Message:
+        if not self.started:
+            self.started = True
+            await _refuse(self._send, status, code, text)
+        self.refused = True
+        return {"type": "http.disconnect"}
+
+
+def _is_api(path: str) -> bool:
+    return path == API_PREFIX or path.startswith(f"{API_PREFIX}/")
+
+
+def _too_large(limit: int) -> str:
+    return f"请求体过大：上限为 {_size(limit)}"
+
+
+def _size(n: int) -> str:
+    if n >= 1024 * 1024 and n % (1024 * 1024) == 0:
+        return f"{n // (1024 * 1024)} MiB"
+    if n >= 1024 and n % 1024 == 0:
+        return f"{n // 1024} KiB"
+    return f"{n} 字节"
+
+
+async def _refuse(send: Send, status: int, code: str, text: str, challenge: bool = False) -> None:
+    """An error answer in the API's shape; the connection closes after it."""
+    body = ErrorBody(error=code, message=text).model_dump_json().encode()
+    headers = [
+        (b"content-type", b"application/json"),
+        (b"content-length", str(len(body)).encode()),
+        (b"connection", b"close"),
+    ]
+    if challenge:
+        headers.append((b"www-authenticate", b"Bearer"))
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
