@@ -28,6 +28,7 @@ _PATHS = {
     "dingtalk": "/robot/send",
     "feishu": "/open-apis/bot/v2/hook/",
 }
+_PLATFORM_NAMES = {"wecom": "企业微信", "dingtalk": "钉钉", "feishu": "飞书"}
 _SECRET_PARAMS = frozenset({"key", "access_token", "token", "sign", "secret"})
 _FEISHU_HOOK = "/open-apis/bot/v2/hook/"
 _DEFAULT_PORTS = {"https": 443, "http": 80}
@@ -40,34 +41,35 @@ def check_webhook(url: str, platform: str, allowed_hosts: Collection[str] = ()) 
     is accepted too (a loopback fake, a proxy on the local network).
     """
     if platform not in PLATFORM_HOSTS:
-        raise UnknownPlatform(f"no webhook platform named {platform!r}")
+        raise UnknownPlatform(f"没有这种群机器人平台：{platform}")
     shown = redact_url(url)
+    label = f"{_PLATFORM_NAMES[platform]}机器人地址 {shown}"
     try:
         parts = urlsplit(url.strip())
         port = parts.port
     except ValueError as exc:
-        raise WebhookNotAllowed(f"{platform} webhook {shown}: not a URL ({exc})") from None
+        raise WebhookNotAllowed(f"{label}：不是有效的网址（{exc}）") from None
     host = (parts.hostname or "").lower()
     if parts.scheme not in _DEFAULT_PORTS or not host:
-        raise WebhookNotAllowed(f"{platform} webhook {shown}: needs an https URL with a host")
+        raise WebhookNotAllowed(f"{label}：须为带主机名的 https 地址")
     if parts.username is not None or parts.password is not None:
-        raise WebhookNotAllowed(f"{platform} webhook {shown}: user info in a webhook URL")
+        raise WebhookNotAllowed(f"{label}：地址中不能含用户名或密码")
     if not _normal_path(parts.path):
         raise WebhookNotAllowed(
-            f"{platform} webhook {shown}: the path must be plain (letters, digits, - . _ ~ "
-            "between single slashes; no dot segments, escapes or backslashes)"
+            f"{label}：路径只能由字母、数字和 - . _ ~ 组成，以单个斜杠分隔"
+            "（不能有 . 或 .. 段、百分号转义或反斜杠）"
         )
     official = host in PLATFORM_HOSTS[platform] and port in (None, 443)
     if official and parts.scheme == "https":
         if not _robot_path(parts.path, platform):
-            raise WebhookNotAllowed(f"{platform} webhook {shown}: not the robot path")
+            raise WebhookNotAllowed(f"{label}：不是该平台的机器人路径")
     elif not _allow_listed(host, port or _DEFAULT_PORTS[parts.scheme], parts.scheme, allowed_hosts):
         raise WebhookNotAllowed(
-            f"{platform} webhook {shown}: host {host} is not {platform}'s "
-            f"({', '.join(sorted(PLATFORM_HOSTS[platform]))} over https) nor allow-listed"
+            f"{label}：主机 {host} 既不是该平台的（https 的 "
+            f"{'、'.join(sorted(PLATFORM_HOSTS[platform]))}），也不在允许名单（allowed_hosts）中"
         )
     if not _credential(url, platform):
-        raise WebhookNotAllowed(f"{platform} webhook {shown}: the robot's key is missing")
+        raise WebhookNotAllowed(f"{label}：缺少机器人的 key 或 access_token")
 
 
 # A path as it is sent: what is checked is what an HTTP client requests, byte for byte. Clients

@@ -17,6 +17,8 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import hashlib
+import random
+import time
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -56,7 +58,9 @@ __all__ = [
 log = structlog.get_logger(__name__)
 
 ACTOR = "system:duban"
-MAX_ATTEMPTS = 8
+MAX_ATTEMPTS = 12
+BACKOFF_S = 0.005  # first wait after a conflict; doubled each time, up to BACKOFF_CAP_S
+BACKOFF_CAP_S = 0.5
 
 
 # ---- configuration → ladder, calendar, templates -------------------------------------------------
@@ -341,10 +345,16 @@ def sweep(services: Services, now: dt.datetime, dry_run: bool = False) -> SweepR
                 services.ledger.save(*aggregates)
         except (IntegrityError, _StaleIndex) as exc:
             log.info("sweep_conflict", attempt=attempt, reason=type(exc).__name__)
+            # Back off, with jitter, so a steady stream of reports on the same tasks cannot
+            # keep winning every race against the sweep's one transaction.
+            time.sleep(min(BACKOFF_CAP_S, BACKOFF_S * 2**attempt) * random.uniform(0.5, 1.5))
             continue
         _log_report(report)
         return report
-    raise SweepError(f"sweep at {now.isoformat()} gave up after {MAX_ATTEMPTS} conflicts")
+    local = now.astimezone(setting.calendar.tz).strftime("%Y-%m-%d %H:%M")
+    raise SweepError(
+        f"{local} 的提醒扫描与同时写入的办理记录冲突 {MAX_ATTEMPTS} 次，已放弃，请稍后重试"
+    )
 
 
 def _log_report(report: SweepReport) -> None:

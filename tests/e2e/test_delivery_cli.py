@@ -122,7 +122,9 @@ def test_a_full_run_at_debug_leaks_no_key_token_hook_id_or_secret(
     fake.fail_next(times=1, status=502)  # one retry, so the logs carry an error answer too
 
     # messages go in working time only: both passes at working moments from now on
-    first_at = services.calendar.next_working_time(dt.datetime.now(TZ))
+    # (after the queueing, to the second: `--now` is read to the second)
+    queued = dt.datetime.now(TZ).replace(microsecond=0) + dt.timedelta(seconds=1)
+    first_at = services.calendar.next_working_time(queued)
     second_at = services.calendar.next_working_time(first_at + dt.timedelta(hours=1))
     first = duban(config, "--log-level", "DEBUG", "deliver", "--now",
                   first_at.strftime("%Y-%m-%dT%H:%M:%S"))  # fmt: skip

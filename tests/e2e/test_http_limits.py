@@ -19,8 +19,7 @@ import httpx
 import pytest
 
 from tests.support.api import write_config
-from tests.support.listen import rss_bytes, start_serve_any_port
-from tests.support.server import ServeProcess, duban
+from tests.support.server import ServeProcess, duban, rss_bytes, start_serve
 
 MIB = 1024 * 1024
 HUGE = 300 * MIB
@@ -60,7 +59,7 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
     config.write_text(config.read_text(encoding="utf-8") + HTTP_SECTION, encoding="utf-8")
     duban(config, "init")
     token = duban(config, "token", "issue", "--role", "office", "--quiet").strip()
-    server = start_serve_any_port(config, home / "logs", "--no-scheduler")
+    server = start_serve(config, home / "logs", "--no-scheduler")
     yield Served(server, token)
     server.stop()
 

@@ -18,9 +18,8 @@ import pytest
 from duban.app.services import open_ledger
 from tests.reliability.conftest import scale
 from tests.support.api import write_config
-from tests.support.listen import spawn_serve, wait_for_port
 from tests.support.pg import PgServer
-from tests.support.server import DUBAN
+from tests.support.server import DUBAN, serving_url, spawn_serve
 
 pytestmark = pytest.mark.postgres
 
@@ -57,7 +56,7 @@ def test_two_commands_and_a_server_open_a_new_postgresql_store_at_once(
                 assert code == 0, f"round {n}: duban {name} → {code}\n{err}"
                 assert "Traceback" not in err, f"round {n}: duban {name}\n{err}"
             assert json.loads(out) == [], f"round {n}: a new store's board is empty"
-            url = wait_for_port(serve, round_dir / "serve")
+            url = serving_url(serve, round_dir / "serve")
         finally:
             if serve.poll() is None:
                 serve.terminate()

@@ -86,6 +86,33 @@ def bound_port(process: subprocess.Popen[bytes], out: Path, err: Path) -> int:
     raise RuntimeError(f"server did not say where it listens within 60 s:\n{err.read_text()}")
 
 
+def spawn_serve(
+    config: Path,
+    log_dir: Path,
+    *extra: str,
+    port: int | None = None,
+    env: dict[str, str] | None = None,
+) -> subprocess.Popen[bytes]:
+    """`duban serve` started on 127.0.0.1 and not waited for (see `serving_url`). Without
+    `port` it binds port 0: the kernel picks a free port when it binds, nothing is reserved and
+    released beforehand."""
+    log_dir.mkdir(parents=True, exist_ok=True)
+    command = [str(DUBAN), "--config", str(config), "serve", "--port", str(port or 0), *extra]
+    with (log_dir / "serve.out").open("wb") as out, (log_dir / "serve.err").open("wb") as err:
+        return subprocess.Popen(
+            command, cwd=config.parent, stdout=out, stderr=err, env={**os.environ, **(env or {})}
+        )
+
+
+def serving_url(process: subprocess.Popen[bytes], log_dir: Path, port: int | None = None) -> str:
+    """The base URL of a spawned server once it answers (its port read from the line it
+    prints once it listens, unless given); an error with its stderr if it never does."""
+    out, err = log_dir / "serve.out", log_dir / "serve.err"
+    url = f"http://127.0.0.1:{port or bound_port(process, out, err)}"
+    wait_until_serving(url, process, err)
+    return url
+
+
 def start_serve(
     config: Path,
     log_dir: Path,
@@ -93,20 +120,14 @@ def start_serve(
     port: int | None = None,
     env: dict[str, str] | None = None,
 ) -> ServeProcess:
-    """`duban serve` on 127.0.0.1, ready to answer when this returns. Without `port` it binds
-    port 0 (the kernel picks a free port when it binds, nothing is reserved and released
-    beforehand) and the port is read from the line the server prints once it listens."""
-    log_dir.mkdir(parents=True, exist_ok=True)
-    command = [str(DUBAN), "--config", str(config), "serve", "--port", str(port or 0), *extra]
-    out, err = log_dir / "serve.out", log_dir / "serve.err"
-    with out.open("wb") as out_file, err.open("wb") as err_file:
-        process = subprocess.Popen(
-            command,
-            cwd=config.parent,
-            stdout=out_file,
-            stderr=err_file,
-            env={**os.environ, **(env or {})},
-        )
-    url = f"http://127.0.0.1:{port or bound_port(process, out, err)}"
-    wait_until_serving(url, process, err)
-    return ServeProcess(process, url, log_dir)
+    """`duban serve` on 127.0.0.1 (port 0 unless given), ready to answer when this returns."""
+    process = spawn_serve(config, log_dir, *extra, port=port, env=env)
+    return ServeProcess(process, serving_url(process, log_dir, port), log_dir)
+
+
+def rss_bytes(pid: int) -> int:
+    """The resident set size of process `pid` (VmRSS of /proc/PID/status)."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) * 1024
+    return 0
