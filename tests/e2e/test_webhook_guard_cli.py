@@ -16,23 +16,9 @@ from pathlib import Path
 import pytest
 
 from tests.fakes.platforms import FakePlatforms
+from tests.support.api import write_config
 
-CONFIG = """timezone = "Asia/Shanghai"
-store = "sqlite:///{store}"
-allowed_webhook_hosts = ["{host}"]
-
-[office]
-channel = "office"
-leaders_channel = "leaders"
-
-[[channels]]
-name = "office"
-platform = "console"
-
-[[channels]]
-name = "leaders"
-platform = "console"
-
+CLIMBER = """
 [[channels]]
 name = "climber"
 platform = "wecom"
@@ -47,9 +33,11 @@ def platforms() -> Iterator[FakePlatforms]:
 
 
 def notify_test(tmp_path: Path, webhook: str, host: str) -> subprocess.CompletedProcess[str]:
-    config = tmp_path / "duban.toml"
-    config.write_text(
-        CONFIG.format(store=tmp_path / "d.db", host=host, webhook=webhook), encoding="utf-8"
+    config = write_config(tmp_path, f"sqlite:///{tmp_path / 'd.db'}")  # the API tests' county
+    county = config.read_text(encoding="utf-8")
+    config.write_text(  # a top-level key goes before the tables, the robot after them
+        f'allowed_webhook_hosts = ["{host}"]\n{county}{CLIMBER.format(webhook=webhook)}',
+        encoding="utf-8",
     )
     return subprocess.run(
         [sys.executable, "-m", "duban.cli", "--config", str(config), "notify", "test", "climber"],
