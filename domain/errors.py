@@ -16,6 +16,9 @@ __all__ = [
     "ExtensionAlreadyPending",
     "ExtensionDateNotLater",
     "Forbidden",
+    "MilestoneAlreadyClosed",
+    "MilestoneNotFound",
+    "MilestoneNotYours",
     "NoDeadline",
     "NoPendingExtension",
     "NotClaimed",
@@ -87,3 +90,19 @@ class CompletionAlreadySubmitted(DomainError):
 
 class PlanReviewError(DomainError):
     code = "plan_review_error"
+
+
+class MilestoneNotFound(DomainError):
+    """The task has no 阶段节点 of that name."""
+
+    code = "milestone_not_found"
+
+
+class MilestoneAlreadyClosed(DomainError):
+    code = "milestone_already_closed"
+
+
+class MilestoneNotYours(DomainError):
+    """Only the lead unit (or the office) says a 阶段节点 is reached."""
+
+    code = "milestone_not_yours"

@@ -27,10 +27,13 @@ Action = Literal[
     "escalate",
     "review_plan",
     "submit_plan",
+    "close_milestone",
     "admin",
 ]
 
-_OFFICE_ONLY = frozenset({"assign", "decide_extension", "accept", "return", "cancel", "recognise"})
+_OFFICE_ONLY = frozenset(
+    {"assign", "decide_extension", "accept", "return", "cancel", "recognise", "close_milestone"}
+)  # close_milestone: the office's (the lead unit closes a 阶段节点 by naming it in its report)
 _LEAD_ONLY = frozenset({"claim", "request_extension", "submit"})
 
 

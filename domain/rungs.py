@@ -8,7 +8,14 @@ from collections.abc import Mapping
 from types import MappingProxyType
 from typing import Literal
 
-__all__ = ["RUNG_LABELS", "RUNG_NAMES", "RungName", "rung_label", "rung_severity"]
+__all__ = [
+    "DIGEST_HEADLINES",
+    "RUNG_LABELS",
+    "RUNG_NAMES",
+    "RungName",
+    "rung_label",
+    "rung_severity",
+]
 
 RungName = Literal["notice", "reminder", "urge", "supervise", "bulletin"]
 
@@ -22,8 +29,24 @@ RUNG_LABELS: Mapping[str, str] = MappingProxyType(
         "urge": "催办",
         "supervise": "督办",
         "bulletin": "通报",
+        "claim_reminder": "签收提醒",
+        "claim_due": "今日签收到期",
+        "claim_overdue": "逾期未签收",
     }
 )
+"""The five rungs, then the default 签收 rungs (an unclaimed task; severity 0 here: the claim
+ladder orders its own)."""
+
+DIGEST_HEADLINES: Mapping[str, str] = MappingProxyType(
+    {
+        "notice": "到期预告",
+        "reminder": "到期提醒",
+        "urge": "催办通知",
+        "supervise": "督办通知",
+        "bulletin": "通报",
+    }
+)
+"""A digest's title by its most urgent rung."""
 
 
 def rung_severity(name: str) -> int:

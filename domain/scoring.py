@@ -23,10 +23,16 @@ class ScoringRules:
     co_on_time: float = 1.0  # each co-unit of it
     lead_late: float = -5.0  # lead unit, completed after its deadline
     co_late: float = -2.5
+    lead_overdue: float = -5.0  # lead unit, still unfinished past its deadline at the assessment
+    co_overdue: float = -2.5  # each co-unit of it
     report_late: float = -0.1  # monthly progress report after the round's due date
     report_missing: float = -0.5  # none in the month
     supervise: float = -1.0  # 督办
     bulletin: float = -2.0  # 通报
+    instruction_unanswered: float = -1.0  # a 批示 not answered by its date (the task's lead unit)
+    measure_interview: float = -2.0  # 问责 measures, to the unit they were recorded against: 约谈
+    measure_criticism: float = -3.0  # 通报批评
+    measure_accountability: float = -5.0  # 问责
     recognition_national: float = 3.0  # a pilot or exemplar recognised at that level
     recognition_provincial: float = 2.0
     recognition_municipal: float = 1.0

@@ -20,75 +20,39 @@ from domain.errors import (
     CompletionNotSubmitted,
     ExtensionAlreadyPending,
     ExtensionDateNotLater,
+    MilestoneNotYours,
     NoDeadline,
     NoPendingExtension,
     NotClaimed,
     TaskClosed,
 )
 from domain.ids import natural_id
+from domain.task_parts import TaskParts
+from domain.task_rules import (
+    REVISABLE_FIELDS,
+    STATUS_LABELS,
+    TaskStatus,
+    co_unit_report,
+    copy_value,
+    sets_percent,
+)
 
 __all__ = [
     "REVISABLE_FIELDS",
     "STATUS_LABELS",
     "ReformTask",
     "TaskStatus",
+    "co_unit_report",
     "sets_percent",
     "task_id",
 ]
-
-
-class TaskStatus:
-    ASSIGNED = "assigned"  # 已交办
-    CLAIMED = "claimed"  # 已签收
-    SUBMITTED = "submitted"  # 已申请办结
-    COMPLETED = "completed"  # 已销号
-    CANCELLED = "cancelled"  # 已撤销
-
-    CLOSED = frozenset({COMPLETED, CANCELLED})
-
-
-STATUS_LABELS = {
-    TaskStatus.ASSIGNED: "已交办",
-    TaskStatus.CLAIMED: "推进中",
-    TaskStatus.SUBMITTED: "待销号",
-    TaskStatus.COMPLETED: "已销号",
-    TaskStatus.CANCELLED: "已撤销",
-}
-
-REVISABLE_FIELDS = (
-    "title",
-    "area",
-    "lead_unit",
-    "co_units",
-    "official",
-    "group",
-    "deadline",
-    "deadline_text",
-    "milestones",
-    "notes",
-)
-
-
-def _copy(value: Any) -> Any:
-    """Lists of facts are copied so that replayed and live aggregates never share state."""
-    if isinstance(value, list | tuple):
-        return [dict(v) if isinstance(v, dict) else v for v in value]
-    return value
 
 
 def task_id(code: str) -> UUID:
     return natural_id("task", code)
 
 
-def sets_percent(actor: str, lead_unit: str) -> bool:
-    """The task's percent belongs to its lead unit: a report by the lead unit's liaison or by
-    the office sets it; a co-unit's (or the leading official's) report is recorded as their
-    contribution and leaves the percent as it was."""
-    role, _, rest = actor.partition(":")
-    return role == "office" or (role == "liaison" and rest.startswith(f"{lead_unit}/"))
-
-
-class ReformTask(Aggregate):
+class ReformTask(TaskParts, Aggregate):
     """One line of the 改革要点 list, identified by its code (编号)."""
 
     # The event classes the @event decorators below create (typed for dispatch and scans).
@@ -105,6 +69,7 @@ class ReformTask(Aggregate):
     Cancelled: ClassVar[type[DomainEvent]]
     EscalationRecorded: ClassVar[type[DomainEvent]]
     Recognised: ClassVar[type[DomainEvent]]
+    MilestoneClosed: ClassVar[type[DomainEvent]]
 
     @staticmethod
     def create_id(code: str) -> UUID:
@@ -153,6 +118,8 @@ class ReformTask(Aggregate):
         self.completed_on_time: bool | None = None
         self.escalations: list[dict[str, Any]] = []
         self.recognitions: list[dict[str, Any]] = []
+        self._closed_milestones: list[str] = []
+        self._co_unit_reports: list[dict[str, Any]] = []
 
     # ---- queries -------------------------------------------------------------------------
 
@@ -195,11 +162,28 @@ class ReformTask(Aggregate):
         self._claimed(actor=actor, at=at)
 
     def report_progress(
-        self, text: str, percent: int, evidence: list[str], actor: str, at: dt.datetime
+        self,
+        text: str,
+        percent: int,
+        evidence: list[str],
+        actor: str,
+        at: dt.datetime,
+        milestone: str | None = None,
     ) -> None:
+        """进展报送. A co-unit reports on its part from assignment on; the lead unit (or the
+        office) reports once claimed, and may name the 阶段节点 the report says is reached."""
         self._require_open()
-        self._require_claimed("报送进展")
+        if not co_unit_report(actor, self.lead_unit, self.co_units):
+            self._require_claimed("报送进展")
+        if milestone is not None:
+            if not sets_percent(actor, self.lead_unit):
+                raise MilestoneNotYours(
+                    f"任务 {self.code} 的阶段节点由牵头单位 {self.lead_unit} 报送确认完成"
+                )
+            self._require_open_milestone(milestone)
         self._progress_reported(text=text, percent=percent, evidence=evidence, actor=actor, at=at)
+        if milestone is not None:
+            self._milestone_closed(name=milestone, reason=text, via="report", actor=actor, at=at)
 
     def request_extension(
         self, new_deadline: dt.date, reason: str, actor: str, at: dt.datetime
@@ -272,6 +256,14 @@ class ReformTask(Aggregate):
         """改革试点 / 改革典型: recognition can come after the task closed."""
         self._recognised(kind=kind, level=level, title=title, actor=actor, at=at)
 
+    def close_milestone(
+        self, name: str, reason: str, via: str, actor: str, at: dt.datetime
+    ) -> None:
+        """A 阶段节点 is reached: the lead unit's report, the office, or an approved plan."""
+        self._require_open()
+        self._require_open_milestone(name)
+        self._milestone_closed(name=name, reason=reason, via=via, actor=actor, at=at)
+
     # ---- guards --------------------------------------------------------------------------
 
     def _require_open(self) -> None:
@@ -307,7 +299,7 @@ class ReformTask(Aggregate):
             if name == "deadline":
                 # A revised deadline is a new decision of the office: it replaces any extension.
                 self.assigned_deadline = value
-            setattr(self, name, _copy(value))
+            setattr(self, name, copy_value(value))
 
     @event("Claimed")
     def _claimed(self, actor: str, at: dt.datetime) -> None:
@@ -320,6 +312,8 @@ class ReformTask(Aggregate):
     ) -> None:
         if sets_percent(actor, self.lead_unit):
             self.percent = percent
+        elif co_unit_report(actor, self.lead_unit, self.co_units):
+            self._keep_co_unit_report(text, actor, at)
         self.last_report_at = at
         self.reports += 1
 
@@ -379,3 +373,9 @@ class ReformTask(Aggregate):
     @event("Recognised")
     def _recognised(self, kind: str, level: str, title: str, actor: str, at: dt.datetime) -> None:
         self.recognitions.append({"kind": kind, "level": level, "title": title, "at": at})
+
+    @event("MilestoneClosed")
+    def _milestone_closed(
+        self, name: str, reason: str, via: str, actor: str, at: dt.datetime
+    ) -> None:
+        self._closed_milestones = [*self.closed_milestones, name]

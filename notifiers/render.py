@@ -45,7 +45,7 @@ from jinja2 import (
 )
 from jinja2.sandbox import SandboxedEnvironment
 
-from domain.rungs import RUNG_NAMES, RungName
+from domain.rungs import DIGEST_HEADLINES, RUNG_NAMES, RungName
 
 __all__ = [
     "DEFAULT_TEMPLATES",
@@ -55,6 +55,7 @@ __all__ = [
     "Renderer",
     "Rung",
     "days_text",
+    "digest_headline",
     "escape_markdown",
     "render_digest",
 ]
@@ -65,7 +66,7 @@ RUNG_ORDER: tuple[Rung, ...] = tuple(reversed(RUNG_NAMES))  # most severe first
 TITLE_TEMPLATE = "digest_title.j2"
 BODY_TEMPLATE = "digest.md.j2"
 DEFAULT_TEMPLATES: dict[str, str] = {
-    TITLE_TEMPLATE: "改革任务督办提醒｜{{ chat_name }}｜{{ now.strftime('%Y-%m-%d') }}",
+    TITLE_TEMPLATE: "改革任务{{ headline }}｜{{ chat_name }}｜{{ now.strftime('%Y-%m-%d') }}",
     BODY_TEMPLATE: """\
 {% if not groups %}
 截至{{ now.strftime('%Y-%m-%d %H:%M') }}，{{ chat_name }}没有需要提醒的改革任务。
@@ -79,6 +80,7 @@ DEFAULT_TEMPLATES: dict[str, str] = {
 - **{{ item.task_code }}** {{ item.title }}｜牵头：{{ item.lead_unit }}｜时限：
 {%- if item.deadline %}{{ item.deadline }}（{{ item.days | days_text }}）
 {%- else %}持续推进{% endif %}｜最近报送：{{ item.last_report or "无" }}
+{%- if item.document_no %}｜文号：{{ item.document_no }}{% endif %}
 {%- if item.mention_names %}｜提醒：
 {%- for name in item.mention_names %}{{ "" if loop.first else " " }}@{{ name }}{% endfor %}
 {%- endif %}
@@ -128,6 +130,7 @@ class DigestItem:
     last_report: str | None
     lead_unit: str
     mention_names: tuple[str, ...] = ()
+    document_no: str | None = None  # the 督办单 / 通报 this rung issued (县改办督〔2026〕12号)
 
 
 @dataclass(frozen=True, slots=True)
@@ -217,10 +220,21 @@ class Renderer:
     ) -> tuple[str, str]:
         """(title, markdown) for one chat's digest."""
         groups = _grouped(items)
-        context = {"chat_name": chat_name, "groups": groups, "total": len(items), "now": now}
+        context = {
+            "chat_name": chat_name,
+            "groups": groups,
+            "total": len(items),
+            "now": now,
+            "headline": digest_headline(groups[0].rung if groups else None),
+        }
         title = " ".join(self._title.render(context).split())
         body = self._body.render(context).strip()
         return title, body
+
+
+def digest_headline(rung: str | None) -> str:
+    """A digest's title word by its most urgent rung: 到期预告 … 通报 (督办提醒 if empty)."""
+    return DIGEST_HEADLINES.get(rung or "", "督办提醒")
 
 
 @cache

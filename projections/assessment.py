@@ -16,6 +16,9 @@ The view is caught up incrementally like the board (`runner.catch_up`); the repo
   of those rows once and decodes nothing.
 * ``report_plans`` — each plan under pre-review (前置初审): its code, unit and title.
 
+Besides the task, plan and round events, the view folds the 批示 and 问责 registers'
+(`projections.report_register`): their facts need no table of their own.
+
 The monthly report rounds' outcomes are worked out from these reads by
 `projections.report_outcomes`.
 """
@@ -45,6 +48,7 @@ from projections.report_facts import (
     round_fact,
     task_facts,
 )
+from projections.report_register import REGISTER_TOPICS, is_register_event, register_fact
 from projections.report_tables import (
     INSERT_FACT,
     UPSERT_MONTH,
@@ -92,7 +96,7 @@ class ReportsProjection:
 
     name = "reports"
     decode = True
-    topics: Sequence[str] = (*TASK_TOPICS, *PLAN_TOPICS, *ROUND_TOPICS)
+    topics: Sequence[str] = (*TASK_TOPICS, *PLAN_TOPICS, *ROUND_TOPICS, *REGISTER_TOPICS)
 
     def __init__(self, view: ViewRecorder) -> None:
         self._view = view
@@ -130,6 +134,8 @@ class ReportsProjection:
             changes.plans.add(str(event.originator_id))
         elif is_round_event(event):
             changes.facts.append(round_fact(position, event))
+        elif is_register_event(event):
+            changes.facts.append(register_fact(position, event))
         else:
             self._apply_task(position, event, changes)
 

@@ -25,6 +25,8 @@ from eventsourcing.domain import DomainEvent
 from eventsourcing.persistence import Tracking
 
 from domain.directory import ChannelRecord, Official, Unit
+from domain.document import DocumentSequence
+from domain.document_number import DOCUMENT_KINDS
 from domain.holiday_notice import CalendarOverrides, HolidayNotice
 from domain.plan_review import PlanReview
 from domain.reminder import ChatMessage, Reminder
@@ -116,6 +118,8 @@ def _short(value: Any, width: int = 60) -> str:
 def _then(reason: str | None) -> str:
     return f"：{reason}" if reason else ""
 
+
+_VIA = {"report": "进展报送", "office": "改革办确认", "plan": "方案初审通过"}  # MilestoneClosed
 
 _Describe = Callable[[Any, str], str]
 
@@ -213,6 +217,12 @@ _DESCRIBE: dict[type[DomainEvent], _Describe] = {
     PlanReview.OpinionAdded: lambda e, w: f"{w} 提出初审意见：{e.text}",
     PlanReview.Approved: lambda e, w: f"{w} 初审通过{_then(e.reason)}",
     PlanReview.Returned: lambda e, w: f"{w} 初审退回{_then(e.reason)}",
+    PlanReview.Resubmitted: lambda e, w: f"{w} 修改后重新报送方案「{e.title}」{_then(e.text)}",
+    ReformTask.MilestoneClosed: lambda e, w: (
+        f"{w} 确认阶段节点「{e.name}」完成（{_VIA.get(e.via, e.via)}）{_then(e.reason)}"
+    ),
+    DocumentSequence.Opened: lambda e, w: f"{w} 启用{e.year}年{DOCUMENT_KINDS[e.kind].title}文号",
+    DocumentSequence.Numbered: lambda e, w: f"{w} 印发{e.number}（{e.unit}）{_then(e.reason)}",
 }
 
 

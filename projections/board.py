@@ -23,6 +23,7 @@ from eventsourcing.domain import DomainEvent
 from domain.calendar import WorkingCalendar
 from domain.rungs import rung_severity
 from domain.task import ReformTask, TaskStatus, sets_percent
+from domain.task_rules import co_unit_of, co_unit_report
 from projections.facts import Facts, FactsProjection, Fold, Handler, dumps, jsonable
 from projections.lights import (
     BOARD_COLUMNS,
@@ -84,6 +85,8 @@ def _assigned(facts: Facts, e: Any) -> None:
         recognitions=[],
         closed_at=None,
         completed_on_time=None,
+        closed_milestones=[],
+        co_unit_reports=[],
     )
 
 
@@ -103,8 +106,29 @@ def _progress(facts: Facts, e: Any) -> None:
     # The commonest event by far: plain assignments keep rebuilds close to the decode floor.
     if sets_percent(e.actor, facts["lead_unit"]):  # a co-unit's report is its contribution
         facts["percent"] = e.percent
+    elif co_unit_report(e.actor, facts["lead_unit"], facts["co_units"]):
+        _keep_co_unit_report(facts, e)
     facts["last_report_at"] = e.at.isoformat()
     facts["reports"] += 1
+
+
+def _keep_co_unit_report(facts: Facts, e: Any) -> None:
+    """Each co-unit's latest report (who, when, text): one entry per co-unit, never more, in
+    the order the co-units first reported (as `ReformTask.co_unit_reports`)."""
+    unit = co_unit_of(e.actor)
+    latest = {"unit": unit, "by": e.actor, "at": e.at.isoformat(), "text": e.text}
+    kept = list(facts.get("co_unit_reports", []))
+    for i, report in enumerate(kept):
+        if report["unit"] == unit:
+            kept[i] = latest
+            break
+    else:
+        kept.append(latest)
+    facts["co_unit_reports"] = kept
+
+
+def _milestone_closed(facts: Facts, e: Any) -> None:
+    facts["closed_milestones"] = [*facts.get("closed_milestones", []), e.name]
 
 
 def _extension_requested(facts: Facts, e: Any) -> None:
@@ -174,6 +198,7 @@ _HANDLERS: dict[type[DomainEvent], Handler] = {
     ReformTask.Cancelled: _cancelled,
     ReformTask.EscalationRecorded: _escalated,
     ReformTask.Recognised: _recognised,
+    ReformTask.MilestoneClosed: _milestone_closed,
 }
 BOARD_FOLD = Fold(_HANDLERS, born=ReformTask.Assigned)
 TASK_TOPICS = BOARD_FOLD.topics  # the stored topics of the task events the board folds

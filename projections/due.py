@@ -16,12 +16,10 @@ covers another year): the index is a cache of the events, never a source of trut
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import json
 import time
-from collections.abc import Sequence
-from dataclasses import dataclass
-from importlib.metadata import PackageNotFoundError, version
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 from eventsourcing.application import Application
@@ -33,7 +31,15 @@ from domain.ladder import Ladder, TaskLadderInput, TaskState, next_fire_date
 from domain.reminder import Reminder
 from domain.task import ReformTask, TaskStatus, task_id
 from projections import runner
-from projections.facts import Facts, FactsProjection, Fold, Handler, dumps
+from projections.due_deliveries import (
+    DELIVERY_EVENTS,
+    DeliveryFold,
+    LeadChannel,
+    delivered_dates,
+    told,
+)
+from projections.due_fingerprint import ladder_fingerprint, reset_if_stale
+from projections.facts import Facts, FactsProjection, Fold, Handler, dumps, topics_of
 from projections.runner import Item
 from projections.viewstore import Step, ViewRecorder, view_recorder
 
@@ -83,8 +89,12 @@ def _assigned(facts: Facts, e: Any) -> None:
         deadline=_iso(e.deadline),
         milestones=_milestones(e.milestones),
         status=TaskStatus.ASSIGNED,
+        assigned_at=_iso(e.at),
         last_report_at=None,
         fired=[],
+        closed_milestones=[],
+        pending={},
+        delivered={},
     )
 
 
@@ -119,6 +129,12 @@ def _extended(facts: Facts, e: Any) -> None:
     facts["deadline"] = _iso(e.new_deadline)
 
 
+def _milestone_closed(facts: Facts, e: Any) -> None:
+    closed = facts.setdefault("closed_milestones", [])
+    if e.name not in closed:
+        closed.append(e.name)
+
+
 def _issued(facts: Facts, e: Any) -> None:
     if e.key not in facts["fired"]:
         facts["fired"].append(e.key)
@@ -135,7 +151,9 @@ def _task_key(event: Any) -> str:
 _HANDLERS: dict[type[DomainEvent], Handler] = {
     ReformTask.Assigned: _assigned,
     ReformTask.Revised: _revised,
+    ReformTask.Claimed: _status(TaskStatus.CLAIMED),
     ReformTask.ProgressReported: _progress,
+    ReformTask.MilestoneClosed: _milestone_closed,
     ReformTask.ExtensionGranted: _extended,
     ReformTask.CompletionSubmitted: _status(TaskStatus.SUBMITTED),
     ReformTask.CompletionAccepted: _status(TaskStatus.COMPLETED),
@@ -161,19 +179,43 @@ class DueTask:
     last_report: dt.date | None
     ladder_input: TaskLadderInput
     fired: frozenset[str]
+    delivered: Mapping[str, dt.date] = field(default_factory=dict)
+    """Fired key → the date its message reached the lead unit's chat."""
 
 
-def ladder_input(facts: Facts) -> TaskLadderInput:
+def _claim_due(facts: Facts, calendar: WorkingCalendar | None, within: int) -> dt.date | None:
+    """The 签收 deadline of an unclaimed task: `within` working days after assignment."""
+    assigned = facts.get("assigned_at")
+    if calendar is None or facts["status"] != TaskStatus.ASSIGNED or not assigned:
+        return None
+    day = dt.datetime.fromisoformat(assigned).astimezone(calendar.tz).date()
+    return calendar.add_working_days(day, within)
+
+
+def ladder_input(
+    facts: Facts, calendar: WorkingCalendar | None = None, claim_within: int = 3
+) -> TaskLadderInput:
+    """The ladder's view of a task; with a calendar, an unclaimed one's 签收 deadline too."""
     deadline = facts["deadline"]
+    closed = set(facts.get("closed_milestones") or ())
+    told_on, told_pending = told(facts)
     return TaskLadderInput(
         task_code=facts["code"],
         deadline=dt.date.fromisoformat(deadline) if deadline else None,
-        milestones=tuple((name, dt.date.fromisoformat(due)) for name, due in facts["milestones"]),
+        milestones=tuple(
+            (name, dt.date.fromisoformat(due))
+            for name, due in facts["milestones"]
+            if name not in closed
+        ),
         state=_STATES[facts["status"]],
+        claim_due=_claim_due(facts, calendar, claim_within),
+        told_on=told_on,
+        told_pending=told_pending,
     )
 
 
-def _due_task(facts: Facts, tz: Any) -> DueTask:
+def _due_task(facts: Facts, calendar: WorkingCalendar, claim_within: int) -> DueTask:
+    tz = calendar.tz
     last = facts["last_report_at"]
     return DueTask(
         code=facts["code"],
@@ -182,9 +224,16 @@ def _due_task(facts: Facts, tz: Any) -> DueTask:
         co_units=tuple(facts["co_units"]),
         official=facts["official"],
         last_report=dt.datetime.fromisoformat(last).astimezone(tz).date() if last else None,
-        ladder_input=ladder_input(facts),
+        ladder_input=ladder_input(facts, calendar, claim_within),
         fired=frozenset(facts["fired"]),
+        delivered=delivered_dates(facts),
     )
+
+
+def _no_channel(unit: str) -> str:
+    """Without a directory, no chat is known to be a unit's: only audiences without the lead
+    unit count their deliveries (tests and tools that open the index without a config)."""
+    return ""
 
 
 class DueProjection(FactsProjection):
@@ -195,22 +244,45 @@ class DueProjection(FactsProjection):
     fold = DUE_FOLD
     table = "due_tasks"
 
-    def __init__(self, view: ViewRecorder, ladder: Ladder, calendar: WorkingCalendar) -> None:
+    def __init__(
+        self,
+        view: ViewRecorder,
+        ladder: Ladder,
+        calendar: WorkingCalendar,
+        lead_channel: LeadChannel | None = None,
+    ) -> None:
         super().__init__(view)
         self._ladder = ladder
         self._calendar = calendar
+        self._deliveries = DeliveryFold(ladder, lead_channel or _no_channel, calendar.tz)
+        self.topics = (*self.fold.topics, *topics_of(DELIVERY_EVENTS))
+
+    @property
+    def claim_within(self) -> int:
+        return self._ladder.claim_within
 
     def next_check(self, facts: Facts) -> str | None:
         """The date from which the sweep must look at this task again (ISO, sortable)."""
         day = next_fire_date(
-            ladder_input(facts), self._ladder, self._calendar, frozenset(facts["fired"])
+            ladder_input(facts, self._calendar, self._ladder.claim_within),
+            self._ladder,
+            self._calendar,
+            frozenset(facts["fired"]),
+            delivered_dates(facts),
         )
         return None if day is None else day.isoformat()
 
     def _steps(self, batch: Sequence[Item]) -> list[Step]:
-        keys = {self.fold.apply(self._facts, event) for _, event in batch}
-        changed = sorted(key for key in keys if key is not None)
-        return [(_UPSERT, [self._row(key) for key in changed])]
+        if not self._complete:  # the tasks an outbox event names (the base loads originators)
+            wanted = {k for _, event in batch for k in self._deliveries.task_keys(event)}
+            self._load(wanted - self._facts.keys())
+        changed: set[str] = set()
+        for _, event in batch:
+            key = self.fold.apply(self._facts, event)
+            if key is not None:
+                changed.add(key)
+            changed.update(self._deliveries.apply(self._facts, event))
+        return [(_UPSERT, [self._row(key) for key in sorted(changed)])]
 
     def _row(self, key: str) -> tuple[Any, ...]:
         f = self._facts[key]
@@ -234,71 +306,16 @@ class DueIndex:
             "ORDER BY code",
             [today.isoformat()],
         )
-        return [_due_task(json.loads(row["facts"]), self.calendar.tz) for row in rows]
+        return [self._task(row) for row in rows]
+
+    def _task(self, row: Any) -> DueTask:
+        facts = json.loads(row["facts"])
+        return _due_task(facts, self.calendar, self.projection.claim_within)
 
     def tasks(self) -> list[DueTask]:
         """Every task in the index, in code order (monthly rounds: a full read is fine)."""
         rows = self.projection.view.select("SELECT facts FROM {p}due_tasks ORDER BY code")
-        return [_due_task(json.loads(row["facts"]), self.calendar.tz) for row in rows]
-
-
-def _package_version(name: str) -> str:
-    try:
-        return version(name)
-    except PackageNotFoundError:
-        return "?"
-
-
-def ladder_fingerprint(ladder: Ladder, calendar: WorkingCalendar, overrides: str) -> str:
-    """What `next_check` depends on besides the events: the ladder, working hours, zone,
-    the admin's calendar overrides (`overrides`, as the caller describes them) and the
-    version of the official holiday data."""
-    rungs = [
-        (r.name, r.offset, sorted(r.audience), r.mention, r.marks_assessment, r.severity, r.label)
-        for r in ladder.rungs
-    ]  # sorted audiences: a frozenset's repr follows the process's string hash seed
-    text = repr(
-        (
-            rungs,
-            ladder.repeat_every,
-            ladder.repeat_rung,
-            ladder.milestone_max_offset,
-            calendar.work_start,
-            calendar.work_end,
-            str(calendar.tz),
-            overrides,
-            _package_version("chinesecalendar"),
-        )
-    )
-    return hashlib.sha256(text.encode()).hexdigest()
-
-
-def _stored_fingerprint(view: ViewRecorder) -> str | None:
-    rows = view.select("SELECT value FROM {p}due_meta WHERE name = 'fingerprint'")
-    return str(rows[0]["value"]) if rows else None
-
-
-_LOCK_KEY = 0x6475_6520  # "due ": serializes resets of this view across PostgreSQL nodes
-_STALE = "NOT EXISTS (SELECT 1 FROM {p}due_meta WHERE name = 'fingerprint' AND value = ?)"
-
-
-def _reset_steps(view: ViewRecorder, fingerprint: str) -> list[Step]:
-    """Empty the view and its position unless the stored fingerprint is `fingerprint`,
-    then store it: conditional statements in one transaction, so that two nodes starting
-    together reset it once, and a node never empties a view another has just rebuilt."""
-    steps: list[Step] = []
-    if view.dialect == "postgres":
-        steps.append(("SELECT pg_advisory_xact_lock(?)", [(_LOCK_KEY,)]))
-    steps += [
-        (f"DELETE FROM {{p}}due_tasks WHERE {_STALE}", [(fingerprint,)]),  # noqa: S608
-        (f"DELETE FROM {view.tracking_table} WHERE {_STALE}", [(fingerprint,)]),  # noqa: S608
-        (
-            "INSERT INTO {p}due_meta (name, value) VALUES ('fingerprint', ?) "
-            "ON CONFLICT (name) DO UPDATE SET value = excluded.value",
-            [(fingerprint,)],
-        ),
-    ]
-    return steps
+        return [self._task(row) for row in rows]
 
 
 def _view(datastore: object) -> ViewRecorder:
@@ -315,12 +332,24 @@ def _view(datastore: object) -> ViewRecorder:
 
 
 def open_due_index(
-    app: Application[Any], ladder: Ladder, calendar: WorkingCalendar, overrides: str = ""
+    app: Application[Any],
+    ladder: Ladder,
+    calendar: WorkingCalendar,
+    overrides: str = "",
+    lead_channels: tuple[Mapping[str, str], str] = ({}, ""),
 ) -> DueIndex:
     """The due index beside `app`'s events, emptied if its fingerprint is stale (the next
-    catch-up then rebuilds it from the events). Catch it up before asking it anything."""
+    catch-up then rebuilds it from the events). Catch it up before asking it anything.
+
+    `lead_channels` is (unit → its chat, the chat of a unit the config does not know): a
+    reminder counts as delivered to the lead unit when it reached that chat."""
+    chats, fallback = lead_channels
     view = _view(app.recorder.datastore)  # type: ignore[attr-defined]
-    fingerprint = ladder_fingerprint(ladder, calendar, overrides)
-    if _stored_fingerprint(view) != fingerprint:
-        view.write(_reset_steps(view, fingerprint), None)
-    return DueIndex(DueProjection(view, ladder, calendar), calendar)
+    described = overrides + repr((sorted(chats.items()), fallback))
+    reset_if_stale(view, ladder_fingerprint(ladder, calendar, described))
+    lookup = dict(chats)
+
+    def lead_channel(unit: str) -> str:
+        return lookup.get(unit, fallback)
+
+    return DueIndex(DueProjection(view, ladder, calendar, lead_channel), calendar)

@@ -147,7 +147,10 @@ def next_milestone(facts: Facts, today: dt.date) -> dict[str, str] | None:
     """The first milestone (节点) due today or later, while the task is open."""
     if facts["status"] in TaskStatus.CLOSED:
         return None
-    upcoming = [m for m in facts["milestones"] if m["due"] >= today.isoformat()]
+    closed = facts.get("closed_milestones", [])
+    upcoming = [
+        m for m in facts["milestones"] if m["due"] >= today.isoformat() and m["name"] not in closed
+    ]
     if not upcoming:
         return None
     first = min(upcoming, key=lambda m: m["due"])
@@ -189,6 +192,8 @@ def board_row(
         "official": facts["official"],
         "group": facts["group"],
         "recognitions": [dict(r) for r in facts["recognitions"]],
+        "closed_milestones": list(facts.get("closed_milestones", [])),
+        "co_unit_reports": [dict(r) for r in facts.get("co_unit_reports", [])],
     }
 
 

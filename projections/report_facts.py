@@ -35,6 +35,7 @@ __all__ = [
     "is_round_event",
     "month_of",
     "plan_fact",
+    "reporting_co_unit",
     "round_fact",
     "task_facts",
 ]
@@ -96,9 +97,34 @@ def _recognition(facts: Facts, e: Any) -> TaskFacts:
     return [(f"recognition_{e.level}", facts["lead_unit"], detail)]
 
 
+def reporting_co_unit(facts: Facts, actor: str) -> str | None:
+    """The co-unit whose liaison `actor` is, if it is one of the task's co-units (and not its
+    lead unit); None for the lead unit, the office or an official."""
+    role, _, rest = actor.partition(":")
+    unit = rest.partition("/")[0]
+    if role != "liaison" or unit == facts["lead_unit"] or unit not in facts["co_units"]:
+        return None
+    return unit
+
+
+def _progress(facts: Facts, e: Any) -> TaskFacts:
+    """A progress report: the lead unit's ("progress", what the monthly rounds count), or a
+    co-unit's contribution ("co_progress", unit = that co-unit: what earns its credit)."""
+    co_unit = reporting_co_unit(facts, e.actor)
+    if co_unit is not None:
+        return [("co_progress", co_unit, {"percent": e.percent})]
+    return [("progress", facts["lead_unit"], {"percent": e.percent})]
+
+
+def _extension(facts: Facts, e: Any) -> TaskFacts:
+    previous = getattr(e, "previous_deadline", None)
+    detail = {"to": str(e.new_deadline), "from": str(previous) if previous else None}
+    return [("extension_granted", facts["lead_unit"], detail)]
+
+
 _TASK_FACTS: dict[type[DomainEvent], FactMaker] = {
-    ReformTask.ProgressReported: _lead("progress", lambda e: {"percent": e.percent}),
-    ReformTask.ExtensionGranted: _lead("extension_granted", lambda e: {"to": str(e.new_deadline)}),
+    ReformTask.ProgressReported: _progress,
+    ReformTask.ExtensionGranted: _extension,
     ReformTask.CompletionAccepted: _completion,
     ReformTask.Cancelled: _lead("cancelled", lambda e: {"reason": e.reason}),
     ReformTask.EscalationRecorded: _escalation,
@@ -119,6 +145,7 @@ _PLAN_KINDS: dict[type[DomainEvent], str] = {
     PlanReview.OpinionAdded: "plan_in_review",
     PlanReview.Approved: "plan_approved",
     PlanReview.Returned: "plan_returned",
+    PlanReview.Resubmitted: "plan_submitted",  # a returned plan's next version
 }
 _ROUND_KINDS: dict[type[DomainEvent], str] = {
     ReportRound.Opened: "round_opened",
@@ -142,7 +169,7 @@ def plan_fact(position: int, e: Any, plans: dict[str, Facts]) -> Fact:
     """The fact of a plan pre-review step; `plans` keeps each plan's code, unit and title."""
     kind = _PLAN_KINDS[type(e)]
     plan = plans.setdefault(str(e.originator_id), {})
-    if kind == "plan_submitted":
+    if kind == "plan_submitted" and "plan_code" in e.__dict__:  # not a resubmission
         plan.update(plan_code=e.plan_code, unit=e.unit, task_code=e.task_code or "")
     plan["title"] = getattr(e, "title", plan.get("title", ""))
     detail = {"plan": str(e.originator_id), "title": plan.get("title", "")}

@@ -10,6 +10,7 @@ from typing import Any
 from domain.report_round import month_bounds, round_due_date
 from domain.rungs import RUNG_LABELS
 from projections.assessment import ReportStore, RoundInfo
+from projections.audit import who
 from projections.report_facts import Fact, month_of
 from projections.report_outcomes import round_outcomes
 from projections.reports import (
@@ -73,6 +74,7 @@ def monthly_analysis(ctx: ReportContext, month: str, as_of: dt.date | None = Non
         "changes": _changes(ctx, month, rows),
         "closed": [_closed_row(f) for f in facts if f.kind in CLOSE_KINDS],
         "plans": _plans(ctx.store, day),
+        "co_unit_reports": _co_unit_reports(ctx, month, day),
         "completion": completion_by_month(ctx.store, day, len(rows)),
     }
 
@@ -92,6 +94,29 @@ def _round_info(info: RoundInfo | None, day: dt.date) -> dict[str, Any] | None:
 def _month_rows(ctx: ReportContext, month: str, day: dt.date) -> list[dict[str, Any]]:
     tasks = visible(ctx.store.tasks_at_month_end(month), day)
     return [task_row(ctx, f, day) for f in tasks]
+
+
+def _co_unit_reports(ctx: ReportContext, month: str, day: dt.date) -> list[dict[str, Any]]:
+    """配合单位报送: each co-unit's latest report of the month on each task (who, when, what),
+    from the board's facts as they stood at the month's end."""
+    items = []
+    for facts in visible(ctx.store.tasks_at_month_end(month), day):
+        for report in facts.get("co_unit_reports", []):
+            local = dt.datetime.fromisoformat(report["at"]).astimezone(ctx.calendar.tz)
+            if month_of(local.date()) == month and local.date() <= day:
+                items.append(
+                    {
+                        "task_code": facts["code"],
+                        "lead_unit": facts["lead_unit"],
+                        "unit": report["unit"],
+                        "by": report["by"],
+                        "by_label": who(report["by"]),
+                        "at": report["at"],
+                        "day": local.date().isoformat(),
+                        "text": report["text"],
+                    }
+                )
+    return sorted(items, key=lambda i: (i["day"], i["task_code"], i["unit"]))
 
 
 def _outcome_counts(outcomes: Iterable[Fact]) -> dict[str, int]:

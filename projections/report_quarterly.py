@@ -1,4 +1,5 @@
-"""季调度: the quarterly dispatch (see `projections.reports` for the three reports)."""
+"""季调度: the quarterly dispatch (see `projections.reports` for the three reports), with the
+追责问责 measures recorded in the quarter (`projections.report_register.measure_rows`)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from domain.rungs import RUNG_LABELS
 from domain.task import TaskStatus
 from projections.board import Facts
 from projections.report_facts import Fact, month_of
+from projections.report_register import measure_rows
 from projections.reports import (
     ESCALATION_KINDS,
     Report,
@@ -66,6 +68,7 @@ def quarterly_dispatch(
         "at_risk": _at_risk(tasks, rows, day, nxt),
         "repeated_escalations": _repeated(facts, repeat),
         "recognitions": [_recognition_row(f) for f in facts if f.kind.startswith("recognition_")],
+        "measures": measure_rows(ctx.store, start, day),
         "units": _unit_lights(rows),
         "completion": completion_by_month(ctx.store, day, len(rows)),
     }

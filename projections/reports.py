@@ -10,9 +10,10 @@ one JSON-native dict; `duban.app.report_docs` renders it as Markdown, Excel, JSO
 * `projections.report_quarterly.quarterly_dispatch` (季调度) — progress per group and per
   leading official, tasks at risk next quarter (deadline within it and behind schedule:
   percent below the share of time elapsed between assignment and deadline), units escalated
-  repeatedly, recognitions.
+  repeatedly, recognitions, the quarter's 问责 measures.
 * `projections.report_annual.annual_assessment` (年督考) — a score per unit from the scoring
-  rules (`projections.assessment_scores`), a ranking, and every point with the event behind it.
+  rules (`projections.assessment_scores`), a ranking (units with no task in the year listed as
+  无任务, unranked), every point with the event behind it, the year's 问责 measures.
 
 A report "as of" a date sees only facts of days up to it (without one: every fact stored);
 the month or quarter is shown as it stood at its last day, or at the as-of date when that
@@ -74,6 +75,7 @@ class ReportContext:
     due_working_days: int = 5
     rules: ScoringRules = field(default_factory=ScoringRules)
     light_rules: LightRules = DEFAULT_RULES
+    units: tuple[str, ...] = ()  # the config's units: the assessment lists each, tasks or not
 
 
 def period_day(period_end: dt.date, as_of: dt.date | None) -> dt.date:

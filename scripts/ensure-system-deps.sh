@@ -8,7 +8,9 @@ ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1 || need+=(postgresql)
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
 command -v chromedriver >/dev/null 2>&1 || need+=(chromium-driver)
 command -v soffice >/dev/null 2>&1 || need+=(libreoffice-calc)  # the reports test opens Excel files in LibreOffice
-# A CJK font, so that the browser test's screenshot shows the Chinese text, not boxes.
+command -v pdftotext >/dev/null 2>&1 || need+=(poppler-utils)  # the documents test reads the PDFs' text
+# A CJK font, so that the browser test's screenshot shows the Chinese text, not boxes, and the
+# 督办单 / 通报 PDFs embed it.
 dpkg -s fonts-wqy-zenhei >/dev/null 2>&1 || need+=(fonts-wqy-zenhei)
 
 if [ ${#need[@]} -eq 0 ]; then

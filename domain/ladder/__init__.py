@@ -11,19 +11,24 @@ Rules (PRODUCT.md rules 3 and 4):
   string form is stable and is what the scheduler hashes for idempotency; a granted
   extension changes ``due`` and so restarts the ladder against the new date.
 * Reminders go out only inside working hours: outside them nothing is due.
-* Candidates of one target are ordered by *position* = (fire date, rung before re-urge on
-  the same date, severity, seq). A sweep returns, per target, only the highest-positioned
-  due candidate, and only if nothing at that position or higher has already fired. So
-  after downtime only the highest due rung goes out (stale ones are skipped for good),
-  a rung never fires twice, and the ladder never steps back down.
-* Re-urge: once the task is overdue, the ``repeat_rung`` ("urge") is re-sent every
-  ``repeat_every`` working days after its own fire date, as seq 1, 2, ... They continue
-  after supervise and bulletin (an overdue task keeps being urged) but never step back in
-  time: a re-urge falling on the same date as a ladder rung is absorbed by the rung.
+* At most one reminder per target per sweep, and a fired key never fires again.
+* Rungs up to the due date (预告, 提醒) are courtesy: the highest one whose date has come goes
+  out, stale ones are skipped, and none once the first rung after the due date is due.
+* Escalation is earned: a rung after the due date (催办 and above) goes out on or after its
+  date, and only ``min_gap`` working days (default 1) after the rung fired before it was
+  delivered to the lead unit's chat (``delivered``: key → date). A target never told
+  starts at its first rung after the due date, so a task imported long overdue climbs
+  催办 → 督办 → 通报 one working day at a time, each after the unit has heard the last.
+* Repeats: past the top rung (通报), a deadline's top rung is sent again (seq 1, 2, …, shown
+  as 再次通报) ``repeat_every`` working days after the previous one was delivered. A repeat
+  only follows its rung, so the first message about a task is never 再次….
 * Milestones (节点) get only the rungs with ``offset <= milestone_max_offset`` (default 1:
-  notice, reminder, urge) and no re-urges: once a milestone is missed, the deadline's own
+  notice, reminder, urge) and no repeats: once a milestone is missed, the deadline's own
   ladder carries the escalation. A milestone due on or after the current deadline is
-  ignored, because the deadline's ladder already covers that date.
+  ignored, and a closed one is left out by the caller.
+* 签收: an unclaimed task is laddered against its claim deadline (target ``claim``) with the
+  ladder's ``claim_rungs`` (the day before and on the day to the lead unit, then the
+  office), by the same rules, without repeats. Claiming ends it.
 * A task whose completion awaits review ("submitted") is paused; a closed one (completed or
   cancelled) stops. Neither gets anything.
 
@@ -37,7 +42,9 @@ from __future__ import annotations
 from domain.ladder.keys import ReminderKey
 from domain.ladder.model import (
     AUDIENCES,
+    CLAIM,
     DEADLINE,
+    DEFAULT_CLAIM_RUNGS,
     DEFAULT_LADDER,
     MILESTONE_PREFIX,
     Audience,
@@ -49,13 +56,16 @@ from domain.ladder.model import (
     TaskState,
     ladder_targets,
 )
-from domain.ladder.rules import DueReminder, due_reminders, next_fire_date
+from domain.ladder.rules import NO_DELIVERIES, DueReminder, due_reminders, next_fire_date
 
 __all__ = [
     "AUDIENCES",
+    "CLAIM",
     "DEADLINE",
+    "DEFAULT_CLAIM_RUNGS",
     "DEFAULT_LADDER",
     "MILESTONE_PREFIX",
+    "NO_DELIVERIES",
     "Audience",
     "DueReminder",
     "Ladder",

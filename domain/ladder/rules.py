@@ -1,18 +1,21 @@
 """The rules of the ladder (see the package doc): which reminder of a task is due now, and
-from which date something will be due, from the dates, the calendar and what already fired."""
+from which date something will be due, from the dates, the calendar, what already fired and
+when each fired reminder was delivered to the lead unit's chat."""
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
-from typing import NamedTuple
+from types import MappingProxyType
 
 from domain.calendar import WorkingCalendar
-from domain.ladder.keys import ReminderKey, key_prefix
+from domain.ladder.keys import ReminderKey
 from domain.ladder.model import Ladder, LadderTarget, Rung, TaskLadderInput, ladder_targets
 
-__all__ = ["DueReminder", "due_reminders", "next_fire_date"]
+__all__ = ["NO_DELIVERIES", "DueReminder", "due_reminders", "next_fire_date"]
+
+NO_DELIVERIES: Mapping[str, dt.date] = MappingProxyType({})
 
 
 @dataclass(frozen=True)
@@ -26,180 +29,142 @@ class DueReminder:
 
     @property
     def seq(self) -> int:
-        """0 for the rung itself, k for its k-th re-urge."""
+        """0 for the rung itself, k for its k-th repeat."""
         return self.key.seq
 
     @property
     def is_repeat(self) -> bool:
-        """Whether this is a re-urge rather than the rung's first firing."""
+        """Whether this is a repeat rather than the rung's first firing."""
         return self.key.seq > 0
 
     @property
     def label(self) -> str:
-        """Chinese label for the message: the rung's own, or 再次催办 for a re-urge.
-
-        Re-urges are not numbered: one absorbed by a rung on the same day would leave a gap
-        that readers take for a lost message.
-        """
+        """Chinese label for the message: the rung's own, or 再次… for a repeat (which only
+        ever follows the rung itself, so the first message about a task is never 再次…)."""
         if self.key.seq == 0:
             return self.rung.label
         return f"再次{self.rung.label}"
 
 
-class _Position(NamedTuple):
-    """Order of candidates within one target: later date first, then rung over re-urge."""
+@dataclass(frozen=True)
+class _Next:
+    """The one reminder that comes next for a target, and the first date it may go out."""
 
-    ordinal: int
-    is_rung: bool
-    severity: int
-    seq: int
-
-
-class _Candidate(NamedTuple):
     rung: Rung
     seq: int
-    fire_date: dt.date
-
-    @property
-    def position(self) -> _Position:
-        return _Position(self.fire_date.toordinal(), self.seq == 0, self.rung.severity, self.seq)
+    not_before: dt.date
 
 
-def _rung_candidates(
-    target: LadderTarget, ladder: Ladder, calendar: WorkingCalendar
-) -> list[_Candidate]:
-    """Every rung of ``target`` with its fire date (offset 0 rounds a non-working due forward)."""
-    return [
-        _Candidate(r, 0, calendar.add_working_days(target.due, r.offset))
-        for r in ladder.rungs_for(target)
-    ]
-
-
-def _repeat_candidate(
-    target: LadderTarget, ladder: Ladder, calendar: WorkingCalendar, seq: int
-) -> _Candidate:
-    """The ``seq``-th re-urge: ``repeat_every * seq`` working days after the urge rung."""
-    rung = ladder.rung(ladder.repeat_rung)
-    urge_day = calendar.add_working_days(target.due, rung.offset)
-    fire_date = calendar.add_working_days(urge_day, ladder.repeat_every * seq)
-    return _Candidate(rung, seq, fire_date)
-
-
-def _repeats_done_by(
-    target: LadderTarget, ladder: Ladder, calendar: WorkingCalendar, day: dt.date
-) -> int:
-    """How many re-urges of ``target`` have a fire date on or before ``day``."""
-    rung = ladder.rung(ladder.repeat_rung)
-    urge_day = calendar.add_working_days(target.due, rung.offset)
-    if day <= urge_day:
-        return 0
-    return calendar.working_days_between(urge_day, day) // ladder.repeat_every
-
-
-def _key(target: LadderTarget, candidate: _Candidate) -> ReminderKey:
-    return ReminderKey(
-        target.task_code, target.target, target.due, candidate.rung.name, candidate.seq
-    )
+def _key(target: LadderTarget, rung: Rung, seq: int = 0) -> str:
+    return ReminderKey(target.task_code, target.target, target.due, rung.name, seq).as_str()
 
 
 _REPEAT_PROBE_RUN = 64
-"""Fired re-urges are found by probing successive seqs; this many unfired in a row end it."""
+"""Fired repeats are found by probing successive seqs; this many unfired in a row end it."""
 
 
-def _key_prefix(target: LadderTarget, rung_name: str) -> str:
-    return key_prefix(target.task_code, target.target, target.due, rung_name)
+def _last_repeat(target: LadderTarget, top: Rung, fired: Collection[str]) -> int:
+    """The highest fired seq of the top rung (0: only the rung itself), by membership probes.
 
-
-def _fired_rungs(
-    target: LadderTarget, ladder: Ladder, calendar: WorkingCalendar, fired: Collection[str]
-) -> list[_Candidate]:
-    """The rungs (seq 0) of ``target`` whose keys already fired."""
-    return [
-        c
-        for c in _rung_candidates(target, ladder, calendar)
-        if _key_prefix(target, c.rung.name) + "0" in fired
-    ]
-
-
-def _highest_fired_repeat(
-    target: LadderTarget,
-    ladder: Ladder,
-    calendar: WorkingCalendar,
-    fired: Collection[str],
-    start: int,
-) -> _Candidate | None:
-    """The fired re-urge with the highest seq >= ``start``, found by membership probes.
-
-    Only membership is asked of ``fired``, so passing every key ever issued costs nothing
-    extra. Fired seqs have gaps (re-urges absorbed by a rung, or skipped after downtime);
-    the search ends after ``_REPEAT_PROBE_RUN`` unfired seqs in a row, about six months of
-    re-urges, which only a clock that ran far ahead could exceed.
+    Repeats fire in order without gaps, but old stores hold re-urges absorbed or skipped;
+    the search ends after ``_REPEAT_PROBE_RUN`` unfired seqs in a row.
     """
-    prefix = _key_prefix(target, ladder.repeat_rung)
-    highest: int | None = None
-    seq, misses = start, 0
+    highest, seq, misses = 0, 1, 0
     while misses < _REPEAT_PROBE_RUN:
-        if prefix + str(seq) in fired:
+        if _key(target, top, seq) in fired:
             highest, misses = seq, 0
         else:
             misses += 1
         seq += 1
-    return None if highest is None else _repeat_candidate(target, ladder, calendar, highest)
+    return highest
 
 
-def _top_fired(
+def _after_delivery(
+    key: str, gap: int, calendar: WorkingCalendar, delivered: Mapping[str, dt.date]
+) -> dt.date | None:
+    """``gap`` working days after ``key`` reached the lead unit's chat; None until it has."""
+    day = delivered.get(key)
+    return None if day is None else calendar.add_working_days(day, gap)
+
+
+def _next(
+    task: TaskLadderInput,
     target: LadderTarget,
     ladder: Ladder,
     calendar: WorkingCalendar,
     fired: Collection[str],
-    repeats_from: int = 1,
-) -> _Position | None:
-    """The highest position fired for this (task, target, due), if any.
+    delivered: Mapping[str, dt.date],
+    today: dt.date | None,
+) -> _Next | None:
+    """What comes next for ``target`` (``today``: None asks for the earliest possibility).
 
-    Keys of rungs no longer configured, or no longer applying to the target, are ignored.
-    Re-urges below ``repeats_from`` are not looked at (callers know they rank lower).
+    Rungs up to the due date (预告, 提醒) are courtesy: the highest one whose date has come
+    goes out and stale ones are skipped, never once the first rung after the due date is
+    due. Rungs after it are earned one at a time: each waits until the rung fired before it
+    was delivered ``min_gap`` working days earlier; a target never told starts at the first
+    of them, which follows the task's 交办 notice (if one was sent) like a rung below it.
+    Past the top rung, the top rung repeats ``repeat_every`` working days after the
+    previous one was delivered. None: waiting on a delivery, or nothing is left.
     """
-    found = _fired_rungs(target, ladder, calendar, fired)
-    if ladder.repeats_for(target):
-        repeat = _highest_fired_repeat(target, ladder, calendar, fired, repeats_from)
-        if repeat is not None:
-            found.append(repeat)
-    return max((c.position for c in found), default=None)
+    rungs = ladder.rungs_for(target)
+    dates = [calendar.add_working_days(target.due, r.offset) for r in rungs]
+    top = max((i for i, r in enumerate(rungs) if _key(target, r) in fired), default=-1)
+    if top >= 0 and rungs[top].offset > 0:  # climbing: the next rung, else the top repeats
+        if top + 1 < len(rungs):
+            return _earned(task, target, ladder, calendar, delivered, top, top + 1, dates)
+        return _repeat(target, ladder, calendar, fired, delivered, rungs[top])
+    first_late = next((i for i, r in enumerate(rungs) if r.offset > 0), None)
+    early = [i for i, r in enumerate(rungs) if r.offset <= 0 and i > top]
+    late_due = first_late is not None and today is not None and dates[first_late] <= today
+    if early and not late_due:
+        come = [i for i in early if today is not None and dates[i] <= today]
+        chosen = come[-1] if come else early[0]
+        return _Next(rungs[chosen], 0, dates[chosen])
+    if first_late is None:
+        return None
+    return _earned(task, target, ladder, calendar, delivered, top, first_late, dates)
 
 
-def _first_repeat_above(
-    target: LadderTarget, ladder: Ladder, calendar: WorkingCalendar, candidate: _Candidate
-) -> int:
-    """The lowest re-urge seq ranked at or above ``candidate``."""
-    if candidate.seq > 0:
-        return candidate.seq
-    if not ladder.repeats_for(target):
-        return 1
-    # re-urges on the candidate's own date rank below a rung
-    return _repeats_done_by(target, ladder, calendar, candidate.fire_date) + 1
-
-
-def _due_for_target(
+def _earned(
+    task: TaskLadderInput,
     target: LadderTarget,
     ladder: Ladder,
     calendar: WorkingCalendar,
-    today: dt.date,
+    delivered: Mapping[str, dt.date],
+    below: int,
+    step: int,
+    dates: list[dt.date],
+) -> _Next | None:
+    """Rung ``step`` after the due date: from its date, and ``min_gap`` working days after
+    rung ``below`` (the last fired; -1 for none: the 交办 notice, if any) reached the lead
+    unit's chat."""
+    rungs = ladder.rungs_for(target)
+    if below < 0:
+        if task.told_pending:
+            return None
+        if task.told_on is None:
+            return _Next(rungs[step], 0, dates[step])
+        told = calendar.add_working_days(task.told_on, ladder.min_gap)
+        return _Next(rungs[step], 0, max(dates[step], told))
+    ready = _after_delivery(_key(target, rungs[below]), ladder.min_gap, calendar, delivered)
+    return None if ready is None else _Next(rungs[step], 0, max(dates[step], ready))
+
+
+def _repeat(
+    target: LadderTarget,
+    ladder: Ladder,
+    calendar: WorkingCalendar,
     fired: Collection[str],
-) -> DueReminder | None:
-    """The one reminder of ``target`` to send on working day ``today``, if any."""
-    candidates = [c for c in _rung_candidates(target, ladder, calendar) if c.fire_date <= today]
-    if ladder.repeats_for(target):
-        done = _repeats_done_by(target, ladder, calendar, today)
-        if done >= 1:
-            candidates.append(_repeat_candidate(target, ladder, calendar, done))
-    if not candidates:
+    delivered: Mapping[str, dt.date],
+    top: Rung,
+) -> _Next | None:
+    """The top rung again, ``repeat_every`` working days after the last one was delivered."""
+    if not ladder.repeats_for(target):
         return None
-    best = max(candidates, key=lambda c: c.position)
-    repeats_from = _first_repeat_above(target, ladder, calendar, best)
-    top = _top_fired(target, ladder, calendar, fired, repeats_from)
-    if top is not None and top >= best.position:
-        return None
-    return DueReminder(_key(target, best), best.rung, target, best.fire_date)
+    seq = _last_repeat(target, top, fired)
+    gap = max(ladder.repeat_every, ladder.min_gap)
+    ready = _after_delivery(_key(target, top, seq), gap, calendar, delivered)
+    return None if ready is None else _Next(top, seq + 1, ready)
 
 
 def due_reminders(
@@ -208,40 +173,28 @@ def due_reminders(
     calendar: WorkingCalendar,
     now: dt.datetime,
     fired: Collection[str],
+    delivered: Mapping[str, dt.date] = NO_DELIVERIES,
 ) -> list[DueReminder]:
     """What to send about ``task`` at ``now``: at most one reminder per target.
 
-    ``fired`` holds the ``as_str()`` of the keys already issued, the task's own or every
-    key ever issued: it is only asked about membership, so make it a set. Nothing is due
-    outside working hours, or while the task is submitted or closed. The result is
-    ordered most urgent first.
+    ``fired`` holds the ``as_str()`` of the keys already issued (only asked about
+    membership, so make it a set); ``delivered`` maps a fired key to the (local) date its
+    message reached the task's lead-unit chat. Nothing is due outside working hours, or
+    while the task is submitted or closed. The result is ordered most urgent first.
     """
     working = calendar.is_working_time(now)  # also rejects a naive ``now``
     if task.state != "open" or not working:
         return []
     today = now.astimezone(calendar.tz).date()
-    found = [_due_for_target(t, ladder, calendar, today, fired) for t in ladder_targets(task)]
-    due = [r for r in found if r is not None]
+    due: list[DueReminder] = []
+    for target in ladder_targets(task):
+        step = _next(task, target, ladder, calendar, fired, delivered, today)
+        if step is None or step.not_before > today:
+            continue
+        key = ReminderKey(target.task_code, target.target, target.due, step.rung.name, step.seq)
+        if key.as_str() not in fired:
+            due.append(DueReminder(key, step.rung, target, step.not_before))
     return sorted(due, key=lambda r: (-r.rung.severity, r.fire_date, r.target.target))
-
-
-def _next_for_target(
-    target: LadderTarget, ladder: Ladder, calendar: WorkingCalendar, fired: Collection[str]
-) -> dt.date | None:
-    """Fire date of the lowest-positioned candidate above everything already fired."""
-    top = _top_fired(target, ladder, calendar, fired)
-    pending = [
-        c for c in _rung_candidates(target, ladder, calendar) if top is None or c.position > top
-    ]
-    if ladder.repeats_for(target):
-        last = None if top is None else dt.date.fromordinal(top.ordinal)
-        first = 1 if last is None else max(_repeats_done_by(target, ladder, calendar, last), 1)
-        for seq in (first, first + 1):
-            repeat = _repeat_candidate(target, ladder, calendar, seq)
-            if top is None or repeat.position > top:
-                pending.append(repeat)
-                break
-    return min((c.fire_date for c in pending), default=None)
 
 
 def next_fire_date(
@@ -249,16 +202,21 @@ def next_fire_date(
     ladder: Ladder,
     calendar: WorkingCalendar,
     fired: Collection[str],
+    delivered: Mapping[str, dt.date] = NO_DELIVERIES,
 ) -> dt.date | None:
     """The earliest date on which something about ``task`` is (or becomes) due.
 
     A date in the past means something is due already (e.g. it fell outside working hours
     or during downtime): a sweep can skip every task whose date is after today. ``None``
-    means nothing will ever be due: the task is paused, closed, has no dates, or its
-    ladder is exhausted (only possible without re-urges). Messages go out from
-    ``calendar.start_of_work(date)`` on that date.
+    means nothing is due until a delivery is recorded (the next rung waits on it) or ever:
+    the task is paused, closed, has no dates, or its ladder is exhausted. Messages go out
+    from ``calendar.start_of_work(date)`` on that date.
     """
     if task.state != "open":
         return None
-    dates = [_next_for_target(t, ladder, calendar, fired) for t in ladder_targets(task)]
-    return min((d for d in dates if d is not None), default=None)
+    dates = []
+    for target in ladder_targets(task):
+        step = _next(task, target, ladder, calendar, fired, delivered, None)
+        if step is not None:
+            dates.append(step.not_before)
+    return min(dates, default=None)

@@ -25,6 +25,8 @@ from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from duban.api import admin, plans, tasks
+from duban.api import documents as documents_api
+from duban.api import instructions as instructions_api
 from duban.api.deps import ServiceContext, checked_request
 from duban.api.errors import ERROR_RESPONSES, install_error_handlers
 from duban.api.limits import RequestLimits
@@ -156,7 +158,8 @@ def create_app(services: Services, background: Sequence[Background] = ()) -> Fas
         tokens=TokenRegistry.of(services),
     )
     install_error_handlers(app)
-    for router in (tasks.router, plans.router, admin.router):
+    routers = (tasks.router, plans.router, admin.router, instructions_api.router)
+    for router in (*routers, documents_api.router):
         app.include_router(
             router,
             prefix=API_PREFIX,

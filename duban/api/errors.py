@@ -20,6 +20,7 @@ from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from duban.api.schemas import ErrorBody, FieldProblem
+from duban.app.documents import DocumentNotFound
 from duban.app.errors import (
     ApplicationError,
     Conflict,
@@ -47,6 +48,7 @@ STATUSES: tuple[tuple[type[Exception], int], ...] = (
     (TaskNotFound, 404),
     (TokenNotFound, 404),
     (PlanNotFound, 404),
+    (DocumentNotFound, 404),
     (ExtensionDateNotLater, 422),
     (NoDeadline, 422),
     (InvalidTokenRequest, 422),

@@ -28,6 +28,7 @@ __all__ = [
     "MilestoneView",
     "PlanCode",
     "PlanView",
+    "ResubmitPlan",
     "ReviewPlan",
     "RevokeToken",
     "SubmitPlan",
@@ -84,6 +85,15 @@ class MilestoneView(_Answer):
     due: dt.date
 
 
+class CoUnitReportView(_Answer):
+    """A co-unit's latest report on the task (配合单位报送)."""
+
+    unit: str
+    by: str
+    at: dt.datetime
+    text: str
+
+
 class TaskView(_Answer):
     """A task as it stands now (the ledger's state of the aggregate) with its light."""
 
@@ -112,6 +122,11 @@ class TaskView(_Answer):
     completed_on_time: bool | None
     escalations: list[dict[str, Any]]
     recognitions: list[dict[str, Any]]
+    closed_milestones: list[str] = Field(default=[], description="阶段节点 reached")
+    co_unit_reports: list[CoUnitReportView] = []
+    open_instructions: list[dict[str, Any]] = Field(
+        default=[], description="待答复的领导批示 (as GET /tasks/{code}/instructions shows them)"
+    )
     version: int
     light: Light
     light_label: str
@@ -148,6 +163,8 @@ class BoardRow(_Answer):
     official: str | None
     group: str | None
     recognitions: list[dict[str, str]]
+    closed_milestones: list[str] = Field(default=[], description="阶段节点 reached")
+    co_unit_reports: list[CoUnitReportView] = []
 
 
 class Board(_Answer):
@@ -214,6 +231,17 @@ class SubmitPlan(_Body):
         default=None, description="the submitting unit; a liaison's own unit when omitted"
     )
     task_code: cmd.TaskCode | None = None
+    milestone: cmd.Name | None = Field(
+        default=None, description="the task's 阶段节点 the plan's approval reaches"
+    )
+    text: cmd.Text = ""
+
+
+class ResubmitPlan(_Body):
+    """A returned plan, revised: its next version (the title stays when omitted)."""
+
+    title: cmd.Name | None = None
+    text: cmd.Text = ""
 
 
 class ReviewPlan(_Body):
@@ -221,14 +249,34 @@ class ReviewPlan(_Body):
     text: cmd.Reason
 
 
+class PlanVersionView(_Answer):
+    version: int
+    title: str
+    text: str
+    by: str
+    at: dt.datetime
+
+
+class PlanReviewView(_Answer):
+    kind: Literal["opinion", "approve", "return"]
+    reason: str
+    by: str
+    at: dt.datetime
+    version: int
+
+
 class PlanView(_Answer):
     plan_code: str
     title: str
     unit: str
     task_code: str | None
+    milestone: str | None = None
     status: str
     opinions: list[dict[str, str]]
     version: int
+    revision: int = Field(description="the plan's version number (1 = first submission)")
+    versions: list[PlanVersionView]
+    reviews: list[PlanReviewView]
 
 
 # ---- tokens ------------------------------------------------------------------------------

@@ -32,6 +32,9 @@ from duban.app import commands as cmd
 from duban.app import task_commands as tc
 from duban.app.audit_view import audit_for, codes_visible_to
 from duban.app.dates import in_range, out_of_range_message
+from duban.app.importer import unit_message, unknown_units_in
+from duban.app.instructions import open_instructions
+from duban.app.notices import queue_notices_now
 from duban.app.reads import BoardQuery
 from duban.app.roles import Identity, authorize
 
@@ -50,6 +53,7 @@ def _perform(
     """One task command, its writers in this process taking turns (`TaskLocks`)."""
     with ctx.writes.hold(code):
         message = command.run(ctx.ledger, code, body, who)
+    queue_notices_now(ctx.reads.services)  # a decision's message queued at once
     return CommandDone(code=code, action=command.action, message=message)
 
 
@@ -85,7 +89,10 @@ def task(code: Code, ctx: Ctx, who: Caller) -> TaskView:
     row = ctx.reads.task_row(code)
     lights = {k: row[k] for k in ("status_label", "light", "light_label", "light_reasons")}
     escalation = {k: row[k] for k in ("next_milestone", "escalation", "escalation_label")}
-    return TaskView.model_validate({**state, **lights, **escalation})
+    instructions = open_instructions(ctx.ledger, code, ctx.reads.today())  # 批示 (issue 12)
+    return TaskView.model_validate(
+        {**state, **lights, **escalation, "open_instructions": instructions}
+    )
 
 
 @router.get("/tasks/{code}/history", summary="任务事件历史 every event of the task")
@@ -143,14 +150,34 @@ def _day(name: str, text: str | None) -> dt.date | None:
 @router.post("/tasks", status_code=201, summary="交办 assign one task")
 def assign(row: cmd.AssignTask, ctx: Ctx, who: Caller) -> Assigned:
     task_id = ctx.ledger.assign(row, who)
+    queue_notices_now(ctx.reads.services)
     return Assigned(code=row.code, id=str(task_id))
 
 
 @router.post("/tasks/import", summary="导入任务清单 import rows (all or nothing)")
 def import_rows(body: ImportRequest, ctx: Ctx, who: Caller) -> ImportResult:
+    authorize(who, "assign")
+    _refuse_unknown_units(body.rows, ctx)
     changes = ctx.ledger.import_tasks(body.rows, who, dry_run=body.dry_run)
+    if not body.dry_run:
+        queue_notices_now(ctx.reads.services)  # 交办通知 queued at once
     views = [ImportChangeView.model_validate(vars(c)) for c in changes]
     return ImportResult(dry_run=body.dry_run, changes=views)
+
+
+def _refuse_unknown_units(rows: list[cmd.AssignTask], ctx: ServiceContext) -> None:
+    """A 422 naming every lead or co-unit the config does not know (`[import] allow_new_units`)."""
+    problems = [
+        {
+            "type": "unknown_unit",
+            "loc": ("body", "rows", number - 1, field),
+            "input": unit,
+            "msg": f"第{number}行：{unit_message(unit)}",
+        }
+        for number, field, unit in unknown_units_in(rows, ctx.config)
+    ]
+    if problems:
+        raise RequestValidationError(problems)
 
 
 # ---- the lifecycle -----------------------------------------------------------------------
@@ -164,6 +191,11 @@ def claim(code: Code, ctx: Ctx, who: Caller) -> CommandDone:
 @router.post("/tasks/{code}/reports", summary="进展报送 report progress")
 def report(code: Code, body: cmd.ReportProgress, ctx: Ctx, who: Caller) -> CommandDone:
     return _perform(ctx, tc.REPORT, code, body, who)
+
+
+@router.post("/tasks/{code}/milestones/close", summary="阶段节点完成 close a milestone (office)")
+def close_milestone(code: Code, body: cmd.CloseMilestone, ctx: Ctx, who: Caller) -> CommandDone:
+    return _perform(ctx, tc.CLOSE_MILESTONE, code, body, who)
 
 
 @router.post("/tasks/{code}/extension/request", summary="延期申请 request an extension")

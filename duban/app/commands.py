@@ -101,6 +101,7 @@ class ReportProgress(_Command):
     text: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=4000)]
     percent: int = Field(ge=0, le=100)
     evidence: tuple[str, ...] = ()
+    milestone: Name | None = None  # the 阶段节点 this report says is reached (the lead unit)
 
     @field_validator("evidence")
     @classmethod
@@ -144,3 +145,10 @@ class Recognise(_Command):
     kind: Literal["pilot", "exemplar"]
     level: Literal["national", "provincial", "municipal", "county"]
     title: Name
+
+
+class CloseMilestone(_Command):
+    """The office records that a 阶段节点 is reached."""
+
+    name: Name
+    reason: Reason

@@ -22,6 +22,7 @@ from uuid import UUID
 from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.persistence import IntegrityError
 
+from domain.document import DocumentSequence
 from domain.errors import DomainError
 from domain.roles import Action, Identity, authorize
 from domain.task import ReformTask, task_id
@@ -66,7 +67,8 @@ class Ledger(DirectoryRecords, PlanReviews):
     env: ClassVar[dict[str, str]] = {"AGGREGATE_CACHE_MAXSIZE": "0"}
     # A task collects events for years (reports, escalations, reminders): loading it must not
     # cost its whole history, so every 50th event leaves a snapshot to start from.
-    snapshotting_intervals = {ReformTask: 50}  # noqa: RUF012 (the library declares it ClassVar)
+    # A year's 督办单 / 通报 sequence grows with each number the sweep gives: the same.
+    snapshotting_intervals = {ReformTask: 50, DocumentSequence: 50}  # noqa: RUF012 (ClassVar)
 
     # ---- tasks: assignment and import ----------------------------------------------------
 
@@ -130,8 +132,21 @@ class Ledger(DirectoryRecords, PlanReviews):
             who,
             "report",
             lambda t, at: t.report_progress(
-                report.text, report.percent, list(report.evidence), who.actor, at
+                report.text,
+                report.percent,
+                list(report.evidence),
+                who.actor,
+                at,
+                milestone=report.milestone,
             ),
+        )
+
+    def close_milestone(self, code: str, req: cmd.CloseMilestone, who: Identity) -> None:
+        self._update(
+            code,
+            who,
+            "close_milestone",
+            lambda t, at: t.close_milestone(req.name, req.reason, "office", who.actor, at),
         )
 
     def request_extension(self, code: str, req: cmd.RequestExtension, who: Identity) -> None:
@@ -248,7 +263,8 @@ _STATE_FIELDS = (
     "code", "title", "area", "lead_unit", "co_units", "official", "group", "deadline",
     "assigned_deadline", "deadline_text", "milestones", "notes", "status", "claimed_by",
     "percent", "last_report_at", "reports", "pending_extension", "extensions", "submitted_at",
-    "closed_at", "completed_on_time", "escalations", "recognitions",
+    "closed_at", "completed_on_time", "escalations", "recognitions", "closed_milestones",
+    "co_unit_reports",
 )  # fmt: skip
 
 

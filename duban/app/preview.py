@@ -1,7 +1,9 @@
 """`duban scheduler preview`: every message the configured jobs would queue over a period,
 found by running the real jobs at their fire times on a throw-away copy of the store.
 
-Nothing reaches the real store (it is only read) and delivery never runs, so nothing is sent.
+Nothing reaches the real store (it is only read) and delivery never runs, so nothing is sent:
+each message is taken as delivered at the moment it would be sent, so that the ladder, whose
+next rung waits for the last one to reach the unit (PRODUCT.md rule 4), climbs as it would.
 Each message is shown at the moment it would be SENT: delivery goes in working time only
 (PRODUCT.md rule 3), so a message queued outside it (a round opened on a holiday, a report
 posted on a Sunday) goes at the start of the next working period; `queued_at` keeps the moment
@@ -18,6 +20,7 @@ from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from uuid import UUID
 
 import structlog
 from eventsourcing.persistence import StoredEvent
@@ -27,6 +30,7 @@ from duban.app.ledger import Ledger
 from duban.app.scheduled import JOBS
 from duban.app.services import Services, open_ledger
 from duban.settings.store import is_sqlite, sqlite_path
+from projections.outbox import open_outbox
 from scheduler.cron import next_fire_times
 from scheduler.triggers import parse_schedule
 
@@ -139,6 +143,34 @@ def _preview_message(services: Services, at: dt.datetime, job: str, queued: Any)
     )
 
 
+PREVIEW_ACTOR = "system:preview"
+
+
+def _assume_delivered(copy: Services, queued: Sequence[Any], at: dt.datetime) -> None:
+    """Record each message queued at `at` as delivered when delivery would send it (on the
+    copy only)."""
+    sent_at = copy.calendar.next_working_time(at)
+    messages: list[Any] = [copy.ledger.repository.get(q.originator_id) for q in queued]
+    for message in messages:
+        message.mark_delivered(actor=PREVIEW_ACTOR, at=sent_at)
+    if messages:
+        copy.ledger.save(*messages)
+
+
+def _deliver_backlog(copy: Services, start: dt.datetime) -> None:
+    """Messages already waiting in the outbox (a 交办 notice queued by the import, say) are
+    sent by the first delivery pass: taken as delivered then, on the copy (the outbox index
+    holds only the backlog, so this reads no history)."""
+    outbox = open_outbox(copy.ledger)
+    outbox.catch_up(copy.ledger)
+    sent_at = copy.calendar.next_working_time(start)
+    messages: list[Any] = [copy.ledger.repository.get(UUID(p.message_id)) for p in outbox.pending()]
+    for message in messages:
+        message.mark_delivered(actor=PREVIEW_ACTOR, at=sent_at)
+    if messages:
+        copy.ledger.save(*messages)
+
+
 def _run_on_copy(job: str, services: Services, at: dt.datetime) -> None:
     """A job that fails in the preview is named in the log; the rest of the window still
     shows (the scheduler treats a failing job the same way)."""
@@ -167,10 +199,12 @@ def preview(
     clock = _Clock(dt.datetime.combine(start, dt.time(), tzinfo=services.config.tz))
     messages: list[PreviewMessage] = []
     with _copy_of(services, clock) as copy:
+        _deliver_backlog(copy, clock.now)
         position = copy.ledger.recorder.max_notification_id() or 0
         for at, job in ticks:
             clock.now = at
             _run_on_copy(job, copy, at)
             position, queued = _queued_since(copy, position)
             messages += [_preview_message(services, at, job, q) for q in queued]
+            _assume_delivered(copy, queued, at)
     return sorted(messages, key=lambda m: m.at)  # in the order they would be sent

@@ -59,7 +59,8 @@ def completion_svg(series: Sequence[dict[str, Any]]) -> Markup:
 
 
 def ranking_svg(units: Sequence[dict[str, Any]]) -> Markup:
-    """Horizontal bars: each unit's score, best first."""
+    """Horizontal bars: each ranked unit's score, best first (无任务 units have no bar)."""
+    units = [u for u in units if u["rank"] is not None]
     bar, label_w, width = 16, 190, 620
     top = max((u["score"] for u in units), default=1) or 1
     parts = []

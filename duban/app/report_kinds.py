@@ -8,6 +8,7 @@ calendar, round rule, scoring rules and light thresholds.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -137,21 +138,8 @@ def title_of(report: Report) -> str:
 
 def scoring_rules(assessment: Assessment) -> ScoringRules:
     """The config's ``[assessment]`` section as the domain's scoring rules."""
-    return ScoringRules(
-        base=assessment.base,
-        lead_on_time=assessment.lead_on_time,
-        co_on_time=assessment.co_on_time,
-        lead_late=assessment.lead_late,
-        co_late=assessment.co_late,
-        report_late=assessment.report_late,
-        report_missing=assessment.report_missing,
-        supervise=assessment.supervise,
-        bulletin=assessment.bulletin,
-        recognition_national=assessment.recognition_national,
-        recognition_provincial=assessment.recognition_provincial,
-        recognition_municipal=assessment.recognition_municipal,
-        recognition_county=assessment.recognition_county,
-    )
+    names = [f.name for f in dataclasses.fields(ScoringRules)]
+    return ScoringRules(**{name: getattr(assessment, name) for name in names})
 
 
 def report_context(svc: Services) -> ReportContext:
@@ -164,4 +152,5 @@ def report_context(svc: Services) -> ReportContext:
         svc.config.report_round.due_working_days,
         scoring_rules(svc.config.assessment),
         svc.light_rules,
+        tuple(unit.name for unit in svc.config.units),
     )

@@ -109,6 +109,13 @@ def _monthly_md(r: Report) -> list[str]:
         f"- 已报送{plans['submitted']} 审核中{plans['in_review']} "
         f"已通过{plans['approved']} 已退回{plans['returned']}",
     ]
+    lines += _section(
+        "配合单位报送",
+        [
+            f"- {c['day']} {c['task_code']} {c['by_label']}：{c['text']}"
+            for c in r.get("co_unit_reports", [])
+        ],
+    )
     return lines
 
 
@@ -143,7 +150,7 @@ def _quarterly_md(r: Report) -> list[str]:
         for x in r["recognitions"]
     ]
     lines += _section("改革试点与典型", recognised)
-    return lines
+    return lines + _measures_md(r.get("measures", []))
 
 
 def _by_rung(counts: dict[str, int]) -> str:
@@ -154,9 +161,22 @@ def _assessment_md(r: Report) -> list[str]:
     lines = ["| 名次 | 单位 | 得分 | 加分 | 扣分 |", "|---|---|---|---|---|"]
     lines += [
         f"| {u['rank']} | {u['unit']} | {u['score']:g} | {u['gained']:+g} | {u['lost']:+g} |"
+        if u["rank"] is not None
+        else f"| 无任务 | {u['unit']} | — | — | — |"
         for u in r["units"]
     ]
-    return lines
+    return lines + _measures_md(r.get("measures", []))
+
+
+def _measures_md(measures: Sequence[dict[str, Any]]) -> list[str]:
+    return _section(
+        "追责问责",
+        [
+            f"- {m['day']} {m['task_code']} {m['unit']} {m['kind_label']}：{m['reason']}"
+            f"（{m['document_no']}）"
+            for m in measures
+        ],
+    )
 
 
 _MARKDOWN: dict[str, Callable[[Report], list[str]]] = {

@@ -1,7 +1,8 @@
 """Reports as Excel workbooks: the 台账 (one row per task, `LEDGER_COLUMNS`, which the HTML
-page shows too) and a 汇总 sheet; for the assessment, the ranking and every point with its
-event. Every row goes through `duban.app.safe_cells.append_row`: a name or title that starts
-with "=" is text, never a formula."""
+page shows too) and a 汇总 sheet; for the assessment, the ranking (无任务 units unranked) and
+every point with its event; the quarter's or year's 追责问责 measures. Every row goes through
+`duban.app.safe_cells.append_row`: a name or title that starts with "=" is text, never a
+formula."""
 
 from __future__ import annotations
 
@@ -124,16 +125,20 @@ def _quarterly_xlsx(book: Workbook, sheet: Worksheet, r: Report) -> None:
             ],
         )
     _summary_sheet(book, "牵头单位", "unit", r["units"])
+    _measures_sheet(book, r.get("measures", []))
 
 
 def _assessment_xlsx(book: Workbook, sheet: Worksheet, r: Report) -> None:
     sheet.title = "排名"
     _header(sheet, title_of(r), ["名次", "单位", "得分", "加分", "扣分"], [6, 28, 10, 10, 10])
     for u in r["units"]:
-        append_row(sheet, [u["rank"], u["unit"], u["score"], u["gained"], u["lost"]])
+        if u["rank"] is None:
+            append_row(sheet, ["无任务", u["unit"], "", "", ""])
+        else:
+            append_row(sheet, [u["rank"], u["unit"], u["score"], u["gained"], u["lost"]])
     points = book.create_sheet("得分明细")
-    headers = ["单位", "事项", "分值", "编号", "日期", "事件序号", "事件类型"]
-    _header(points, "得分明细（每一分对应的事件）", headers, [28, 18, 8, 10, 12, 10, 32])
+    headers = ["单位", "事项", "分值", "编号", "日期", "说明", "事件序号", "事件"]
+    _header(points, "得分明细（每一分对应的事件）", headers, [28, 18, 8, 10, 12, 40, 10, 18])
     for u in r["units"]:
         for p in u["points"]:
             append_row(
@@ -144,10 +149,23 @@ def _assessment_xlsx(book: Workbook, sheet: Worksheet, r: Report) -> None:
                     p["points"],
                     p["task_code"],
                     p["day"],
+                    p["note"],
                     p["notification_id"],
-                    p["event_type"],
+                    p["event_label"],
                 ],
             )
+    _measures_sheet(book, r.get("measures", []))
+
+
+def _measures_sheet(book: Workbook, measures: Sequence[dict[str, Any]]) -> None:
+    sheet = book.create_sheet("追责问责")
+    headers = ["日期", "编号", "单位", "方式", "事由", "文号"]
+    _header(sheet, "追责问责", headers, [12, 10, 24, 10, 40, 24])
+    for m in measures:
+        append_row(
+            sheet,
+            [m["day"], m["task_code"], m["unit"], m["kind_label"], m["reason"], m["document_no"]],
+        )
 
 
 _XLSX: dict[str, Callable[[Workbook, Worksheet, Report], None]] = {

@@ -34,7 +34,10 @@ from domain.ladder import DueReminder, Ladder, Rung, due_reminders
 from domain.reminder import ChatMessage, Reminder
 from domain.rungs import RUNG_NAMES
 from domain.task import ReformTask, task_id
+from duban.app.documents import number_issues
 from duban.app.errors import SweepError
+from duban.app.instruction_urging import urge_instructions
+from duban.app.notices import queue_notices
 from duban.app.routing import Directory, Route, one_per_chat
 from duban.app.services import Services, calendar_from_config
 from duban.settings.config import Config
@@ -76,7 +79,14 @@ def _overrides(config: Config, calendar: WorkingCalendar) -> str:
 
 
 def open_index(services: Services, ladder: Ladder, calendar: WorkingCalendar) -> DueIndex:
-    return open_due_index(services.ledger, ladder, calendar, _overrides(services.config, calendar))
+    """The due index; a reminder counts as delivered to the lead unit at the unit's chat (the
+    office's for a unit the config does not know, as `Directory.unit_route` routes it)."""
+    config = services.config
+    chats = {u.name: u.channel for u in config.units}
+    overrides = _overrides(config, calendar)
+    return open_due_index(
+        services.ledger, ladder, calendar, overrides, (chats, config.office.channel)
+    )
 
 
 @functools.cache
@@ -125,6 +135,7 @@ class _Issue:
     task: DueTask
     due: DueReminder
     routes: tuple[Route, ...]
+    document_no: str | None = None  # the 督办单 / 通报 it issues (duban.app.documents)
 
     @property
     def key(self) -> str:
@@ -132,8 +143,9 @@ class _Issue:
 
     @property
     def escalates(self) -> bool:
-        """催办 and above: a rung after the date it is about is a fact about the task."""
-        return self.due.rung.offset > 0
+        """催办 and above: a rung after the date it is about is a fact about the task (the
+        签收 rungs are about the claim, not the deadline: they are messages only)."""
+        return self.due.rung.offset > 0 and not self.due.target.is_claim
 
 
 @dataclass
@@ -167,6 +179,8 @@ def _digest_item(
     title = task.title
     if due.target.is_milestone:
         title = f"{title}（节点：{due.target.target.split(':', 1)[1]}）"
+    elif due.target.is_claim:
+        title = f"{title}（尚未签收；此处时限为签收时限）"
     return DigestItem(
         task_code=task.code,
         title=title,
@@ -177,6 +191,7 @@ def _digest_item(
         last_report=task.last_report.isoformat() if task.last_report else None,
         lead_unit=task.lead_unit,
         mention_names=route.names,
+        document_no=issue.document_no,
     )
 
 
@@ -225,7 +240,7 @@ def _issues(tasks: Sequence[DueTask], setting: _Setting, now: dt.datetime) -> li
     found: list[_Issue] = []
     for task in tasks:
         for due in due_reminders(
-            task.ladder_input, setting.ladder, setting.calendar, now, task.fired
+            task.ladder_input, setting.ladder, setting.calendar, now, task.fired, task.delivered
         ):
             routes = setting.directory.routes(task, due.rung)
             found.append(_Issue(task, due, one_per_chat(routes)))
@@ -319,14 +334,14 @@ def _attempt(
     setting.index.catch_up(services.ledger)
     today = now.astimezone(setting.calendar.tz).date()
     tasks = setting.index.due(today) if setting.calendar.is_working_time(now) else []
-    issues = _issues(tasks, setting, now)
+    issues, documents = number_issues(services, _issues(tasks, setting, now), now, ACTOR)
     messages = _plan_messages(issues, setting, now)
     report.tasks_checked = len(tasks)
     report.rungs = dict(Counter(i.due.rung.name for i in issues))
     report.messages = messages
     if report.dry_run or not issues:
         return None
-    return _aggregates(services, issues, messages, now)
+    return [*_aggregates(services, issues, messages, now), *documents]  # one save (rule 13)
 
 
 def sweep(services: Services, now: dt.datetime, dry_run: bool = False) -> SweepReport:
@@ -335,6 +350,8 @@ def sweep(services: Services, now: dt.datetime, dry_run: bool = False) -> SweepR
     Outside working hours nothing is due. On a conflict with another writer the whole
     save is abandoned and planned again from the caught-up index.
     """
+    if not dry_run:
+        queue_notices(services, now)  # 交办 notices and decisions first (duban.app.notices)
     setting = _setting(services)
     report = SweepReport(now=now, dry_run=dry_run)
     for attempt in range(1, MAX_ATTEMPTS + 1):
@@ -349,6 +366,7 @@ def sweep(services: Services, now: dt.datetime, dry_run: bool = False) -> SweepR
             # keep winning every race against the sweep's one transaction.
             time.sleep(min(BACKOFF_CAP_S, BACKOFF_S * 2**attempt) * random.uniform(0.5, 1.5))
             continue
+        urge_instructions(services, now, dry_run)  # 批示催办 (issue 12)
         _log_report(report)
         return report
     local = now.astimezone(setting.calendar.tz).strftime("%Y-%m-%d %H:%M")

@@ -22,6 +22,7 @@ __all__ = [
     "ACCEPT",
     "CANCEL",
     "CLAIM",
+    "CLOSE_MILESTONE",
     "DENY_EXTENSION",
     "GRANT_EXTENSION",
     "RECOGNISE",
@@ -77,3 +78,9 @@ ACCEPT = TaskCommand("accept", cmd.Decision, Ledger.accept_completion, "{code} �
 RETURN = TaskCommand("return", cmd.Decision, Ledger.return_completion, "{code} 办结申请已退回")
 CANCEL = TaskCommand("cancel", cmd.Decision, Ledger.cancel, "{code} 已撤销")
 RECOGNISE = TaskCommand("recognise", cmd.Recognise, Ledger.recognise, "{code} 已记录{title}")
+CLOSE_MILESTONE = TaskCommand(
+    "close_milestone",
+    cmd.CloseMilestone,
+    Ledger.close_milestone,
+    "{code} 阶段节点「{name}」已完成",
+)

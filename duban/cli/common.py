@@ -11,6 +11,7 @@ Errors a person can act on end as one line on stderr and an exit code chosen by 
 from __future__ import annotations
 
 import datetime as dt
+import os
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -26,16 +27,19 @@ from duban.app.roles import ROLES, Action, Identity, authorize
 from duban.app.services import Services
 from duban.bootstrap import bootstrap
 from duban.cli.output import render_csv, render_table, to_json
-from duban.settings.config import ConfigError
+from duban.settings.config import ConfigError, load_config, resolve_config_path
 from duban.settings.logs import configure_logging
 
 __all__ = [
     "EXIT_CODES",
+    "NOW_ENV",
     "AsOpt",
     "Fmt",
     "FormatOpt",
     "app",
+    "current_moment",
     "echo",
+    "env_clock",
     "fail",
     "parse_day",
     "parse_identity",
@@ -94,10 +98,40 @@ def fail(message: str, code: int = 1) -> NoReturn:
 
 
 def services() -> Services:
+    """The services every command works with, on the one clock of `env_clock`."""
     if _state.services is None:
         with user_errors():
-            _state.services = bootstrap(_state.config)
+            config = load_config(resolve_config_path(_state.config))
+        clock = env_clock(config.tz)
+        with user_errors():
+            _state.services = bootstrap(config, clock)
     return _state.services
+
+
+# ---- the clock ----------------------------------------------------------------------------
+
+NOW_ENV = "DUBAN_NOW"  # a fixed moment for every command (and `duban serve`): tests, rehearsals
+
+
+def env_clock(tz: dt.tzinfo) -> Callable[[], dt.datetime] | None:
+    """The clock of this process: the moment `$DUBAN_NOW` names (ISO 8601; in `tz` unless it
+    names its zone), held still; None (the machine's clock, in `tz`) when it is unset or empty.
+    A `--now` option still overrides it for its command. A bad value: one line and exit 2."""
+    text = os.environ.get(NOW_ENV, "").strip()
+    if not text:
+        return None
+    try:
+        moment = dt.datetime.fromisoformat(text)
+    except ValueError:
+        fail(f"环境变量 {NOW_ENV}：不是有效的日期时间「{text}」，请写成如 2024-10-09T09:00", 2)
+    fixed = _in_range(moment if moment.tzinfo else moment.replace(tzinfo=tz), f"环境变量 {NOW_ENV}")
+    return lambda: fixed
+
+
+def current_moment() -> dt.datetime:
+    """Now, on the services' clock (`$DUBAN_NOW` if set), in the config's zone."""
+    svc = services()
+    return svc.ledger.clock().astimezone(svc.config.tz)
 
 
 def _coded(exc: Any) -> str:

@@ -31,6 +31,7 @@ from duban.cli.common import (
     user_errors,
 )
 from duban.cli.crash import report_unexpected
+from duban.cli.plans import task_parts_lines
 
 __all__ = ["app", "main"]
 
@@ -61,15 +62,19 @@ def import_(
     fmt: FormatOpt = Fmt.table,
 ) -> None:
     """Import a 改革要点 task list (CSV, XLSX, YAML): all rows or none."""
-    from duban.app.importer import read_task_list
+    from duban.app.importer import checked_units, read_task_list
 
-    result = read_task_list(file)
+    result = checked_units(read_task_list(file), services().config)
     if result.errors:
         for error in result.errors:
             typer.echo(f"{file.name} {error}", err=True)
         fail(f"{len(result.errors)} 处错误，未导入任何任务", 1)
     with user_errors():
         changes = services().ledger.import_tasks(result.rows, parse_identity(as_), dry_run=dry_run)
+    if not dry_run:
+        from duban.app.notices import queue_notices_now  # 交办通知 queued at once
+
+        queue_notices_now(services())
     rows = [
         {
             "code": c.code,
@@ -99,7 +104,17 @@ ReasonOpt = Annotated[str, typer.Option("--reason", help="why (recorded in the e
 def task_show(code: CodeArg, fmt: FormatOpt = Fmt.table, as_: AsOpt = "office") -> None:
     with user_errors():
         state = services().ledger.task(code, parse_identity(as_))
+    from duban.cli import instructions  # 批示 (issue 12): the task's unanswered instructions
+
+    if fmt is Fmt.json:
+        state = {**state, "open_instructions": instructions.open_instructions_json(code)}
     echo(state, fmt if fmt is Fmt.json else Fmt.table)
+    if fmt is not Fmt.json:
+        for line in instructions.open_instruction_lines(code):
+            typer.echo(line)
+    if fmt is not Fmt.json:
+        for line in task_parts_lines(state):
+            typer.echo(line)
 
 
 HISTORY_COLUMNS = [("version", "#"), ("at", "时间"), ("type", "事件"), ("actor", "办理人")]
@@ -118,6 +133,9 @@ def _perform(command: tc.TaskCommand[Any], code: str, as_: str, **fields: Any) -
     with user_errors():
         who = parse_identity(as_)
         done = command.run(svc.ledger, code, command.parse(**fields), who)
+    from duban.app.notices import queue_notices_now  # a decision's message queued at once
+
+    queue_notices_now(svc)
     typer.echo(done)
 
 
@@ -133,10 +151,32 @@ def task_report(
     text: Annotated[str, typer.Option("--text", help="what was done")],
     percent: Annotated[int, typer.Option("--percent", help="0-100")],
     evidence: Annotated[list[str] | None, typer.Option("--evidence", help="link")] = None,
+    milestone: Annotated[
+        str | None, typer.Option("--milestone", help="the 阶段节点 this report says is reached")
+    ] = None,
     as_: AsOpt = "office",
 ) -> None:
-    """进展报送."""
-    _perform(tc.REPORT, code, as_, text=text, percent=percent, evidence=tuple(evidence or ()))
+    """进展报送 (a co-unit from assignment on; the lead unit once claimed)."""
+    _perform(
+        tc.REPORT,
+        code,
+        as_,
+        text=text,
+        percent=percent,
+        evidence=tuple(evidence or ()),
+        milestone=milestone,
+    )
+
+
+@task_app.command("close-milestone")
+def task_close_milestone(
+    code: CodeArg,
+    name: Annotated[str, typer.Argument(help="the milestone's name (阶段节点)")],
+    reason: ReasonOpt,
+    as_: AsOpt = "office",
+) -> None:
+    """阶段节点完成: the office records that a milestone is reached."""
+    _perform(tc.CLOSE_MILESTONE, code, as_, name=name, reason=reason)
 
 
 @task_app.command("request-extension")
@@ -219,6 +259,9 @@ COMMAND_MODULES = (
     "duban.cli.reports",
     "duban.cli.serve",
     "duban.cli.calendar",
+    "duban.cli.instructions",
+    "duban.cli.documents",
+    "duban.cli.plans",
 )
 
 

@@ -12,7 +12,16 @@ from typing import Annotated, Any
 import typer
 
 from duban.app.delivery_adapters import DeliveryReport, NotifierError, open_deliverer
-from duban.cli.common import AsOpt, Fmt, FormatOpt, fail, parse_moment, require, services
+from duban.cli.common import (
+    AsOpt,
+    Fmt,
+    FormatOpt,
+    current_moment,
+    fail,
+    parse_moment,
+    require,
+    services,
+)
 from duban.cli.output import to_json
 
 __all__ = ["notify_app", "register"]
@@ -28,7 +37,7 @@ NowOpt = Annotated[
 def _moment(now: str | None) -> dt.datetime:
     tz = services().config.tz
     if now is None:
-        return dt.datetime.now(tz)
+        return current_moment()
     return parse_moment(now, "--now", tz)
 
 

@@ -100,6 +100,11 @@ def board(
         reads.catch_up()  # every view, not only the board: what a read shows is current
         rows = reads.board(query)
     _show_board(rows, fmt, output)
+    if fmt is BoardFmt.table and as_of is None and at_position is None:
+        from duban.cli.instructions import board_marker  # 批示 (issue 12): unanswered ones
+
+        if marker := board_marker([r["code"] for r in rows]):
+            typer.echo(marker)
 
 
 def _show_board(rows: list[dict[str, Any]], fmt: BoardFmt, output: Path | None) -> None:

@@ -22,7 +22,7 @@ from duban.bootstrap import (
     run_scheduler,
     schedule_for,
 )
-from duban.cli.common import AsOpt, fail, parse_moment, require, services
+from duban.cli.common import AsOpt, current_moment, fail, parse_moment, require, services
 from duban.cli.output import render_table, to_json
 from duban.cli.sweep import preview_command
 
@@ -55,7 +55,7 @@ def jobs(
     require(as_, "read")
     svc = services()
     config = svc.config
-    start = dt.datetime.now(config.tz)
+    start = current_moment()
     if after is not None:
         start = _aware(parse_moment(after, "--from", config.tz), config.tz)
     rows = schedule_for(svc).describe(start, count)

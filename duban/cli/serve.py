@@ -3,10 +3,15 @@
 The scheduler plugs into `serve` through the composition root: `duban.bootstrap.scheduler_service`
 returns an object with `start()` and `stop()` that `serve` starts with the app and stops on
 shutdown, unless `--no-scheduler` is given.
+
+With `$DUBAN_NOW` set (see `duban.cli.common.env_clock`) every request reads and records that
+moment instead of the machine's clock, and the banner says so; the scheduler still fires by the
+machine's clock.
 """
 
 from __future__ import annotations
 
+import os
 import signal
 import socket
 from types import FrameType
@@ -20,7 +25,17 @@ from duban.app.access import TokenRegistry
 from duban.app.calendar_follow import CalendarFollower
 from duban.app.services import Services
 from duban.bootstrap import scheduler_service
-from duban.cli.common import AsOpt, Fmt, FormatOpt, echo, parse_identity, services, user_errors
+from duban.cli.common import (
+    NOW_ENV,
+    AsOpt,
+    Fmt,
+    FormatOpt,
+    current_moment,
+    echo,
+    parse_identity,
+    services,
+    user_errors,
+)
 from duban.cli.http_server import uvicorn_config
 from duban.cli.output import to_json
 from duban.settings.logs import register_secrets
@@ -79,13 +94,20 @@ def serve(
     server = _GracefulServer(uvicorn_config(app, host, port, svc.config.http))
     scheduler = "" if no_scheduler else "，含提醒调度（已有调度进程时自动让出）"
     api = "(API /api/v1, OpenAPI /openapi.json)"
-    server.banner = f"督办服务: http://{host}:{{port}}/  {api}{scheduler}"
+    server.banner = f"督办服务: http://{host}:{{port}}/  {api}{scheduler}{_pinned_clock()}"
     try:
         server.run()
     finally:
         svc.ledger.close()
     if server.stopped_by:
         typer.echo(f"已停止（{server.stopped_by}）")
+
+
+def _pinned_clock() -> str:
+    """「；时钟固定为 …」 when `$DUBAN_NOW` holds the clock still, else nothing."""
+    if not os.environ.get(NOW_ENV, "").strip():
+        return ""
+    return f"；时钟固定为 {current_moment():%Y-%m-%d %H:%M:%S%z}（环境变量 {NOW_ENV}）"
 
 
 def _tokens() -> TokenRegistry:

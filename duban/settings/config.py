@@ -15,9 +15,11 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import ValidationError, field_validator, model_validator
+from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
+from duban.settings.documents import Documents
+from duban.settings.imports import ImportRules
 from duban.settings.sections import (
     SCHEDULE_NAMES,
     Assessment,
@@ -81,6 +83,8 @@ class Config(Section):
     delivery: Delivery = Delivery()
     http: Http = Http()
     assessment: Assessment = Assessment()
+    documents: Documents = Documents()
+    imports: ImportRules = Field(default=ImportRules(), alias="import")  # [import]
 
     @field_validator("timezone")
     @classmethod

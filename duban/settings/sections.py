@@ -184,9 +184,21 @@ class RungConfig(Section):
         )
 
 
+def _ordered(configured: tuple[RungConfig, ...]) -> tuple[Rung, ...]:
+    """Rungs with severities 1, 2, … in offset order (severity is not configurable)."""
+    by_offset = sorted(range(len(configured)), key=lambda i: configured[i].offset)
+    severity = {index: rank + 1 for rank, index in enumerate(by_offset)}
+    return tuple(rc.rung(severity[i]) for i, rc in enumerate(configured))
+
+
 class LadderConfig(Section):
     repeat_every: int = Field(default=3, ge=0, le=60)
     rungs: tuple[RungConfig, ...] | None = None  # None: the default ladder of PRODUCT rule 3
+    # A rung after the deadline waits this long after the one below reached the unit's chat.
+    min_gap_working_days: int = Field(default=1, ge=1, le=60)
+    # 签收: an assigned task must be claimed within this many working days (交办 says so too).
+    claim_within_working_days: int = Field(default=3, ge=0, le=60)
+    claim_rungs: tuple[RungConfig, ...] | None = None  # None: the default 签收 rungs
 
     def build(self) -> Ladder:
         """The ladder the config asks for: the default one unless `rungs` is given.
@@ -195,16 +207,20 @@ class LadderConfig(Section):
         requires anyway. Raises `LadderError` (a `ValueError`) for an invalid ladder, which
         a parsed config never holds.
         """
-        if self.rungs is None:
-            return Ladder(rungs=DEFAULT_LADDER.rungs, repeat_every=self.repeat_every)
-        configured = self.rungs
-        by_offset = sorted(range(len(configured)), key=lambda i: configured[i].offset)
-        severity = {index: rank + 1 for rank, index in enumerate(by_offset)}
-        rungs = tuple(rc.rung(severity[i]) for i, rc in enumerate(configured))
-        return Ladder(rungs=rungs, repeat_every=self.repeat_every)
+        rungs = DEFAULT_LADDER.rungs if self.rungs is None else _ordered(self.rungs)
+        claim = (
+            DEFAULT_LADDER.claim_rungs if self.claim_rungs is None else _ordered(self.claim_rungs)
+        )
+        return Ladder(
+            rungs=rungs,
+            repeat_every=self.repeat_every,
+            min_gap=self.min_gap_working_days,
+            claim_rungs=claim,
+            claim_within=self.claim_within_working_days,
+        )
 
     def problems(self) -> list[Problem]:
-        """`rungs[i]` (or `repeat_every`) and why, if the ladder is invalid."""
+        """`rungs[i]` / `claim_rungs[i]` (or `repeat_every`) and why, if the ladder is invalid."""
         try:
             self.build()
         except LadderError as exc:
@@ -213,10 +229,12 @@ class LadderConfig(Section):
 
     def _key(self, rung_name: str | None) -> Loc:
         """The key of the rung a `LadderError` names; a repeated name is its last use."""
-        indexes = [i for i, rc in enumerate(self.rungs or ()) if rc.name == rung_name]
-        if indexes:
-            return ("rungs", indexes[-1])
-        if rung_name is not None and rung_name == DEFAULT_LADDER.repeat_rung:
+        for section in ("claim_rungs", "rungs"):
+            configured: tuple[RungConfig, ...] = getattr(self, section) or ()
+            indexes = [i for i, rc in enumerate(configured) if rc.name == rung_name]
+            if indexes:
+                return (section, indexes[-1])
+        if rung_name is None:
             return ("repeat_every",)
         return ("rungs",)
 
@@ -322,10 +340,16 @@ class Assessment(Section):
     co_on_time: float = 1.0
     lead_late: float = -5.0
     co_late: float = -2.5
+    lead_overdue: float = -5.0
+    co_overdue: float = -2.5
     report_late: float = -0.1
     report_missing: float = -0.5
     supervise: float = -1.0
     bulletin: float = -2.0
+    instruction_unanswered: float = -1.0
+    measure_interview: float = -2.0
+    measure_criticism: float = -3.0
+    measure_accountability: float = -5.0
     recognition_national: float = 3.0
     recognition_provincial: float = 2.0
     recognition_municipal: float = 1.0

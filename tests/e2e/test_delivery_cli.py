@@ -10,13 +10,13 @@ import os
 import sqlite3
 import subprocess
 import sys
-import time
 from contextlib import closing
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from duban.app.services import Services
-from tests.conftest import TZ
 from tests.fakes.platforms import FakeClock, FakePlatforms
 from tests.integration.test_delivery_flow import (
     KEYWORD,
@@ -28,6 +28,7 @@ from tests.integration.test_delivery_flow import (
     queue_digest,
     services_for,
 )
+from tests.support.clock import FIXED_NOW, NOW_ENV
 
 WRONG_SECRET = "SECthisisnotthesecretofthatrobot0"
 
@@ -90,13 +91,15 @@ def stored_bytes(db: Path) -> bytes:
     return found
 
 
-def _real_clock_services(config: dict[str, Any]) -> Services:
-    return services_for(config, FakeClock(time.time()))
+def _pinned_clock_services(config: dict[str, Any]) -> Services:
+    """Services on the moment `$DUBAN_NOW` pins every command to (`tests.support.clock`)."""
+    return services_for(config, FakeClock(FIXED_NOW.timestamp()))
 
 
 def test_a_full_run_at_debug_leaks_no_key_token_hook_id_or_secret(
-    tmp_path: Path, fake_platforms: FakePlatforms
+    tmp_path: Path, fake_platforms: FakePlatforms, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.setenv(NOW_ENV, FIXED_NOW.isoformat())  # the office's clock, in every command
     fake = fake_platforms
     wecom_key, ding_token, feishu_hook = "wk" + "7" * 30, "dt" + "8" * 62, "fh" + "9" * 34
     office_key, bad_token = "ok" + "6" * 30, "bt" + "5" * 62
@@ -116,14 +119,13 @@ def test_a_full_run_at_debug_leaks_no_key_token_hook_id_or_secret(
         channel("bad", "dingtalk", [hooks["bad"]], secret=WRONG_SECRET),
     ]
     config = write_config(tmp_path, raw)
-    services = _real_clock_services(raw)
+    services = _pinned_clock_services(raw)
     keys = {name: queue_digest(services, name, digest_lines(40), "dingtalk")
             for name in ("fgj", "ding", "fei", "bad")}  # fmt: skip
     fake.fail_next(times=1, status=502)  # one retry, so the logs carry an error answer too
 
-    # messages go in working time only: both passes at working moments from now on
-    # (after the queueing, to the second: `--now` is read to the second)
-    queued = dt.datetime.now(TZ).replace(microsecond=0) + dt.timedelta(seconds=1)
+    # messages go in working time only: both passes at working moments after the queueing
+    queued = FIXED_NOW + dt.timedelta(seconds=1)
     first_at = services.calendar.next_working_time(queued)
     second_at = services.calendar.next_working_time(first_at + dt.timedelta(hours=1))
     first = duban(config, "--log-level", "DEBUG", "deliver", "--now",

@@ -3,20 +3,17 @@ ledger recorded it: after a restart no reminder is lost and only that one part i
 
 from __future__ import annotations
 
-import datetime as dt
 import os
 import signal
 import subprocess
 import sys
 import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.conftest import TZ
 from tests.e2e.test_delivery_cli import duban, write_config
 from tests.fakes.platforms import FakeClock, FakePlatforms
 from tests.integration.test_delivery_flow import (
@@ -27,6 +24,7 @@ from tests.integration.test_delivery_flow import (
     queue_digest,
     services_for,
 )
+from tests.support.clock import FIXED_NOW, NOW_ENV
 
 BOUND_S = 60.0  # every wait in this test is bounded by this
 
@@ -59,8 +57,10 @@ def fake() -> Iterator[StallAfterAccepting]:
 
 
 def test_killed_between_send_and_record_loses_nothing_and_repeats_only_the_part_in_flight(
-    tmp_path: Path, fake: StallAfterAccepting
+    tmp_path: Path, fake: StallAfterAccepting, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.setenv(NOW_ENV, FIXED_NOW.isoformat())  # the office's clock, in every command
+    queued = FIXED_NOW.timestamp()
     db = tmp_path / "duban.db"
     ding, wecom = fake.add_dingtalk(), fake.add_wecom()
     raw = county_config(f"sqlite:///{db}", fake, channel("ding", "dingtalk", [ding]))
@@ -68,13 +68,13 @@ def test_killed_between_send_and_record_loses_nothing_and_repeats_only_the_part_
     raw["channels"][0].pop("keyword")
     raw["channels"].append(channel("fgj", "wecom", [wecom]))
     config = write_config(tmp_path, raw)
-    services = services_for(raw, FakeClock(time.time() - 60))
+    services = services_for(raw, FakeClock(queued - 60))
     first = queue_digest(services, "ding", digest_lines(1000), "dingtalk")  # several parts
-    services = services_for(raw, FakeClock(time.time() - 30))
+    services = services_for(raw, FakeClock(queued - 30))
     second = queue_digest(services, "fgj", digest_lines(20), "wecom")  # waits behind it
 
-    # messages go in working time only: both passes at the next working moment from now on
-    at = services.calendar.next_working_time(dt.datetime.now(TZ)).strftime("%Y-%m-%dT%H:%M:%S")
+    # messages go in working time only: both passes at the next working moment from then on
+    at = services.calendar.next_working_time(FIXED_NOW).strftime("%Y-%m-%dT%H:%M:%S")
     process = subprocess.Popen(
         [sys.executable, "-m", "duban.cli", "--config", str(config), "deliver", "--now", at],
         cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,

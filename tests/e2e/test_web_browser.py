@@ -15,6 +15,7 @@ import httpx
 import pytest
 
 from tests.support.api import CO_UNIT, HOSTILE_TITLE, LEAD_UNIT, row, sample_rows, write_config
+from tests.support.clock import FIXED_NOW, NOW_ENV
 from tests.support.server import REPO, ServeProcess, duban, start_serve
 from tests.support.webdriver import Browser, available, chromium
 
@@ -27,7 +28,7 @@ ARTIFACTS = REPO / "test-artifacts"
 
 def _seed(server: ServeProcess, office: str) -> None:
     """Lights of every colour: overdue (red), due within days (yellow), ongoing (green), closed."""
-    soon = (dt.date.today() + dt.timedelta(days=3)).isoformat()
+    soon = (FIXED_NOW.date() + dt.timedelta(days=3)).isoformat()  # the server runs at FIXED_NOW
     ongoing = {"deadline": None, "deadline_text": "持续推进"}
     rows = [
         *sample_rows(),
@@ -48,7 +49,8 @@ def _seed(server: ServeProcess, office: str) -> None:
 
 
 @pytest.fixture
-def board_url(tmp_path: Path) -> Iterator[str]:
+def board_url(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    monkeypatch.setenv(NOW_ENV, FIXED_NOW.isoformat())  # every command and the server
     config = write_config(tmp_path, f"sqlite:///{tmp_path / 'duban.db'}")
     duban(config, "init")
     office = json.loads(duban(config, "token", "issue", "--role", "office", "--format", "json"))
@@ -68,7 +70,7 @@ def browser() -> Iterator[Browser]:
 
 def _filter_by_unit(browser: Browser, unit: str) -> None:
     browser.click(browser.find(f'select#unit option[value="{unit}"]'))
-    browser.click(browser.find("button#apply"))
+    browser.follow(browser.find("button#apply"))
 
 
 def test_a_person_filters_the_board_by_unit_and_reads_a_task(
@@ -88,12 +90,15 @@ def test_a_person_filters_the_board_by_unit_and_reads_a_task(
     assert not any(text.startswith("2024-02") for text in rows)
     browser.screenshot(ARTIFACTS / "web-board-filtered.png")
 
-    browser.click(browser.find('tr[data-code="2024-01"] td.title a'))
+    browser.follow(browser.find('tr[data-code="2024-01"] td.title a'))
     assert browser.url.endswith("/tasks/2024-01")
     assert "深化“项目攻坚突破年”活动" in browser.text(browser.find("h1"))
     assert browser.text(browser.find("#light")) == "红灯"
     timeline = browser.texts("#timeline li")
-    assert [t.split("\n")[1].split(" ")[0] for t in timeline] == ["进展报送", "签收", "交办"]
+    # newest first; the 交办通知 the import queued is on the task's timeline (not yet delivered)
+    kinds = [t.split("\n")[1].split(" ")[0] for t in timeline]
+    assert kinds == ["进展报送", "签收", "消息待发", "交办"]
+    assert "交办通知" in timeline[2]
     assert "重点项目谋划清单已印发" in timeline[0]
     assert f"{LEAD_UNIT} 张伟" in timeline[0]
     assert "逾期" in browser.text(browser.find("#reasons"))

@@ -21,12 +21,13 @@ from domain.token import token_aggregate_id
 from duban.api import create_app
 from duban.app import commands as cmd
 from duban.app.access import TokenRegistry, digest
+from duban.app.instructions import InstructionDesk
 from duban.app.ledger import Ledger
 from duban.app.services import Services
 from duban.bootstrap import bootstrap
 from duban.settings.config import load_config
 from projections.audit import SECRET_FIELDS
-from tests.conftest import FakeClock
+from tests.conftest import TZ, FakeClock
 from tests.support.api import (
     CO_UNIT,
     CONFIG,
@@ -137,11 +138,29 @@ ENDPOINTS = (
              _missing_task_plan_body),
     Endpoint("review plan", "POST", "/api/v1/plans/{plan_code}/reviews", OFFICE_ONLY, state="plan",
              body=_json({"verdict": "opinion", "text": "请补充风险评估"})),
+    Endpoint("resubmit plan", "POST", "/api/v1/plans/{plan_code}/versions", LEAD_ONLY,
+             state="returned plan", body=_json({"text": "已补充风险评估"})),
+    Endpoint("close milestone", "POST", "/api/v1/tasks/{code}/milestones/close", OFFICE_ONLY,
+             body=_json({"name": "方案制定", "reason": "方案已印发"}), records_actor=True),
     Endpoint("tokens", "GET", "/api/v1/tokens", OFFICE_ONLY, state="none"),
     Endpoint("issue token", "POST", "/api/v1/tokens", OFFICE_ONLY, 201, "none",
              _json({"role": "liaison", "unit": CO_UNIT, "name": "李娜"})),
     Endpoint("revoke token", "POST", "/api/v1/tokens/{token_id}/revoke", OFFICE_ONLY,
              state="token", body=_json({"reason": "离岗"})),
+    # 领导批示 and 追责问责 (issue 12)
+    Endpoint("instructions", "GET", "/api/v1/tasks/{code}/instructions", EVERYONE),
+    Endpoint("issue instruction", "POST", "/api/v1/tasks/{code}/instructions",
+             frozenset({"office", "official"}), 201, body=_json({"text": "请加快推进"})),
+    Endpoint("answer instruction", "POST", "/api/v1/tasks/{code}/instructions/{number}/answer",
+             LEAD_ONLY, state="instruction", body=_json({"text": "已落实"})),
+    Endpoint("accountability", "GET", "/api/v1/accountability", EVERYONE, state="none"),
+    Endpoint("record measure", "POST", "/api/v1/accountability", OFFICE_ONLY, 201,
+             body=lambda _c, n: {"task_code": f"m-{n}", "unit": LEAD_UNIT, "kind": "约谈",
+                                 "reason": "推进不力", "document_no": f"县改办〔2024〕{n}号"}),
+    # 督办单 / 通报 (issue 12): read by everyone; an unknown number is a 404 for those who may read
+    Endpoint("documents", "GET", "/api/v1/documents?year=2024", EVERYONE, state="none"),
+    Endpoint("document", "GET", "/api/v1/documents/{number}", EVERYONE, 404, "none"),
+    Endpoint("document pdf", "GET", "/api/v1/documents/{number}/pdf", EVERYONE, 404, "none"),
     Endpoint("web board", "GET", "/?unit=县发展和改革局", frozenset(CALLERS), web=True),
     Endpoint("web task", "GET", "/tasks/{code}", frozenset(CALLERS), web=True),
     Endpoint("web css", "GET", "/static/board.css", frozenset(CALLERS), web=True, state="none"),
@@ -174,12 +193,14 @@ def world(tmp_path: Path, sqlite_url: str, clock: FakeClock) -> Iterator[World]:
 def _prepare(ledger: Ledger, state: str, n: str) -> dict[str, str]:
     """A fresh task (plan, token) in `state`; returns the placeholders of the endpoint path."""
     code = f"m-{n}"
-    names = {"code": code, "plan_code": f"plan-{n}", "token_id": "000000000000"}
-    if state == "plan":
+    names = {"code": code, "plan_code": f"plan-{n}", "token_id": "000000000000", "number": "1"}
+    if state in ("plan", "returned plan"):
         ledger.submit_plan(names["plan_code"], "数字政府改革方案", LEAD_UNIT, None, OFFICE)
+    if state == "returned plan":
+        ledger.review_plan(names["plan_code"], "return", "缺少风险评估", OFFICE)
     if state == "token":
         names["token_id"] = TokenRegistry(ledger).issue("auditor", None, None, OFFICE).token_id
-    if state in ("none", "plan", "token"):
+    if state in ("none", "plan", "returned plan", "token"):
         return names
     ledger.assign(cmd.AssignTask.model_validate(row(code)), OFFICE)
     if state in ("claimed", "pending", "submitted"):
@@ -190,6 +211,8 @@ def _prepare(ledger: Ledger, state: str, n: str) -> dict[str, str]:
         )
     if state == "submitted":
         ledger.submit_completion(code, cmd.SubmitCompletion(summary="已完成"), LEAD)
+    if state == "instruction":
+        InstructionDesk(ledger, TZ).issue(code, "请加快推进", None, OFFICE)
     return names
 
 

@@ -97,6 +97,7 @@ def assign_due_friday(sqlite_url: str) -> None:
         deadline_text="2027年10月8日",
     )
     ledger.assign(row, Identity("office", "改革办"))
+    ledger.claim("2027-01", Identity("liaison", "张伟", unit=FGJ))  # no 签收 rungs here
     ledger.close()
 
 
@@ -207,6 +208,7 @@ def test_sweep_now_follows_the_imported_notice_and_records_its_version(
     ok(config, "calendar", "import", str(NOTICE_2027))
     assert sweep_at(config, "2027-09-26T09:00") == {"notice": 1}  # a worked Sunday
     assert sweep_at(config, "2027-09-30T09:00") == {"reminder": 1}
+    ok(config, "deliver", "--now", "2027-09-30T09:05")  # 催办 waits for the reminder to arrive
     assert sweep_at(config, "2027-10-07T09:00") == {}  # a holiday Thursday
     assert sweep_at(config, "2027-10-09T09:00") == {"urge": 1}  # a worked Saturday
     sha = json.loads(ok(config, "calendar", "show", "2027", "--format", "json"))["notice_sha256"]

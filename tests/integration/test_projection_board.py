@@ -110,6 +110,8 @@ def oracle(ledger: Ledger, code: str) -> Facts:
         escalation=escalation,
         active_escalation=active,
         recognitions=[{k: r[k] for k in ("kind", "level", "title")} for r in state["recognitions"]],
+        closed_milestones=state["closed_milestones"],
+        co_unit_reports=state["co_unit_reports"],
     )
     result: Facts = jsonable(facts)
     return result
@@ -129,7 +131,7 @@ def valid_actions(ledger: Ledger, code: str) -> list[str]:
     status = state["status"]
     if status in ("completed", "cancelled"):
         return ["recognise", "wait"]
-    actions = ["cancel", "escalate", "recognise", "revise", "wait"]
+    actions = ["cancel", "escalate", "recognise", "revise", "wait", "co_report", "milestone"]
     if status == "assigned":
         return [*actions, "claim"]
     actions += ["report"]
@@ -182,6 +184,12 @@ def perform(ledger: Ledger, clock: FakeClock, action: str, code: str, n: int) ->
             OFFICE,
         ),
         "wait": lambda: clock.advance(days=n),
+        "co_report": lambda: ledger.report(
+            code, cmd.ReportProgress(text=f"配合{n}", percent=n), liaison(UNITS[(n + 1) % 3])
+        ),
+        "milestone": lambda: ledger.close_milestone(
+            code, cmd.CloseMilestone(name="方案制定", reason="完成"), OFFICE
+        ),
     }
     # Not valid in this state (or the task does not exist yet): nothing is recorded.
     with contextlib.suppress(DomainError, AggregateNotFoundError):

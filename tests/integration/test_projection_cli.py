@@ -19,6 +19,7 @@ from hypothesis import strategies as st
 from openpyxl import load_workbook
 
 from duban.cli.projections import recorded_text
+from tests.support.clock import FIXED_NOW, NOW_ENV
 
 TASKS = """编号,改革任务,牵头单位,配合单位,领衔领导,完成时限,专责小组
 2024-01,深化项目攻坚突破年活动,县发展和改革局,县财政局,王建国,2099-06-30,经济组
@@ -53,7 +54,10 @@ def ok(workdir: Path, *args: str) -> str:
     return result.stdout
 
 
-def test_board_audit_and_verify_from_the_command_line(workdir: Path) -> None:
+def test_board_audit_and_verify_from_the_command_line(
+    workdir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(NOW_ENV, FIXED_NOW.isoformat())  # every command runs at this moment
     ok(workdir, "import", "tasks.csv")
     ok(workdir, "task", "claim", "2024-01", "--as", ZHANG)
     ok(
@@ -81,9 +85,10 @@ def test_board_audit_and_verify_from_the_command_line(workdir: Path) -> None:
     table = ok(workdir, "board")
     assert "绿灯 2，黄灯 0，红灯 0，已关闭 0" in table
 
-    yesterday = (dt.date.today() - dt.timedelta(days=2)).isoformat()
-    assert json.loads(ok(workdir, "board", "--as-of", yesterday, "--format", "json")) == []
-    at_two = json.loads(ok(workdir, "board", "--at-position", "3", "--format", "json"))
+    before = (FIXED_NOW.date() - dt.timedelta(days=2)).isoformat()
+    assert json.loads(ok(workdir, "board", "--as-of", before, "--format", "json")) == []
+    # 1-2: the tasks assigned, 3: their 交办通知 queued (one chat: the office's), 4: the claim
+    at_two = json.loads(ok(workdir, "board", "--at-position", "4", "--format", "json"))
     assert [(r["code"], r["status"]) for r in at_two] == [
         ("2024-01", "claimed"),
         ("2024-02", "assigned"),
@@ -101,10 +106,10 @@ def test_board_audit_and_verify_from_the_command_line(workdir: Path) -> None:
     )
 
     verified = ok(workdir, "audit", "verify")
-    assert "校验通过：4 条事件" in verified
+    assert "校验通过：5 条事件" in verified  # with the 交办通知
     head = json.loads(ok(workdir, "audit", "head", "--format", "json"))
-    assert head["position"] == 4
-    assert f"链头 {head['hash']}@4" in verified
+    assert head["position"] == 5
+    assert f"链头 {head['hash']}@5" in verified
 
     with closing(sqlite3.connect(workdir / "duban.db")) as conn:
         conn.execute("UPDATE stored_events SET state = state || x'20' WHERE rowid = 3")
@@ -122,7 +127,7 @@ def test_rebuild_shows_progress_and_gives_the_same_board(workdir: Path) -> None:
     before = ok(workdir, "board", "--format", "json")
     result = duban(workdir, "rebuild", "board")
     assert result.returncode == 0, result.stderr
-    assert "board: 2/2 events" in result.stderr
+    assert "board: 2/3 events" in result.stderr  # the tasks and their 交办通知
     assert ok(workdir, "board", "--format", "json") == before
     assert duban(workdir, "rebuild", "nonsense").returncode == 2
     assert duban(workdir, "rebuild", "all", "--as", "auditor:督查室").returncode == 1

@@ -28,6 +28,7 @@ from projections.report_annual import annual_assessment
 from projections.report_monthly import monthly_analysis
 from projections.report_quarterly import quarterly_dispatch
 from tests.integration.test_reports_year import Year, context, year
+from tests.support.clock import FIXED_NOW, NOW_ENV
 
 # `year`: the scripted year, shared with test_reports_year; the LibreOffice helper, with
 # test_export_formulas.
@@ -137,7 +138,9 @@ def _duban(config: Path, *args: str) -> subprocess.CompletedProcess[str]:
     )  # fmt: skip
 
 
-def test_the_command_line_writes_each_format(tmp_path: Path, sqlite_url: str) -> None:
+def test_the_command_line_writes_each_format(
+    tmp_path: Path, sqlite_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     config = tmp_path / "duban.toml"
     config.write_text(
         f'store = "{sqlite_url}"\n'
@@ -145,14 +148,19 @@ def test_the_command_line_writes_each_format(tmp_path: Path, sqlite_url: str) ->
         '[[channels]]\nname = "leaders"\nplatform = "console"\n',
         encoding="utf-8",
     )
-    today = dt.date.today()  # the CLI records the import at the real time
+    monkeypatch.setenv(NOW_ENV, FIXED_NOW.isoformat())  # every command runs at this moment
+    today = FIXED_NOW.date()
     sample = Path(__file__).resolve().parents[2] / "examples" / "tasks-2024.csv"
     assert _duban(config, "import", str(sample)).returncode == 0
     result = _duban(config, "report", "assessment", str(today.year), "--format", "json")
     assert result.returncode == 0, result.stderr
     units = json.loads(result.stdout)["units"]
     assert len(units) > 30
-    assert {u["score"] for u in units} == {100.0}
+    # Imported now, a 2024 list is past every deadline it names: only overdue-unfinished
+    # points, e.g. 县农业农村局: lead 2024-09 and 2024-10 (due 2024-12-31) −5 each, co 2024-31
+    # (due 2024-12-31) −2.5; its co-unit tasks 2024-07 and 2024-12 have no date.
+    assert {p["kind"] for u in units for p in u["points"]} == {"lead_overdue", "co_overdue"}
+    assert {u["unit"]: u["score"] for u in units}["县农业农村局"] == 100 - 5 - 5 - 2.5
     out = tmp_path / "m.xlsx"
     month = today.isoformat()[:7]
     done = _duban(config, "report", "monthly", month, "--format", "xlsx", "--output", str(out))

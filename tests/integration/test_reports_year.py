@@ -5,7 +5,8 @@ on its round's due date each month, except where told):
 
 * March: 2024-05 (县国资办) reports late on 03-15; 2024-19 (县财政局) and 2024-33 (县纪委监委)
   do not report. April: 2024-33 again does not report.
-* 2024-05 (县国资办; co 县财政局、县人力资源和社会保障局) completes on time in June.
+* 2024-05 (县国资办; co 县财政局、县人力资源和社会保障局) completes on time in June; of its
+  co-units only 县财政局's liaison reports on it (05-20), so only 县财政局 earns the co-unit credit.
 * 2024-15 (县行政审批服务局; co 县市场监督管理局、县自然资源局、县住房和城乡建设局) gets an
   extension to 09-30 in June and completes on 09-25: on time.
 * 2024-29 (县人力资源和社会保障局; co 县财政局、县医疗保障局、县民政局), due 06-30, is urged
@@ -13,6 +14,11 @@ on its round's due date each month, except where told):
 * 2024-06 (县工业和信息化局), due 06-30, is supervised 07-05 and stays open.
 * Recognitions: 2024-26 (县卫生健康局) provincial exemplar 08-15, 2024-10 (县农业农村局)
   national pilot 09-10, 2024-21 (县委政法委) county exemplar 09-12.
+
+At 12-31 the tasks still open with a deadline before it (each −5 to its lead, −2.5 to each
+co-unit): 2024-03 (09-30), 2024-06 (06-30), 2024-08 (10-31), 2024-14 (11-20), 2024-16 (09-30),
+2024-17 (09-30), 2024-19 (06-30), 2024-23 (09-30), 2024-25 (08-31), 2024-27 (09-30),
+2024-28 (10-31), 2024-30 (11-30), 2024-32 (06-30). Deadlines of 12-31 have not passed then.
 """
 
 from __future__ import annotations
@@ -45,6 +51,7 @@ from projections.runner import catch_up
 from tests.conftest import TZ, FakeClock
 
 OFFICE = Identity("office", "改革办")
+FINANCE = Identity("liaison", "钱会计", "县财政局")
 SAMPLE = Path(__file__).resolve().parents[2] / "examples" / "tasks-2024.csv"
 CAL = WorkingCalendar()
 
@@ -107,6 +114,7 @@ def _timeline(year: Year) -> list[tuple[dt.datetime, Callable[[], None]]]:
         )
     steps += [
         (at(3, 15), lambda: year.report("2024-05", 10)),
+        (at(5, 20), lambda: _co_report(year, "2024-05", FINANCE)),
         (at(6, 20), lambda: year.complete("2024-05")),
         (at(6, 21), lambda: year.accept("2024-05")),
         (at(6, 20, 11), lambda: _extend(year, "2024-15", dt.date(2024, 9, 30))),
@@ -131,6 +139,10 @@ def _timeline(year: Year) -> list[tuple[dt.datetime, Callable[[], None]]]:
         (at(9, 26), lambda: year.accept("2024-15")),
     ]
     return sorted(steps, key=lambda s: s[0])
+
+
+def _co_report(year: Year, code: str, who: Identity) -> None:
+    year.ledger.report(code, cmd.ReportProgress(text="配合完成资金测算", percent=0), who)
 
 
 def _extend(year: Year, code: str, to: dt.date) -> None:
@@ -187,38 +199,58 @@ def test_round_due_dates_follow_the_working_day_calendar() -> None:
 def test_the_annual_scores_are_those_worked_out_by_hand(year: Year) -> None:
     report = annual_assessment(context(year.ledger), 2024, dt.date(2024, 12, 31))
     got = scores(report)
+    # Overdue unfinished at 12-31 (see the module docstring): lead −5, each co-unit −2.5.
     expected = {
-        "县国资办": 100 + 2 - 0.1,  # lead 2024-05 on time; 2024-05 late in March
-        "县财政局": 100
-        + 1
-        - 2.5
-        - 0.5,  # co 2024-05 on time; co 2024-29 late; 2024-19 missing March
-        "县人力资源和社会保障局": 100 + 1 - 5 - 1 - 2,  # co 2024-05; lead 2024-29 late; 督办; 通报
-        "县医疗保障局": 100 - 2.5,  # co 2024-29 late
-        "县民政局": 100 - 2.5,  # co 2024-29 late
-        "县行政审批服务局": 100 + 2,  # lead 2024-15 on time (after the extension)
-        "县市场监督管理局": 100 + 1,  # co 2024-15
-        "县自然资源局": 100 + 1,  # co 2024-15
-        "县住房和城乡建设局": 100 + 1,  # co 2024-15
-        "县卫生健康局": 100 + 2,  # provincial exemplar
-        "县农业农村局": 100 + 3,  # national pilot
+        # lead 2024-05 on time; 2024-05 late in March; co 2024-08 overdue
+        "县国资办": 100 + 2 - 0.1 - 2.5,
+        # co 2024-05 on time (reported 05-20); co 2024-29 late; 2024-19 missing March;
+        # lead 2024-19 overdue; co 2024-08, 2024-25, 2024-28, 2024-32 overdue
+        "县财政局": 100 + 1 - 2.5 - 0.5 - 5 - 2.5 * 4,
+        # co 2024-05 but never reported on it: no credit; lead 2024-29 late; 督办; 通报;
+        # co 2024-25 overdue
+        "县人力资源和社会保障局": 100 - 5 - 1 - 2 - 2.5,
+        "县医疗保障局": 100 - 2.5 - 5,  # co 2024-29 late; lead 2024-27 overdue
+        "县民政局": 100 - 2.5 - 2.5,  # co 2024-29 late; co 2024-30 overdue
+        # lead 2024-15 on time (after the extension); co 2024-16 overdue
+        "县行政审批服务局": 100 + 2 - 2.5,
+        "县市场监督管理局": 100 - 2.5,  # co 2024-15 without a report: 0; co 2024-17 overdue
+        # co 2024-15: 0; lead 2024-03, 2024-16 overdue; co 2024-19, 2024-23, 2024-28 overdue
+        "县自然资源局": 100 - 5 - 5 - 2.5 * 3,
+        "县住房和城乡建设局": 100 - 5 - 2.5,  # co 2024-15: 0; lead 2024-28; co 2024-16
+        "县卫生健康局": 100 + 2 - 2.5 - 2.5,  # provincial exemplar; co 2024-23, 2024-27
+        "县农业农村局": 100 + 3,  # national pilot (its tasks are due 12-31 or undated)
         "县纪委监委": 100 - 0.5 - 0.5,  # 2024-33 missing in March and April
-        "县工业和信息化局": 100 - 1,  # 2024-06 督办
-        "县委政法委": 100 + 0,  # county-level recognition scores nothing by default
-        "县发展和改革局": 100,
+        # 2024-06 督办; lead 2024-06 overdue; co 2024-03, 2024-14 overdue
+        "县工业和信息化局": 100 - 1 - 5 - 2.5 - 2.5,
+        # county-level recognition scores nothing by default; lead 2024-30 overdue
+        "县委政法委": 100 + 0 - 5,
+        "县发展和改革局": 100 - 5 - 2.5 * 3,  # lead 2024-17; co 2024-03, 2024-14, 2024-19
+        "工业园区管委会": 100 - 5 - 2.5 - 2.5,  # lead 2024-08; co 2024-03, 2024-25
+        "县统计局": 100 - 2.5,  # co 2024-06
+        "县税务局": 100 - 2.5 - 2.5,  # co 2024-06, 2024-19
+        "县委编办": 100 - 5 - 2.5,  # lead 2024-32; co 2024-08
+        "县生态环境分局": 100 - 5,  # lead 2024-14
+        "县司法局": 100 - 2.5 * 3,  # co 2024-17, 2024-30, 2024-32
+        "县应急管理局": 100 - 5,  # lead 2024-23
+        "县水利局": 100 - 2.5,  # co 2024-23
+        "县教育局": 100 - 5,  # lead 2024-25
+        "县公安局": 100 - 2.5,  # co 2024-30
+        "县委组织部": 100 - 2.5 - 2.5,  # co 2024-30, 2024-32
     }
     for unit, score in expected.items():
         assert got[unit] == pytest.approx(score), unit
     others = set(got) - set(expected)
-    assert others
+    # every task of these is due 12-31, undated, or theirs only as co-units of such tasks
+    assert others == {
+        "县商务局(招商服务中心)", "县人民法院", "县城市管理局", "县委宣传部", "县林业局",
+        "县信访局", "县人民检察院", "县人大常委会办公室", "县政协办公室",
+    }  # fmt: skip
     assert all(got[u] == 100 for u in others)
-    ranking = [(u["rank"], u["unit"]) for u in report["units"][:4]]
-    assert ranking == [
-        (1, "县农业农村局"),
-        (2, "县卫生健康局"),
-        (2, "县行政审批服务局"),
-        (4, "县国资办"),
-    ]
+    ranking = [(u["rank"], u["unit"]) for u in report["units"]]
+    assert ranking[0] == (1, "县农业农村局")  # 103
+    assert {r for r, u in ranking[1:10]} == {2}  # the nine units at 100 share rank 2
+    assert ranking[10:13] == [(11, "县行政审批服务局"), (12, "县国资办"), (13, "县纪委监委")]
+    assert all(u["status"] == "ranked" for u in report["units"])  # every unit had a task
 
 
 def test_every_point_links_to_its_event_and_the_points_add_up_to_the_score(year: Year) -> None:
@@ -238,17 +270,23 @@ def test_every_point_links_to_its_event_and_the_points_add_up_to_the_score(year:
         ("牵头任务逾期完成", "2024-29", -5.0),
         ("督办", "2024-29", -1.0),
         ("通报", "2024-29", -2.0),
-        ("配合任务按期完成", "2024-05", 1.0),
+        ("配合任务逾期未完成", "2024-25", -2.5),
     ]
+    (overdue,) = [p for p in hr["points"] if p["kind"] == "co_overdue"]
+    assert overdue["event_label"] == "任务交办"  # the obligation behind it
+    assert overdue["note"] == "完成时限2024-08-31，截至2024-12-31未完成"
 
 
 def test_a_changed_rule_changes_the_scores_without_touching_the_events(year: Year) -> None:
     before = year.ledger.recorder.max_notification_id()
     rules = ScoringRules(lead_on_time=3.0, report_missing=-1.0)
     got = scores(annual_assessment(context(year.ledger, rules), 2024, dt.date(2024, 12, 31)))
-    assert got["县国资办"] == pytest.approx(100 + 3 - 0.1)
+    assert got["县国资办"] == pytest.approx(100 + 3 - 0.1 - 2.5)
     assert got["县纪委监委"] == pytest.approx(100 - 1 - 1)
-    assert got["县财政局"] == pytest.approx(100 + 1 - 2.5 - 1)
+    assert got["县财政局"] == pytest.approx(100 + 1 - 2.5 - 1 - 5 - 2.5 * 4)
+    overdue = ScoringRules(lead_overdue=-10.0, co_overdue=0.0)
+    got = scores(annual_assessment(context(year.ledger, overdue), 2024, dt.date(2024, 12, 31)))
+    assert got["县自然资源局"] == pytest.approx(100 - 10 - 10)  # lead 2024-03, 2024-16
     assert year.ledger.recorder.max_notification_id() == before
 
 
@@ -258,8 +296,9 @@ def test_scores_as_of_a_past_date_are_reproducible(year: Year) -> None:
     assert later == year.mid_year
     got = scores(later)
     assert got["县国资办"] == pytest.approx(100 + 2 - 0.1)
+    # nothing is overdue on 06-30 yet: the June deadlines pass only after that day
     assert got["县财政局"] == pytest.approx(100 + 1 - 0.5)
-    assert got["县人力资源和社会保障局"] == pytest.approx(100 + 1)
+    assert got["县人力资源和社会保障局"] == 100  # co 2024-05 without a report: no credit
     assert got["县行政审批服务局"] == 100  # completes only in September
     assert (year.ledger.recorder.max_notification_id() or 0) > year.events_mid_year
 

@@ -17,11 +17,12 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from domain.roles import Identity
 from duban.app.scheduled import JOBS
 from duban.app.services import Services
 from duban.bootstrap import schedule_for
 from tests.conftest import TZ, FakeClock
-from tests.support.sweep import FGJ, assign, county, issued, queued
+from tests.support.sweep import FGJ, assign, county, deliver, issued, queued
 
 ROOT = Path(__file__).resolve().parents[2]
 D = dt.date
@@ -168,6 +169,7 @@ def test_a_scripted_run_at_the_default_fire_times_urges_on_the_working_saturday(
     clock = FakeClock(dt.datetime(2024, 9, 20, 8, tzinfo=TZ))
     services = county(f"sqlite:///{tmp_path / 'script.db'}", clock)
     assign(services, "A", D(2024, 10, 11))
+    services.ledger.claim("A", Identity("liaison", "张伟", unit=FGJ))
     ran = _run_schedule(services, clock, D(2024, 10, 8), D(2024, 10, 14))
     fired = {(e.at.date(), e.rung) for e in issued(services) if e.task_code == "A"}
     assert (D(2024, 10, 12), "urge") in fired
@@ -191,8 +193,9 @@ def _urges(message: Any) -> bool:
 def _run_schedule(
     services: Services, clock: FakeClock, start: dt.date, end: dt.date
 ) -> list[tuple[dt.datetime, str]]:
-    """Every job of the default schedule (delivery aside: it would need the chats) at each of
-    its fire times from `start` to `end`, in order, with the clock at the fire time."""
+    """Every job of the default schedule at each of its fire times from `start` to `end`, in
+    order, with the clock at the fire time; delivery (every minute in the schedule) runs
+    right after each sweep instead, which is when it finds something (console chats)."""
     schedule = schedule_for(services)
     first = dt.datetime.combine(start, dt.time(), tzinfo=TZ)
     last = dt.datetime.combine(end + dt.timedelta(days=1), dt.time(), tzinfo=TZ)
@@ -207,6 +210,8 @@ def _run_schedule(
     for at, name in sorted(ticks):
         clock.now = at
         JOBS[name](services, at)
+        if name == "sweep":
+            deliver(services, at)
     return sorted(ticks)
 
 

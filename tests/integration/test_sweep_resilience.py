@@ -10,6 +10,9 @@ from pathlib import Path
 
 import pytest
 
+from domain.roles import Identity
+from duban.app.delivery_adapters import deliver_due
+from duban.app.notices import queue_notices
 from duban.app.preview import preview
 from duban.app.services import Services
 from duban.app.sweep import sweep
@@ -23,6 +26,7 @@ from tests.support.sweep import (
     assign,
     county,
     county_config,
+    deliver,
     issued,
     queued,
     working_hours,
@@ -35,26 +39,37 @@ def _at(day: dt.date, hour: int = 9) -> dt.datetime:
     return dt.datetime(day.year, day.month, day.day, hour, tzinfo=TZ)
 
 
+def _told(svc: Services, now: dt.datetime) -> None:
+    """The 交办 notices queued and delivered at `now` (what a sweep and a delivery pass do)."""
+    queue_notices(svc, now)
+    deliver_due(svc, now)
+
+
 def test_after_three_working_days_down_only_the_highest_due_rung_goes_out(
     tmp_path: Path,
 ) -> None:
     """A: deadline Fri 06-28 (notice 06-21, reminder 06-27, urge Mon 07-01).
     B: deadline Tue 07-02 (notice 06-25, reminder 07-01, urge 07-03).
-    The scheduler is down Thu 06-27, Fri 06-28 and Mon 07-01 and restarts Tue 07-02."""
+    Both claimed at once. The scheduler (sweep and delivery) is down Thu 06-27, Fri 06-28
+    and Mon 07-01 and restarts Tue 07-02."""
     clock = FakeClock(_at(D(2024, 6, 17), 8))
     svc = county(f"sqlite:///{tmp_path / 'down.db'}", clock)
     assign(svc, "A", D(2024, 6, 28))
     assign(svc, "B", D(2024, 7, 2), lead=CZJ)
+    svc.ledger.claim("A", Identity("liaison", "张伟", unit=FGJ))
+    svc.ledger.claim("B", Identity("liaison", "李娜", unit=CZJ))
     down = {D(2024, 6, 27), D(2024, 6, 28), D(2024, 6, 29), D(2024, 6, 30), D(2024, 7, 1)}
     for now in working_hours(D(2024, 6, 17), D(2024, 7, 2)):
         if now.date() not in down:
             clock.now = now
             sweep(svc, now)
+            deliver(svc, now)
     fired = [(e.at.date(), e.task_code, e.rung, e.seq) for e in issued(svc)]
     assert fired == [
         (D(2024, 6, 21), "A", "notice", 0),
         (D(2024, 6, 25), "B", "notice", 0),
-        (D(2024, 7, 2), "A", "urge", 0),  # not the stale reminder of 06-27
+        (D(2024, 7, 2), "A", "urge", 0),  # not the stale reminder of 06-27 (the notice of
+        # 06-21 reached the unit, so the urge may follow)
         (D(2024, 7, 2), "B", "reminder", 0),  # the reminder of 07-01, late, but still the top
     ]
     restart = [m for m in queued(svc) if m.at.date() == D(2024, 7, 2)]
@@ -62,13 +77,15 @@ def test_after_three_working_days_down_only_the_highest_due_rung_goes_out(
 
 
 def _real_sweeps(svc: Services, clock: FakeClock, start: dt.date, end: dt.date) -> None:
-    """Run the sweep at every tick of the configured cadence, as the scheduler would."""
+    """Run the sweep at every tick of the configured cadence, as the scheduler would, each
+    followed by delivery (the preview takes every message as delivered when it is sent)."""
     trigger = parse_schedule(svc.config.schedules.sweep, TZ, svc.calendar)
     moment = _at(start, 0) - dt.timedelta(microseconds=1)
     last = _at(end + dt.timedelta(days=1), 0)
     while (fire := next_fire_times(trigger, moment, 1)) and fire[0] < last:
         moment = clock.now = fire[0]
-        sweep(svc, moment)
+        if sweep(svc, moment).issued:
+            deliver(svc, moment)
 
 
 def test_preview_of_a_month_shows_what_the_sweeps_of_that_month_then_send(
@@ -87,7 +104,9 @@ def test_preview_of_a_month_shows_what_the_sweeps_of_that_month_then_send(
 
     _real_sweeps(svc, clock, D(2024, 9, 1), D(2024, 9, 30))
     sent = [
-        (m.at, m.channel, m.title, tuple(m.parts), tuple(m.mention_mobiles)) for m in queued(svc)
+        (m.at, m.channel, m.title, tuple(m.parts), tuple(m.mention_mobiles))
+        for m in queued(svc)
+        if m.kind == "digest"  # as shown: not the 交办通知
     ]
     assert len(sent) >= 8
     assert [(m.at, m.channel, m.title, m.parts, m.mention_mobiles) for m in shown] == sent
@@ -102,7 +121,8 @@ def test_two_sweeps_at_the_same_instant_on_postgres_issue_each_key_once(
     for i in range(40):
         assign(first, f"T{i:02d}", D(2024, 10, 8), lead=(FGJ, CZJ)[i % 2])
     second = county(pg_url, clock)
-    now = _at(D(2024, 10, 9), 9)
+    _told(first, _at(D(2024, 10, 9), 9))  # the fair ladder urges a working day after the 交办
+    now = _at(D(2024, 10, 10), 9)
     barrier = threading.Barrier(2)
     errors: list[BaseException] = []
 
@@ -134,10 +154,11 @@ def test_a_dry_run_reports_what_a_real_sweep_then_writes_and_stores_nothing(
     clock = FakeClock(_at(D(2024, 10, 9), 8))
     svc = county(f"sqlite:///{tmp_path / 'dry.db'}", clock)
     assign(svc, "A", D(2024, 10, 8))
+    _told(svc, _at(D(2024, 10, 9)))  # the 交办 delivered: the urge is due the next working day
     before = svc.ledger.recorder.max_notification_id()
-    dry = sweep(svc, _at(D(2024, 10, 9)), dry_run=True)
+    dry = sweep(svc, _at(D(2024, 10, 10)), dry_run=True)
     assert svc.ledger.recorder.max_notification_id() == before
-    real = sweep(svc, _at(D(2024, 10, 9)))
+    real = sweep(svc, _at(D(2024, 10, 10)))
     assert dry.rungs == real.rungs == {"urge": 1}
     assert dry.messages == real.messages
 

@@ -43,7 +43,8 @@ def test_the_admins_template_renders_the_digest(tmp_path: Path, sqlite_url: str)
     services.ledger.assign(row, office)
     sweep(services, dt.datetime(2024, 6, 27, 10, 0, tzinfo=TZ))  # 1 working day before
     notes = services.ledger.recorder.select_notifications(0, 100, topics=[QUEUED])
-    parts = [p for n in notes for p in services.ledger.mapper.to_domain_event(n).parts]
+    events = [services.ledger.mapper.to_domain_event(n) for n in notes]
+    parts = [p for e in events if e.kind == "digest" for p in e.parts]  # not the 交办通知
     assert parts
     assert parts[0].startswith("自定义督办模板")
     assert "2024-01 项目攻坚" in parts[0]

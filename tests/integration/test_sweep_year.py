@@ -3,8 +3,11 @@
 The expected reminders below are counted by hand from the ladder of PRODUCT.md rule 3 on the
 2024 official calendar (working days listed in the comments), not computed by the code under
 test. Notice = 5 working days before the date, reminder = 1 before, urge = 1 after, supervise
-= 5 after, bulletin = 10 after, re-urge every 3 working days after the urge (a re-urge that
-falls on a rung's date is absorbed by it); milestones get notice/reminder/urge only.
+= 5 after, bulletin = 10 after, each rung after the date only once the one before it reached
+the lead unit's chat (every sweep is followed by the deliver step, console chats accept at
+once), then 再次通报 3 working days after the last one was delivered; milestones get
+notice/reminder/urge only. Unclaimed tasks get the 签收 rungs: assigned Tue 01-02, claim
+deadline 3 working days later (Fri 01-05): reminded 01-04 and 01-05, the office 01-08.
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ from tests.support.sweep import (
     OFFICIAL_MOBILE,
     assign,
     county,
+    deliver,
     event_count,
     issued,
     queued,
@@ -38,8 +42,13 @@ from tests.support.sweep import (
 
 D = dt.date
 Expected = tuple[dt.date, str, str, str, int]  # (date, task, target, rung, seq)
+_UNCLAIMED = ("2024-03", "2024-04", "2024-05", "2024-06")
 
 EXPECTED_YEAR: list[Expected] = [
+    # 2024-01 and 2024-02 are claimed 01-03; the other four never are (签收 rungs only).
+    *[(D(2024, 1, 4), code, "claim", "claim_reminder", 0) for code in _UNCLAIMED],
+    *[(D(2024, 1, 5), code, "claim", "claim_due", 0) for code in _UNCLAIMED],
+    *[(D(2024, 1, 8), code, "claim", "claim_overdue", 0) for code in _UNCLAIMED],
     # 2024-01: deadline Fri 03-29; working days before it: 28 27 26 25 22 → notice 03-22.
     # Completion submitted 03-26 (paused: no reminder 03-28), accepted 03-27.
     (D(2024, 3, 22), "2024-01", "deadline", "notice", 0),
@@ -58,16 +67,14 @@ EXPECTED_YEAR: list[Expected] = [
     # 2024-03: deadline Tue 10-08, right after the National Day block (10-01..07 off,
     # Sun 09-29 and Sat 10-12 worked). Before: 09-30 09-29 09-27 09-26 09-25.
     # After: 10-09(1) 10(2) 11(3) 12(4) 14(5) 15(6) 16(7) 17(8) 18(9) 21(10) 22 23 24(13).
-    # urge 10-09; re-urges at urge+3k: 10-12, 10-16, 10-21 (absorbed by the bulletin),
-    # 10-24; supervise 10-14; bulletin 10-21. Cancelled 10-25 10:30: nothing after.
+    # urge 10-09, supervise 10-14, bulletin 10-21, each delivered at once; 再次通报 3
+    # working days after the bulletin: 10-24. Cancelled 10-25 10:30: nothing after.
     (D(2024, 9, 25), "2024-03", "deadline", "notice", 0),
     (D(2024, 9, 30), "2024-03", "deadline", "reminder", 0),
     (D(2024, 10, 9), "2024-03", "deadline", "urge", 0),
-    (D(2024, 10, 12), "2024-03", "deadline", "urge", 1),
     (D(2024, 10, 14), "2024-03", "deadline", "supervise", 0),
-    (D(2024, 10, 16), "2024-03", "deadline", "urge", 2),
     (D(2024, 10, 21), "2024-03", "deadline", "bulletin", 0),
-    (D(2024, 10, 24), "2024-03", "deadline", "urge", 4),
+    (D(2024, 10, 24), "2024-03", "deadline", "bulletin", 1),
     # 2024-04: cancelled 08-01, before its 08-30 deadline comes near: nothing.
     # 2024-05: 持续推进, no deadline: nothing.
     # 2024-06: deadline Tue 12-31: before it 30 27 26 25 24 → notice 12-24, reminder
@@ -129,7 +136,8 @@ def _run(svc: Services, clock: FakeClock, start: dt.date, end: dt.date) -> None:
             clock.now = pending[0]
             actions[pending.pop(0)]()
         clock.now = now
-        sweep(svc, now)
+        if sweep(svc, now).issued:
+            deliver(svc, now)
         before = event_count(svc)
         again = sweep(svc, now)
         assert again.issued == 0
@@ -169,14 +177,19 @@ def test_each_digest_carries_only_that_chats_reminders_and_mentions(
     svc, _ = year
     supervise_day = [m for m in queued(svc) if m.at.astimezone(TZ).date() == D(2024, 10, 14)]
     by_chat = {m.channel: m for m in supervise_day}
-    assert sorted(by_chat) == ["fgj", "office", "wang"]  # lead unit, office, the official
+    # lead unit, co-unit, office, the official
+    assert sorted(by_chat) == ["czj", "fgj", "office", "wang"]
+    assert by_chat["czj"].mention_mobiles == []
     assert by_chat["fgj"].mention_mobiles == [FGJ_LIAISON]
     assert by_chat["wang"].mention_mobiles == [OFFICIAL_MOBILE]
     assert by_chat["office"].mention_mobiles == []
     assert all(m.task_codes == ["2024-03"] for m in supervise_day)
     assert "督办" in by_chat["fgj"].parts[0]
     bulletin = [m for m in queued(svc) if m.at.astimezone(TZ).date() == D(2024, 10, 21)]
-    assert sorted(m.channel for m in bulletin) == ["leaders", "office"]
+    assert sorted(m.channel for m in bulletin) == ["czj", "fgj", "leaders", "office"]
+    titles = {m.channel: m.title for m in bulletin}
+    assert titles["leaders"].startswith("改革任务通报｜")
+    assert by_chat["fgj"].title.startswith("改革任务督办通知｜")
 
 
 def test_escalations_are_recorded_on_the_task_for_urge_and_above(
@@ -198,9 +211,12 @@ def test_the_deadline_after_a_holiday_block_on_postgres_and_sqlite(
     clock = FakeClock(_at(D(2024, 9, 20), 8, 0))
     svc = county(store_url, clock)
     assign(svc, "2024-03", D(2024, 10, 8), official=OFFICIAL, co_units=(CZJ,))
+    svc.ledger.claim("2024-03", Identity("liaison", "张伟", unit=FGJ))
     for now in working_hours(D(2024, 9, 20), D(2024, 10, 24)):
         clock.now = now
         sweep(svc, now)
+        deliver(svc, now)
         sweep(svc, now)
-    assert _observed(svc) == [x for x in EXPECTED_YEAR if x[1] == "2024-03"]
+    expected = [x for x in EXPECTED_YEAR if x[1] == "2024-03" and x[2] != "claim"]
+    assert _observed(svc) == expected
     svc.ledger.close()

@@ -7,6 +7,12 @@ which the service runs (`steps`). The same script replayed in-process, without k
 second store gives the reminder keys a run must end with (`reference_keys`, used by the
 chat-outage test); the kill loop checks against an expectation computed by hand instead
 (tests/reliability/kill_expectation.py), which shares no code with the sweep.
+
+Everything that records a moment runs on the quarter's clock, never the machine's: the
+sweeps and deliverers by `--now`, and `duban init` and `duban serve` (which takes the import,
+the script's actions and the reports) by `$DUBAN_NOW` pinned to the loop's `opening`, half an
+hour before its first step. The ladder climbs on deliveries (PRODUCT.md rule 4): tasks
+imported at today's date would have their 交办 notices queued years after the quarter.
 """
 
 from __future__ import annotations
@@ -26,6 +32,7 @@ from typing import Any
 import httpx
 
 from domain.calendar import WorkingCalendar
+from domain.reminder import ChatMessage
 from domain.roles import Identity
 from duban.app import commands as cmd
 from duban.app.access import TokenRegistry
@@ -37,6 +44,7 @@ from notifiers.wecom import MENTION_TEXT
 from tests.conftest import TZ
 from tests.e2e.test_delivery_cli import toml
 from tests.fakes.platforms import Accepted, FakePlatforms
+from tests.support.clock import NOW_ENV
 from tests.support.server import DUBAN, ServeProcess, start_serve
 
 FULL = os.environ.get("DUBAN_RELIABILITY", "").lower() == "full"
@@ -243,6 +251,17 @@ def steps(calendar: WorkingCalendar, every: int, hours: tuple[int, ...]) -> list
     ]
 
 
+def opening(moments: list[dt.datetime]) -> dt.datetime:
+    """The moment the loop's store is set up and its tasks imported: half an hour before the
+    first step (the script's actions of a day likewise come half an hour before its sweep)."""
+    return moments[0] - dt.timedelta(minutes=30)
+
+
+def pinned(moment: dt.datetime) -> dict[str, str]:
+    """The environment entry that pins a `duban` process's clock to `moment`."""
+    return {NOW_ENV: moment.isoformat()}
+
+
 def actions_before(
     actions: list[Action], done: int, moment: dt.datetime
 ) -> tuple[list[Action], int]:
@@ -300,17 +319,23 @@ def api_request(action: Action) -> tuple[str, str, dict[str, Any] | None]:
 
 
 def reference_keys(
-    county_: County, store_url: str, moments: list[dt.datetime]
+    county_: County,
+    store_url: str,
+    moments: list[dt.datetime],
+    imported_at: dt.datetime | None = None,
 ) -> list[frozenset[str]]:
     """The reminder keys stored after each moment when the quarter runs without a kill, in
-    this process, on its own store: what every killed run must end each step with."""
-    now = [moments[0]]
+    this process, on its own store: what every killed run must end each step with. The
+    tasks are imported at `imported_at` (default: the first moment) — their 签收 deadlines
+    follow from it."""
+    now = [imported_at or moments[0]]
     config = county_.config(store_url)
     services = Services(config=config, ledger=open_ledger(store_url, lambda: now[0]))
     actions, done = script(), 0
     services.ledger.import_tasks(task_rows(), OFFICE)
     after: list[frozenset[str]] = []
     reader = StoreReader(services.ledger)
+    position = 0
     try:
         for moment in moments:
             todo, done = actions_before(actions, done, moment)
@@ -319,11 +344,24 @@ def reference_keys(
                 apply_in_process(services.ledger, action)
             now[0] = moment
             sweep(services, moment)
+            position = _assume_delivered(services, position, moment)
             reader.catch_up()
             after.append(frozenset(reader.reminders))
     finally:
         services.ledger.close()
     return after
+
+
+def _assume_delivered(services: Services, after: int, moment: dt.datetime) -> int:
+    """Every message queued since `after` recorded as delivered at `moment`: the runs under
+    test deliver each step too, and the ladder climbs only on deliveries (PRODUCT.md rule 4)."""
+    queued = list(services.ledger.events_of(ChatMessage.Queued, after=after))
+    messages = [services.ledger.repository.get(event.originator_id) for _, event in queued]
+    for message in messages:
+        message.mark_delivered(actor="system:reference", at=moment)
+    if messages:
+        services.ledger.save(*messages)
+    return int(services.ledger.recorder.max_notification_id() or 0)
 
 
 # ---- reading the stored facts (by topic, incrementally) ----------------------------------------
@@ -488,12 +526,15 @@ class Kill:
     trapped: bool = False
 
 
-def duban_process(config: Path, *args: str) -> tuple[subprocess.Popen[bytes], float]:
+def duban_process(
+    config: Path, *args: str, env: dict[str, str] | None = None
+) -> tuple[subprocess.Popen[bytes], float]:
     process = subprocess.Popen(
         [str(DUBAN), "--config", str(config), *args],
         cwd=config.parent,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
+        env={**os.environ, **(env or {})},
     )
     return process, time.time()
 
@@ -584,9 +625,10 @@ def finish(process: subprocess.Popen[bytes], what: str) -> None:
         raise AssertionError(f"{what} exited {process.returncode}:\n{err.decode(errors='replace')}")
 
 
-def run_duban(config: Path, *args: str) -> float:
-    """Run one `duban` command to completion; its duration in seconds."""
-    process, started = duban_process(config, *args)
+def run_duban(config: Path, *args: str, env: dict[str, str] | None = None) -> float:
+    """Run one `duban` command to completion (`env`: entries added to this process's
+    environment); its duration in seconds."""
+    process, started = duban_process(config, *args, env=env)
     finish(process, f"duban {' '.join(args)}")
     return time.time() - started
 
@@ -669,17 +711,19 @@ def issue_tokens(ledger: Ledger) -> tuple[str, dict[str, str]]:
 @dataclass
 class Serve:
     """`duban serve`, restartable after a kill; each start binds port 0 (the kernel's pick,
-    never a port reserved beforehand nor the killed process's), so the URL changes."""
+    never a port reserved beforehand nor the killed process's), so the URL changes. `env`
+    (e.g. `pinned(...)`) is added to its environment at every start."""
 
     config: Path
     log_dir: Path
+    env: dict[str, str] | None = None
     process: ServeProcess | None = None
     starts: int = 0
 
     def start(self) -> None:
         self.starts += 1
         self.process = start_serve(
-            self.config, self.log_dir / f"serve-{self.starts}", "--no-scheduler"
+            self.config, self.log_dir / f"serve-{self.starts}", "--no-scheduler", env=self.env
         )
 
     @property

@@ -37,6 +37,7 @@ from fastapi.testclient import TestClient
 from domain.roles import Identity
 from duban.api import create_app
 from duban.app.access import TokenRegistry
+from duban.app.delivery_adapters import deliver_due
 from duban.app.importer import read_task_list
 from duban.app.sweep import sweep
 from duban.bootstrap import bootstrap
@@ -427,7 +428,10 @@ def hostile(
         assert result.ok, [str(e) for e in result.errors]
         services.ledger.import_tasks(result.rows, OFFICE)
         html = client.get("/").text
-        report = sweep(services, SWEEP_AT, dry_run=True)
+        # the 交办 notices queued with the tasks reach the unit first; 催办 follows the next
+        # working day (PRODUCT.md rule 4)
+        deliver_due(services, SWEEP_AT, clock=SWEEP_AT.timestamp)
+        report = sweep(services, SWEEP_AT + dt.timedelta(days=1), dry_run=True)
         digest = "\n".join(part for message in report.messages for part in message.parts)
         yield Hostile(client, html, digest, tokens.office)
     services.ledger.close()

@@ -24,6 +24,7 @@ from typing import Any
 
 import pytest
 
+from domain.task import ReformTask
 from duban.app.delivery_adapters import deliver_due
 from duban.app.services import Services, open_ledger
 from duban.app.sweep import calendar_from_config, sweep
@@ -233,7 +234,9 @@ def test_minutes_of_502s_hangs_throttling_and_wrong_answers_are_caught_up_with_n
     reader.catch_up()
     # The reminders are exactly those of the same days without an outage: none lost.
     moments = [_at(day, 9, 0) for day in days]
-    expected = reference_keys(county_, f"sqlite:///{tmp_path / 'reference.db'}", moments)[-1]
+    imported = next(e.at for _, e in services.ledger.events_of(ReformTask.Assigned))
+    reference = f"sqlite:///{tmp_path / 'reference.db'}"
+    expected = reference_keys(county_, reference, moments, imported)[-1]
     assert set(reader.reminders) == expected
     # Every message delivered after retrying, none given up, every chat of every reminder told.
     statuses = Counter(m.status for m in reader.messages.values())

@@ -1,7 +1,9 @@
 """A quarter of deadlines run by real `duban` processes that are SIGKILLed at random, many times.
 
 Thirty tasks are imported through a real `duban serve`, and the quarter (2024 Q4) is driven by
-`duban sweep --now …` and `duban deliver --now …` processes stepping through its working days,
+`duban sweep --now …` and `duban deliver --now …` processes stepping through its working days
+(`duban init` and `duban serve` run with `$DUBAN_NOW` pinned to the quarter's opening, so the
+import, its 交办 notices and every action are recorded in the quarter, not on today's date),
 while a client thread posts progress reports to the server and the script claims, extends,
 submits, accepts, returns and cancels tasks through it. At random points (seeded; the seed is
 printed) the sweep, the deliverer or the server is SIGKILLed and started again — inside its
@@ -14,8 +16,11 @@ read from the store and printed.
 
 After every step and restart, and at the end:
 - the reminder keys in the store are exactly those computed by hand for the quarter
-  (tests/reliability/kill_expectation.py: the task list, the ladder's offsets and
-  chinese_calendar; not the project's sweep): each due rung once, none missing;
+  (tests/reliability/kill_expectation.py: the task list, the fair ladder's offsets and
+  gaps and chinese_calendar; not the project's sweep): each due rung once, none missing, each
+  rung of 催办 and above a working day after the unit was delivered the one below;
+- every message a step queued was delivered in that step, at its moment (the ladder climbs on
+  deliveries: a message left for the next step would shift the rest of the quarter);
 - every report the API answered 2xx is in the ledger, and no report is stored twice;
 and at the end every issued reminder's chats got a delivered message and no message failed
 for good, the fake platforms accepted exactly one copy of every part the ledger records as
@@ -58,6 +63,9 @@ from tests.reliability.support_kill import (
     county,
     issue_tokens,
     lead_of,
+    opening,
+    pinned,
+    reference_keys,
     run_duban,
     script,
     sent_parts,
@@ -75,7 +83,10 @@ class Sizes:
     hours: tuple[int, ...]
 
 
-BOUNDED = Sizes(kills=8, every=3, hours=(9,))
+# Every third working day at 09:00 and again at 15:00: the afternoon sweep comes after the
+# morning's messages were delivered, and must not climb on them the same day (the fair ladder's
+# one working day between rungs); three days apart, every 通报 is due its 再次通报.
+BOUNDED = Sizes(kills=8, every=3, hours=(9, 15))
 BOUNDED_PG = Sizes(kills=5, every=5, hours=(9,))  # PostgreSQL in `make test`: a shorter quarter
 FULL_SIZES = Sizes(kills=50, every=1, hours=(9, 15))
 # What a process logs once it is at work, and how many such lines mean it has written: the
@@ -95,6 +106,7 @@ class Counts:
     seed: int
     kills: list[Kill] = field(default_factory=list)
     missed: int = 0  # kill attempts whose process had already finished
+    settled: int = 0  # steps whose queued messages took extra delivery passes (rate limits)
     after_write: int = 0  # kills that came after the killed process's first write
     expected: int = 0
     issued: int = 0
@@ -115,7 +127,8 @@ class Counts:
             f"kill loop [{self.store}] seed={self.seed}: kills={len(self.kills)} "
             f"(sweep {by['sweep']}, deliver {by['deliver']} of which {trapped} between "
             f"acceptance and record, serve {by['serve']}; {self.after_write} after the killed "
-            f"process's first write; {self.missed} attempts missed) | "
+            f"process's first write; {self.missed} attempts missed; {self.settled} steps "
+            f"settled by extra delivery passes) | "
             f"reminders expected={self.expected} issued={self.issued} | messages "
             f"delivered={self.messages_delivered} failed={self.messages_failed} | parts "
             f"recorded={self.parts_recorded} accepted={self.parts_accepted} "
@@ -137,10 +150,15 @@ class KillLoop:
         self.config = self.county.write(tmp_path / "run", store_url)
         calendar = calendar_from_config(self.county.config(store_url))
         self.moments = steps(calendar, sizes.every, sizes.hours)
-        self.expected = expected_keys(script(), self.moments)
+        self.opening = opening(self.moments)  # the store set up and the tasks imported
+        self.expected = expected_keys(script(), self.moments, self.opening)
+        # Whether each step issues anything (so its sweep and deliverer have work).
+        self.busy = [
+            bool(now - before) for before, now in zip([frozenset(), *self.expected], self.expected)
+        ]
         self.counts = Counts("sqlite" if store_url.startswith("sqlite") else "postgres", seed)
-        self.serve = Serve(self.config, tmp_path / "logs")
-        self.services = bootstrap(self.config)
+        self.serve = Serve(self.config, tmp_path / "logs", pinned(self.opening))
+        self.services = bootstrap(self.config, lambda: self.opening)  # the tokens' issue
         self.reader = StoreReader(self.services.ledger)
         self.load: ReportLoad | None = None
         self.actions, self.done = script(), 0
@@ -148,7 +166,7 @@ class KillLoop:
     # ---- setting up: init, tokens, the server, the import, the client thread -----------------
 
     def start(self) -> None:
-        run_duban(self.config, "init")
+        run_duban(self.config, "init", env=pinned(self.opening))
         self.office, self.liaisons = issue_tokens(self.services.ledger)
         self.serve.start()
         rows = [row.model_dump(mode="json") for row in task_rows()]
@@ -186,6 +204,7 @@ class KillLoop:
         for i, moment in enumerate(self.moments):
             self._act(moment)
             self._step(moment, self._target(i))
+            self._settle(moment)
             self.check(self.expected[i], f"after {moment:%Y-%m-%d %H:%M}")
         last = self.moments[-1] + dt.timedelta(hours=1)
         for _ in range(self.sizes.kills * 3):  # kills still owed: at the quarter's last hour,
@@ -197,11 +216,14 @@ class KillLoop:
         return self.finish()
 
     def _target(self, i: int) -> str | None:
+        """Which process to kill at step `i`, if any: the kills owed are spread over the
+        steps left, a step with nothing to issue (e.g. an afternoon after the morning's
+        rungs) weighing a third of one with work, so that most kills hit a writing process."""
         owed = self.sizes.kills - len(self.counts.kills)
-        if owed <= 0 or self.rng.random() > min(1.0, 1.6 * owed / (len(self.moments) - i)):
+        weights = [1.0 if self.busy[j] else 1 / 3 for j in range(i, len(self.moments))]
+        if owed <= 0 or self.rng.random() > min(1.0, 1.6 * owed * weights[0] / sum(weights)):
             return None
-        issues = self.expected[i] - (self.expected[i - 1] if i else frozenset())
-        if issues:  # something to plan and to send: any process is worth killing
+        if self.busy[i]:  # something to plan and to send: any process is worth killing
             return self.rng.choice(["sweep", "deliver", "deliver", "serve"])
         return "serve"  # a sweep with nothing due has no write window to kill it in
 
@@ -301,6 +323,17 @@ class KillLoop:
         twice = [text for text, n in Counter(self.reader.report_texts).items() if n > 1]
         assert not twice, f"reports stored more than once: {twice[:5]}"
         assert not self.load.server_errors, self.load.server_errors[:3]
+
+    def _settle(self, moment: dt.datetime) -> None:
+        """Every message queued so far delivered at `moment` before the next step: the
+        expectation counts a reminder as heard on the day of the step that issued it. Only
+        the robots' rate limits (real time) can leave one pending; then more passes."""
+        self.reader.catch_up()
+        if self.reader.pending():
+            self.counts.settled += 1
+            self._drain(moment)
+        late = [m.key for m in self.reader.messages.values() if m.done_at and m.done_at > moment]
+        assert not late, f"delivered after the step's moment {moment}: {late[:3]}"
 
     def _drain(self, moment: dt.datetime) -> None:
         """Delivery passes until nothing is pending (the robots' rate limits are real time)."""
@@ -403,3 +436,27 @@ def test_the_kill_loop_on_postgresql(
 ) -> None:
     url = pg_server.create_database(f"duban_kill_{os.getpid()}")
     _run(tmp_path, url, capsys, BOUNDED_PG)
+
+
+@pytest.mark.parametrize("sizes", [BOUNDED, BOUNDED_PG, FULL_SIZES], ids=["bounded", "pg", "full"])
+def test_the_hand_expectation_matches_an_unkilled_run_of_the_quarter_in_process(
+    tmp_path: Path, sizes: Sizes
+) -> None:
+    """The oracle against the project's sweep on a store of its own, without kills or
+    processes (`reference_keys`: each step's messages taken as delivered at its moment, the
+    tasks imported at the loop's opening): moment by moment, for the loop of every size, the
+    full one included, so that the hand expectation of a `make reliability` run is checked in
+    every `make test` run too. Either side being wrong fails here first, naming the step."""
+    with TrappingPlatforms() as fake:
+        county_ = county(fake)
+        url = f"sqlite:///{tmp_path / 'reference.db'}"
+        moments = steps(calendar_from_config(county_.config(url)), sizes.every, sizes.hours)
+        expected = expected_keys(script(), moments, opening(moments))
+        stored = reference_keys(county_, url, moments, opening(moments))
+    for moment, mine, theirs in zip(moments, expected, stored, strict=True):
+        assert mine == theirs, (
+            f"{moment:%Y-%m-%d %H:%M}: only by hand {sorted(mine - theirs)[:5]}, "
+            f"only in the store {sorted(theirs - mine)[:5]}"
+        )
+    assert any("|bulletin|1" in key for key in expected[-1])  # the quarter climbs to 再次通报
+    assert any("|claim_overdue|" in key for key in expected[-1])  # and 逾期未签收

@@ -9,6 +9,7 @@ from typing import Any
 from domain.reminder import ChatMessage, Reminder
 from domain.roles import Identity
 from duban.app import commands as cmd
+from duban.app.delivery_adapters import deliver_due
 from duban.app.services import Services, open_ledger
 from duban.settings.config import parse_config
 from tests.conftest import TZ, FakeClock
@@ -115,3 +116,9 @@ def queued(services: Services) -> list[Any]:
 
 def event_count(services: Services) -> int:
     return int(services.ledger.recorder.max_notification_id() or 0)
+
+
+def deliver(services: Services, now: dt.datetime) -> int:
+    """The deliver step after a sweep (console chats accept every message): how many went.
+    The fair ladder climbs only on deliveries, so scenario tests run it like the scheduler."""
+    return len(deliver_due(services, now, clock=now.timestamp).delivered)

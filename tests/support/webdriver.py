@@ -70,6 +70,28 @@ class Browser:
     def click(self, element: str) -> None:
         self._call("POST", f"/element/{element}/click", {})
 
+    def follow(self, element: str) -> None:
+        """Click a link or a submit button and wait until the next page has replaced this one
+        (the old document's root goes stale, the new one has loaded): a bare click returns as
+        soon as the event is dispatched, before a GET form's navigation has committed."""
+        old = self.find("html")
+        self.click(element)
+        for _ in range(1000):
+            try:
+                self._call("GET", f"/element/{old}/name")
+            except WebDriverError as stale:
+                if "stale element" not in str(stale):
+                    raise
+                break
+            time.sleep(0.01)
+        else:
+            raise WebDriverError("the page did not change after the click")
+        for _ in range(1000):
+            if self.script("return document.readyState") == "complete":
+                return
+            time.sleep(0.01)
+        raise WebDriverError("the next page did not finish loading")
+
     def text(self, element: str) -> str:
         return str(self._call("GET", f"/element/{element}/text"))
 

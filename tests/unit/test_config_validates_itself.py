@@ -93,12 +93,17 @@ def test_cross_references_ladder_templates_and_crons_are_reported_together(
 ) -> None:
     raw = config_with(
         units=[{"name": "县财政局", "channel": "czj"}],
-        ladder={"rungs": [{"name": "notice", "offset": -5, "audience": ["lead_unit"]}]},
+        ladder={
+            "rungs": [
+                {"name": "notice", "offset": -5, "audience": ["lead_unit"]},
+                {"name": "notice", "offset": 1, "audience": ["lead_unit"]},
+            ]
+        },
         templates=str(tmp_path / "missing"),
         schedules={"deliver": "61 * * * *"},
     )
     keys = [p.split(": ")[0] for p in problems_of(raw)]
-    assert keys == ["units[0].channel", "ladder.repeat_every", "templates", "schedules.deliver"]
+    assert keys == ["units[0].channel", "ladder.rungs[1]", "templates", "schedules.deliver"]
 
 
 def test_an_empty_template_directory_keeps_the_default_templates(tmp_path: Path) -> None:

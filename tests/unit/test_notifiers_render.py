@@ -101,8 +101,24 @@ def test_missing_report_says_none() -> None:
 
 def test_title_names_the_chat_and_the_day() -> None:
     title, body = render_digest("县发改局群", [_item("X")], NOW)
-    assert title == "改革任务督办提醒｜县发改局群｜2024-05-20"
+    assert title == "改革任务到期预告｜县发改局群｜2024-05-20"
     assert body.startswith("截至2024-05-20 09:00，县发改局群共有1项改革任务需要关注")
+
+
+def test_the_title_is_the_most_urgent_rung_of_the_digest() -> None:
+    expected = {
+        "notice": "到期预告",
+        "reminder": "到期提醒",
+        "urge": "催办通知",
+        "supervise": "督办通知",
+        "bulletin": "通报",
+    }
+    for rung, word in expected.items():
+        items = [_item("X", "notice"), _item("Y", rung)]
+        title, _ = render_digest("群", items, NOW)
+        assert title == f"改革任务{word}｜群｜2024-05-20"
+    empty, _ = render_digest("群", [], NOW)
+    assert empty.startswith("改革任务督办提醒")
 
 
 def test_an_empty_digest_says_so() -> None:
@@ -151,7 +167,7 @@ def test_admin_templates_override_the_defaults(tmp_path: Path) -> None:
     renderer = Renderer(tmp_path)
     title, body = renderer.render_digest("群", [_item("X", title="a*b")], NOW)
     assert body == "* a＊b"  # the admin's markup kept, the data still escaped
-    assert title.startswith("改革任务督办提醒")  # title template not overridden: the default
+    assert title.startswith("改革任务到期预告")  # title template not overridden: the default
 
 
 def test_a_broken_admin_template_fails_when_loaded(tmp_path: Path) -> None:

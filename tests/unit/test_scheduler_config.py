@@ -128,13 +128,25 @@ def test_a_rung_name_with_the_key_separator_is_named() -> None:
     assert problem.startswith("ladder.rungs[1]: ")
 
 
-def test_re_urging_without_an_urge_rung_names_repeat_every() -> None:
+def test_repeats_are_of_the_top_rung_so_no_urge_rung_is_needed() -> None:
     rungs = [rung("notice", -5), rung("supervise", 5)]
-    (problem,) = problems_of(config_with(ladder={"rungs": rungs}))
-    assert problem.startswith("ladder.repeat_every: ")
-    assert "urge" in problem
-
-
-def test_without_re_urging_no_urge_rung_is_needed() -> None:
-    rungs = [rung("notice", -5), rung("supervise", 5)]
+    ladder = parse_config(config_with(ladder={"rungs": rungs})).ladder.build()
+    assert ladder.repeat_every == 3
+    assert ladder.rungs[-1].name == "supervise"
     parse_config(config_with(ladder={"rungs": rungs, "repeat_every": 0}))
+
+
+def test_the_fair_ladder_and_claim_keys_are_configurable_and_checked() -> None:
+    claim = [rung("claim_due", 0), rung("claim_overdue", 2)]
+    raw = {"min_gap_working_days": 2, "claim_within_working_days": 5, "claim_rungs": claim}
+    ladder = parse_config(config_with(ladder=raw)).ladder.build()
+    assert (ladder.min_gap, ladder.claim_within) == (2, 5)
+    assert [r.name for r in ladder.claim_rungs] == ["claim_due", "claim_overdue"]
+    default = parse_config(config_with()).ladder.build()
+    assert (default.min_gap, default.claim_within) == (1, 3)
+    assert [r.offset for r in default.claim_rungs] == [-1, 0, 1]
+    (problem,) = problems_of(config_with(ladder={"min_gap_working_days": 0}))
+    assert problem.startswith("ladder.min_gap_working_days")
+    clash = [rung("claim_due", 0), rung("claim_due", 1)]
+    (problem,) = problems_of(config_with(ladder={"claim_rungs": clash}))
+    assert problem.startswith("ladder.claim_rungs[1]: ")

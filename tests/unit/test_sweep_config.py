@@ -50,14 +50,27 @@ def test_configured_rungs_get_severity_in_offset_order_and_known_labels() -> Non
     ]
 
 
-def test_supervise_reaches_the_lead_units_chat_the_office_and_the_officials_chat() -> None:
+def test_supervise_reaches_the_lead_unit_its_co_units_the_office_and_the_official() -> None:
     directory = Directory(_config())
     routes = directory.routes(_task(), DEFAULT_LADDER.rung("supervise"))
     assert [(r.channel, r.mobiles) for r in routes] == [
         ("fgj", (FGJ_LIAISON,)),
+        ("czj", ()),
         ("wang", (OFFICIAL_MOBILE,)),
         ("office", ()),
     ]
+
+
+def test_co_units_join_from_urge_on_and_the_bulletin_reaches_the_lead_unit_too() -> None:
+    directory = Directory(_config())
+    chats = {
+        name: [r.channel for r in directory.routes(_task(), DEFAULT_LADDER.rung(name))]
+        for name in ("reminder", "urge", "bulletin")
+    }
+    assert chats["reminder"] == ["fgj"]
+    assert chats["urge"] == ["fgj", "czj", "office"]
+    assert chats["bulletin"][:2] == ["fgj", "czj"]
+    assert {"office"} <= set(chats["bulletin"])
 
 
 def test_co_units_are_told_without_mentions_and_unknown_units_fall_back_to_the_office() -> None:

@@ -8,9 +8,10 @@ Importing all rows or none is the caller's decision.
 
 Part of the application layer: `readers` (CSV, XLSX, YAML files → task records; XLSX bounded
 and streaming in `xlsx`), `table` (the table's shape: title rows, header, section rows),
-`fields` (the columns and their spellings), `rows` (records → `AssignTask`, deadlines, errors)
-and `records` (what they pass each other).
-Imports `domain` and `duban.app.commands` only.
+`fields` (the columns and their spellings), `rows` (records → `AssignTask`, deadlines, errors),
+`records` (what they pass each other) and `units` (the lead and co-units checked against the
+config's units, `[import] allow_new_units`).
+Imports `domain`, `duban.app.commands` and (for `units`) the config only.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from duban.app.importer.fields import FIELD_LABELS
 from duban.app.importer.readers import READERS, FileKind
 from duban.app.importer.records import FileError, ImportResult, RowError
 from duban.app.importer.rows import MAX_CELL_CHARS, tasks_of
+from duban.app.importer.units import checked_units, unit_message, unknown_units_in
 
 __all__ = [
     "FIELD_LABELS",
@@ -29,8 +31,11 @@ __all__ = [
     "FileKind",
     "ImportResult",
     "RowError",
+    "checked_units",
     "parse_task_list",
     "read_task_list",
+    "unit_message",
+    "unknown_units_in",
 ]
 
 MAX_FILE_BYTES = 20 * 1024 * 1024

@@ -36,10 +36,12 @@ class RowError:
 
 @dataclass
 class ImportResult:
-    """The tasks that could be read and every problem found; `ok` only when there are none."""
+    """The tasks that could be read and every problem found; `ok` only when there are none.
+    `origins[i]` is the record `rows[i]` was read from (its row and columns as written)."""
 
     rows: list[AssignTask] = field(default_factory=list)
     errors: list[RowError] = field(default_factory=list)
+    origins: list[Record] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:

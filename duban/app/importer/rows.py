@@ -55,6 +55,7 @@ def tasks_of(found: Found) -> ImportResult:
         result.errors += problems
         if task is not None:
             result.rows.append(task)
+            result.origins.append(record)
     if not found.records and not result.errors:
         result.errors.append(RowError(0, "", "文件中没有任务行：表头之下至少要有一项任务"))
     result.errors.sort(key=lambda error: error.row)

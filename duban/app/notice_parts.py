@@ -1,0 +1,45 @@
+"""What the 交办 and decision notices are made of: one planned message, and the way a value
+typed by a person enters its text.
+
+Every value is masked (`duban.app.masking`: a mobile typed into a reason is shown as
+`138****5678`) and then escaped with the one chat escaper (`notifiers.render.escape_markdown`),
+so a title or a reason can neither mention anyone nor open a link nor break its line.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from duban.app.masking import mask_mobiles
+from notifiers.render import escape_markdown
+
+__all__ = ["ASSIGNMENT_KIND", "DECISION_KIND", "Notice", "day_text", "text"]
+
+ASSIGNMENT_KIND = "assignment_notice"  # 交办通知
+DECISION_KIND = "decision_notice"  # 审批、销号、初审、批示、问责的结果
+
+
+@dataclass(frozen=True)
+class Notice:
+    """One message for one chat, keyed by the event(s) it tells of (queued once)."""
+
+    key: str
+    channel: str
+    kind: str
+    title: str
+    body: str
+    mention_mobiles: tuple[str, ...]
+    task_codes: tuple[str, ...]
+
+
+def text(value: object) -> str:
+    """A person's value as it enters a chat message: masked, escaped, on one line."""
+    return escape_markdown(mask_mobiles(str(value)))
+
+
+def day_text(day: dt.date | None) -> str:
+    """A date as the office writes it (`2026年12月7日`); `持续推进` for none."""
+    if day is None:
+        return "持续推进"
+    return f"{day.year}年{day.month}月{day.day}日"
