@@ -165,6 +165,7 @@ class BoardRow(_Answer):
     recognitions: list[dict[str, str]]
     closed_milestones: list[str] = Field(default=[], description="阶段节点 reached")
     co_unit_reports: list[CoUnitReportView] = []
+    open_instructions: int = Field(default=0, description="领导批示 not yet answered")
 
 
 class Board(_Answer):

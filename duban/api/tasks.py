@@ -33,7 +33,7 @@ from duban.app import task_commands as tc
 from duban.app.audit_view import audit_for, codes_visible_to
 from duban.app.dates import in_range, out_of_range_message
 from duban.app.importer import unit_message, unknown_units_in
-from duban.app.instructions import open_instructions
+from duban.app.instructions import open_counts, open_instructions
 from duban.app.notices import queue_notices_now
 from duban.app.reads import BoardQuery
 from duban.app.roles import Identity, authorize
@@ -72,15 +72,24 @@ def board(
     authorize(who, "read")
     query = BoardQuery(unit=unit, group=group, official=official, light=light)
     rows = ctx.reads.board(query)
+    waiting = open_counts(ctx.ledger)  # 批示 not yet answered, per task
     return Board(
         today=ctx.reads.today(),
         count=len(rows),
-        rows=[BoardRow.model_validate(_pick(row, BoardRow.model_fields)) for row in rows],
+        rows=[
+            BoardRow.model_validate(
+                {
+                    **_pick(row, BoardRow.model_fields),
+                    "open_instructions": waiting.get(row["code"], 0),
+                }
+            )
+            for row in rows
+        ],
     )
 
 
 def _pick(row: dict[str, Any], fields: dict[str, Any]) -> dict[str, Any]:
-    return {name: row[name] for name in fields}
+    return {name: row[name] for name in fields if name in row}  # a missing required one fails
 
 
 @router.get("/tasks/{code}", summary="任务详情 task")

@@ -78,6 +78,10 @@ def test_who_may_issue_an_instruction(api: Api) -> None:
         (f"{CODE}/1", "请加快推进", "2024-03-08"),
         (f"{CODE}/2", "请跟踪", None),
     ]
+    board = api.call("GET", "/api/v1/board", "office").json()["rows"]
+    waiting = {row["code"]: row["open_instructions"] for row in board}
+    assert waiting[CODE] == 2
+    assert all(n == 0 for code, n in waiting.items() if code != CODE)
     listed = api.call("GET", TASK, "lead").json()
     assert [(i["ref"], i["answered"], i["overdue"]) for i in listed] == [
         (f"{CODE}/1", False, False),
@@ -115,6 +119,8 @@ def test_only_the_lead_unit_answers_and_only_once(api: Api) -> None:
     assert done.status_code == 200, done.text
     assert (done.json()["answered"], done.json()["answer_text"]) == (True, "已落实")
     assert api.call("GET", f"/api/v1/tasks/{CODE}", "lead").json()["open_instructions"] == []
+    rows = api.call("GET", "/api/v1/board", "lead").json()["rows"]
+    assert {row["code"]: row["open_instructions"] for row in rows}[CODE] == 0
     again = api.call("POST", path, "lead", {"text": "再答"})
     assert (again.status_code, again.json()["error"]) == (409, "instruction_already_answered")
     assert api.call("GET", "/api/v1/tasks/no-such/instructions", "office").status_code == 404
