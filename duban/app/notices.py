@@ -27,7 +27,7 @@ from typing import Any
 
 import structlog
 from eventsourcing.domain import DomainEvent
-from eventsourcing.persistence import IntegrityError, Tracking
+from eventsourcing.persistence import IntegrityError, InterfaceError, OperationalError, Tracking
 
 from domain.reminder import ChatMessage
 from domain.task import ReformTask
@@ -125,6 +125,10 @@ def queue_notices_now(services: Services) -> NoticeReport | None:
     into an error for the person who gave it; it is logged and the next sweep queues it."""
     try:
         return queue_notices(services, services.ledger.clock())
+    except (OperationalError, InterfaceError) as unavailable:
+        # the store is away (a restart, a dropped connection): expected, no traceback
+        log.warning("notices_deferred", reason="store_unavailable", error=str(unavailable))
+        return None
     except Exception:
         log.warning("notices_deferred", exc_info=True)
         return None

@@ -9,7 +9,10 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import pytest
+from eventsourcing.persistence import OperationalError
 from fastapi.testclient import TestClient
+from structlog.testing import capture_logs
 
 from duban.api import create_app
 from duban.app.access import TokenRegistry
@@ -87,5 +90,26 @@ def test_the_command_line_queues_the_notices_at_once(tmp_path: Path, sqlite_url:
         ("decision_notice", "延期申请未获批准"),
         ("decision_notice", "领导批示"),
         ("decision_notice", "追责问责"),
+    ]
+    services.ledger.close()
+
+
+def test_a_store_away_right_after_a_command_defers_the_notices_without_a_traceback(
+    tmp_path: Path, sqlite_url: str, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Seen in a clean CI run: PostgreSQL restarted between a stored command and its notices
+    step; the step must log one line (the next sweep queues the notice), not a traceback."""
+    import duban.app.notices as notices
+
+    services = bootstrap(load_config(write_config(tmp_path, sqlite_url)), clock=clock)
+
+    def away(*_args: Any) -> None:
+        raise OperationalError("terminating connection due to administrator command")
+
+    monkeypatch.setattr(notices, "queue_notices", away)
+    with capture_logs() as logs:
+        assert notices.queue_notices_now(services) is None
+    assert [(e["event"], e.get("reason"), "exc_info" in e) for e in logs] == [
+        ("notices_deferred", "store_unavailable", False)
     ]
     services.ledger.close()
