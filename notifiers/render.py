@@ -180,14 +180,17 @@ def _urgency(item: DigestItem) -> tuple[bool, int, str]:
 
 
 def _grouped(items: Iterable[DigestItem]) -> list[_Group]:
-    by_rung: dict[Rung, list[DigestItem]] = {}
+    """Items grouped by rung and label: a claim rung (逾期未签收) shares its severity's rung but
+    keeps its own heading, so a digest mixing it with 催办 shows both headings."""
+    by_key: dict[tuple[Rung, str], list[DigestItem]] = {}
     for item in items:
-        by_rung.setdefault(item.rung, []).append(item)
-    groups = []
-    for rung in RUNG_ORDER:
-        members = sorted(by_rung.get(rung, []), key=_urgency)
-        if members:
-            groups.append(_Group(rung=rung, label=members[0].rung_label, items=tuple(members)))
+        by_key.setdefault((item.rung, item.rung_label), []).append(item)
+    order = {rung: index for index, rung in enumerate(RUNG_ORDER)}
+    groups = [
+        _Group(rung=rung, label=label, items=tuple(sorted(members, key=_urgency)))
+        for (rung, label), members in by_key.items()
+    ]
+    groups.sort(key=lambda group: (order.get(group.rung, len(order)), _urgency(group.items[0])))
     return groups
 
 

@@ -185,3 +185,17 @@ def test_templates_cannot_reach_python_internals(tmp_path: Path) -> None:
     (tmp_path / "digest.md.j2").write_text("{{ now.__class__.__mro__ }}", encoding="utf-8")
     with pytest.raises(jinja2.exceptions.SecurityError):
         Renderer(tmp_path).render_digest("群", [], NOW)
+
+
+def test_a_claim_rung_keeps_its_own_heading_beside_the_rung_it_shares() -> None:
+    # 逾期未签收 is escalated like 催办 (same rung) but is a different matter for the reader.
+    items = [
+        _item("2024-01", "urge", 3),
+        _item("2024-02", "urge", 9, rung_label="逾期未签收"),
+        _item("2024-03", "urge", 1),
+    ]
+    _, body = render_digest("县发改局群", items, NOW)
+    headings = re.findall(r"^#### (\S+)（(\d+)项）$", body, flags=re.M)
+    assert headings == [("逾期未签收", "1"), ("催办", "2")]
+    section = body.split("#### 逾期未签收（1项）", 1)[1].split("#### 催办", 1)[0]
+    assert "2024-02" in section and "2024-01" not in section

@@ -1,0 +1,205 @@
+"""The one vocabulary: the Chinese label of every code a person may read.
+
+Statuses, rungs, lights, event types, roles, audiences, platforms, recognition levels, plan
+states, 问责 kinds and calendar sources each have their table here; messages, board, reports,
+CLI and API errors take their words from it. ``label(kind, code)`` never returns the code for a
+known kind: an unknown code is shown as 「其他」 (and logged by the caller if it matters), so no
+identifier reaches a reader. Identifiers stay in ``--format json`` and in the events.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from types import MappingProxyType
+from typing import Final
+
+from domain.accountability import KIND_LABELS as MEASURE_LABELS
+from domain.calendar import SOURCE_LABELS as CALENDAR_SOURCE_LABELS
+from domain.plan_review import STATUS_LABELS as _PLAN_STATUS
+from domain.rungs import DIGEST_HEADLINES, RUNG_LABELS
+from domain.task_rules import STATUS_LABELS as _TASK_STATUS
+
+__all__ = [
+    "ACTION_LABELS",
+    "AUDIENCE_LABELS",
+    "CALENDAR_SOURCE_LABELS",
+    "DIGEST_HEADLINES",
+    "EVENT_LABELS",
+    "LIGHT_LABELS",
+    "MEASURE_LABELS",
+    "PLAN_STATUS_LABELS",
+    "PLATFORM_LABELS",
+    "RECOGNITION_LABELS",
+    "ROLE_LABELS",
+    "RUNG_LABELS",
+    "TASK_STATUS_LABELS",
+    "UNKNOWN",
+    "VOCABULARY",
+    "event_label",
+    "label",
+]
+
+UNKNOWN: Final = "其他"
+
+TASK_STATUS_LABELS: Mapping[str, str] = MappingProxyType(
+    {str(code): text for code, text in _TASK_STATUS.items()}
+)
+PLAN_STATUS_LABELS: Mapping[str, str] = MappingProxyType(
+    {str(code): text for code, text in _PLAN_STATUS.items()}
+)
+
+LIGHT_LABELS: Mapping[str, str] = MappingProxyType(
+    {"green": "绿灯", "yellow": "黄灯", "red": "红灯", "closed": "已办结"}
+)
+
+ROLE_LABELS: Mapping[str, str] = MappingProxyType(
+    {
+        "office": "县委改革办",
+        "liaison": "单位联络员",
+        "official": "领衔领导",
+        "auditor": "审计人员",
+        "system": "系统",
+    }
+)
+
+AUDIENCE_LABELS: Mapping[str, str] = MappingProxyType(
+    {
+        "lead_unit": "牵头单位",
+        "co_units": "配合单位",
+        "official": "领衔领导",
+        "office": "县委改革办",
+        "leaders": "县领导",
+    }
+)
+
+PLATFORM_LABELS: Mapping[str, str] = MappingProxyType(
+    {"wecom": "企业微信", "dingtalk": "钉钉", "feishu": "飞书", "console": "控制台"}
+)
+
+RECOGNITION_LABELS: Mapping[str, str] = MappingProxyType(
+    {"national": "国家级", "provincial": "省级", "municipal": "市级", "county": "县级"}
+)
+
+EVENT_LABELS: Mapping[str, str] = MappingProxyType(
+    {
+        "ReformTask.Created": "建立任务",
+        "ReformTask.Assigned": "交办",
+        "ReformTask.Revised": "修改任务",
+        "ReformTask.Claimed": "签收",
+        "ReformTask.ProgressReported": "报送进展",
+        "ReformTask.MilestoneClosed": "阶段节点完成",
+        "ReformTask.ExtensionRequested": "申请延期",
+        "ReformTask.ExtensionGranted": "同意延期",
+        "ReformTask.ExtensionDenied": "不同意延期",
+        "ReformTask.CompletionSubmitted": "提交销号",
+        "ReformTask.CompletionAccepted": "销号",
+        "ReformTask.CompletionReturned": "退回销号申请",
+        "ReformTask.Cancelled": "撤销任务",
+        "ReformTask.EscalationRecorded": "督办升级",
+        "ReformTask.Recognised": "记录表彰推广",
+        "Reminder.Created": "生成提醒",
+        "Reminder.Issued": "发出提醒",
+        "ChatMessage.Created": "生成消息",
+        "ChatMessage.Queued": "消息待发",
+        "ChatMessage.AttemptRecorded": "投递尝试",
+        "ChatMessage.Delivered": "消息已送达",
+        "ChatMessage.Failed": "消息发送失败",
+        "Instruction.Created": "领导批示",
+        "Instruction.Issued": "领导批示",
+        "Instruction.Answered": "答复批示",
+        "PlanReview.Created": "报送方案",
+        "PlanReview.Submitted": "报送方案",
+        "PlanReview.Resubmitted": "重新报送方案",
+        "PlanReview.OpinionAdded": "提出审核意见",
+        "PlanReview.Approved": "方案通过前置初审",
+        "PlanReview.Returned": "退回方案",
+        "AccountabilityMeasure.Created": "记录问责",
+        "AccountabilityMeasure.Recorded": "记录问责",
+        "DocumentSequence.Created": "建立文号序列",
+        "DocumentSequence.Opened": "建立文号序列",
+        "DocumentSequence.Numbered": "编发文号",
+        "ReportRound.Created": "开启报送轮次",
+        "ReportRound.Opened": "开启报送轮次",
+        "ReportRound.Reminded": "提醒报送",
+        "ReportRound.ReportLate": "逾期报送",
+        "ReportRound.ReportMissing": "未报送",
+        "ReportRound.Closed": "关闭报送轮次",
+        "HolidayNotice.Created": "导入放假通知",
+        "HolidayNotice.Recorded": "导入放假通知",
+        "HolidayNotice.Revised": "修订放假安排",
+        "CalendarOverrides.Created": "设置日历调整",
+        "CalendarOverrides.Recorded": "设置日历调整",
+        "CalendarOverrides.Changed": "修改日历调整",
+        "AccessToken.Created": "签发令牌",
+        "AccessToken.Issued": "签发令牌",
+        "AccessToken.Revoked": "吊销令牌",
+        "Unit.Created": "登记单位",
+        "Unit.Registered": "登记单位",
+        "Unit.ChannelChanged": "变更单位群",
+        "Unit.LiaisonsChanged": "变更联络员",
+        "Unit.Removed": "撤销单位",
+        "Unit.Restored": "恢复单位",
+        "Official.Created": "登记领导",
+        "Official.Registered": "登记领导",
+        "Official.Changed": "变更领导信息",
+        "Official.Removed": "撤销领导",
+        "Official.Restored": "恢复领导",
+        "ChannelRecord.Created": "登记群机器人",
+        "ChannelRecord.Configured": "登记群机器人",
+        "ChannelRecord.Reconfigured": "变更群机器人",
+    }
+)
+
+ACTION_LABELS: Mapping[str, str] = MappingProxyType(
+    {
+        "read": "查看",
+        "assign": "交办",
+        "claim": "签收",
+        "report": "报送进展",
+        "request_extension": "申请延期",
+        "decide_extension": "审批延期",
+        "submit": "提交销号",
+        "accept": "销号",
+        "return": "退回",
+        "cancel": "撤销",
+        "recognise": "记录表彰推广",
+        "escalate": "督办升级",
+        "review_plan": "审核方案",
+        "submit_plan": "报送方案",
+        "close_milestone": "确认阶段节点完成",
+        "instruct": "批示",
+        "answer_instruction": "答复批示",
+        "record_measure": "记录问责",
+        "admin": "系统管理",
+    }
+)
+
+VOCABULARY: Mapping[str, Mapping[str, str]] = MappingProxyType(
+    {
+        "status": TASK_STATUS_LABELS,
+        "plan_status": PLAN_STATUS_LABELS,
+        "rung": RUNG_LABELS,
+        "headline": DIGEST_HEADLINES,
+        "light": LIGHT_LABELS,
+        "role": ROLE_LABELS,
+        "audience": AUDIENCE_LABELS,
+        "platform": PLATFORM_LABELS,
+        "recognition": RECOGNITION_LABELS,
+        "event": EVENT_LABELS,
+        "action": ACTION_LABELS,
+        "measure": MEASURE_LABELS,
+        "calendar_source": CALENDAR_SOURCE_LABELS,
+    }
+)
+
+
+def label(kind: str, code: str) -> str:
+    """The Chinese label of `code` in the table `kind` (「其他」 for a code the table lacks)."""
+    return VOCABULARY[kind].get(str(code), UNKNOWN)
+
+
+def event_label(topic: str) -> str:
+    """An event's label from its type as stored (``ReformTask.Assigned``, or a full topic
+    ``domain.task:ReformTask.Assigned``)."""
+    name = topic.rsplit(":", 1)[-1]
+    return EVENT_LABELS.get(name, UNKNOWN)
