@@ -33,16 +33,19 @@ _HINT = "，请写成 2024-06-30、2024年6月30日、2024年6月底、2024年�
 
 
 class DeadlineError(ValueError):
-    """A deadline or milestone that cannot be read; the message names the text (中文 + English)."""
+    """A deadline or milestone that cannot be read; the message (Chinese) names the text.
+
+    `english` keeps a short English name of the problem for logs and tests, never the message."""
 
     def __init__(self, text: str, problem: str, english: str, hint: str = "") -> None:
         self.text = text
         self.problem = problem
+        self.english = english
         short = _shorten(text)
         if not short:
-            super().__init__(f"{problem}{hint}（{english}）")
+            super().__init__(f"{problem}{hint}")
             return
-        super().__init__(f"{problem}：「{short}」{hint}（{english}: {short!r}）")
+        super().__init__(f"{problem}：「{short}」{hint}")
 
 
 class _MissingYear(DeadlineError):

@@ -8,6 +8,7 @@ Channel events never hold a webhook key or secret: only a fingerprint and the pu
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable, Sequence
 from typing import Any, ClassVar
 from uuid import UUID
 
@@ -15,7 +16,17 @@ from eventsourcing.domain import Aggregate, DomainEvent, event
 
 from domain.ids import natural_id
 
-__all__ = ["ChannelRecord", "Official", "Unit"]
+__all__ = ["ChannelRecord", "Official", "Unit", "in_config_order"]
+
+
+def in_config_order(names: Iterable[str], order: Sequence[str]) -> list[str]:
+    """`names` (each once) in the office's order: those the config lists (units in their 机构序列,
+    officials by rank) in the config's order, then any others in the order first given (the
+    task list's order, e.g. for 专责小组, which the config does not list). Never by code point."""
+    position = {name: i for i, name in enumerate(order)}
+    given = list(dict.fromkeys(names))
+    listed = sorted((n for n in given if n in position), key=position.__getitem__)
+    return listed + [n for n in given if n not in position]
 
 
 class Unit(Aggregate):

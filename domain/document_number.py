@@ -61,11 +61,8 @@ class DocumentNumber:
 
 def kind_of_rung(rung: str) -> KindName | None:
     """The kind of document a ladder rung issues (督办, 通报), or None for the rungs below."""
-    if rung == "supervise":
-        return "supervise"
-    if rung == "bulletin":
-        return "bulletin"
-    return None
+    kind = DOCUMENT_KINDS.get(rung)
+    return kind.name if kind is not None else None
 
 
 def format_number(office: str, kind: KindName, year: int, seq: int) -> str:

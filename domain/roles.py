@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from domain.errors import Forbidden
+from domain.vocabulary import ACTION_LABELS, ROLE_LABELS
 
 __all__ = ["ROLES", "Action", "Forbidden", "Identity", "Role", "authorize"]
 
@@ -87,8 +88,14 @@ def _liaison_may(
 
 
 def _refusal(who: Identity, action: Action) -> str:
+    """Why `who` may not: in Chinese, the action and the role by their labels."""
+    what = ACTION_LABELS.get(action, "该操作")
     if who.role == "auditor":
         return "审计（督查）角色只能查看，不能办理"
     if who.role == "liaison":
-        return f"联络员（{who.unit}）无权对该任务执行 {action}：只能办理本单位牵头或配合的任务"
-    return f"角色 {who.role} 无权执行 {action}"
+        if action in _OFFICE_ONLY or action == "admin":
+            return f"联络员（{who.unit}）无权{what}：该操作由县委改革办办理"
+        if action in _LEAD_ONLY:
+            return f"联络员（{who.unit}）无权对该任务执行{what}：只有牵头单位可以{what}"
+        return f"联络员（{who.unit}）无权对该任务执行{what}：只能办理本单位牵头或配合的任务"
+    return f"{ROLE_LABELS.get(who.role, '该角色')}无权{what}"

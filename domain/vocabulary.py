@@ -9,12 +9,13 @@ identifier reaches a reader. Identifiers stay in ``--format json`` and in the ev
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Mapping
 from types import MappingProxyType
 from typing import Final
 
 from domain.accountability import KIND_LABELS as MEASURE_LABELS
-from domain.calendar import SOURCE_LABELS as CALENDAR_SOURCE_LABELS
+from domain.calendar import SOURCE_LABELS as _CALENDAR_SOURCES
 from domain.plan_review import STATUS_LABELS as _PLAN_STATUS
 from domain.rungs import DIGEST_HEADLINES, RUNG_LABELS
 from domain.task_rules import STATUS_LABELS as _TASK_STATUS
@@ -25,6 +26,7 @@ __all__ = [
     "CALENDAR_SOURCE_LABELS",
     "DIGEST_HEADLINES",
     "EVENT_LABELS",
+    "FIELD_LABELS",
     "LIGHT_LABELS",
     "MEASURE_LABELS",
     "PLAN_STATUS_LABELS",
@@ -32,14 +34,24 @@ __all__ = [
     "RECOGNITION_LABELS",
     "ROLE_LABELS",
     "RUNG_LABELS",
+    "SYSTEM_ACTOR_LABELS",
+    "TARGET_LABELS",
     "TASK_STATUS_LABELS",
     "UNKNOWN",
     "VOCABULARY",
+    "actor_text",
+    "date_text",
     "event_label",
+    "field_label",
     "label",
+    "moment_text",
 ]
 
 UNKNOWN: Final = "其他"
+
+CALENDAR_SOURCE_LABELS: Mapping[str, str] = MappingProxyType(
+    {**_CALENDAR_SOURCES, "chinesecalendar": "内置节假日数据"}
+)
 
 TASK_STATUS_LABELS: Mapping[str, str] = MappingProxyType(
     {str(code): text for code, text in _TASK_STATUS.items()}
@@ -60,6 +72,16 @@ ROLE_LABELS: Mapping[str, str] = MappingProxyType(
         "auditor": "审计人员",
         "system": "系统",
     }
+)
+
+# The processes that act as `system:<name>` (the audit trail's 「系统（消息投递）」).
+SYSTEM_ACTOR_LABELS: Mapping[str, str] = MappingProxyType(
+    {"duban": "督办提醒", "delivery": "消息投递", "preview": "预演", "scheduler": "定时任务"}
+)
+
+# What a reminder is about (`Reminder.target`: "deadline" or "milestone:<name>").
+TARGET_LABELS: Mapping[str, str] = MappingProxyType(
+    {"deadline": "完成时限", "milestone": "阶段节点", "claim": "签收", "report": "进展报送"}
 )
 
 AUDIENCE_LABELS: Mapping[str, str] = MappingProxyType(
@@ -174,6 +196,49 @@ ACTION_LABELS: Mapping[str, str] = MappingProxyType(
     }
 )
 
+# The fields of commands, imports and the config as a person names them: the names a
+# validation error is told with (`duban.app.validation_messages.translate(errors, FIELD_LABELS)`).
+FIELD_LABELS: Mapping[str, str] = MappingProxyType(
+    {
+        "code": "任务编号",
+        "title": "名称",
+        "area": "领域",
+        "lead_unit": "牵头单位",
+        "co_units": "配合单位",
+        "official": "领衔领导",
+        "group": "专责小组",
+        "deadline": "完成时限",
+        "deadline_text": "时限表述",
+        "milestones": "阶段节点",
+        "milestone": "阶段节点",
+        "notes": "备注",
+        "text": "内容",
+        "percent": "完成进度",
+        "evidence": "佐证材料",
+        "reason": "理由",
+        "summary": "完成情况",
+        "new_deadline": "新的完成时限",
+        "kind": "类别",
+        "level": "级别",
+        "name": "名称",
+        "due": "时限",
+        "unit": "单位",
+        "role": "角色",
+        "answer_by": "答复期限",
+        "document": "文号",
+        "verdict": "审核结论",
+        "answers": "答复的批示",
+        "date": "日期",
+        "year": "年度",
+    }
+)
+
+
+def field_label(name: str) -> str:
+    """A field's Chinese name (「其他」 never: an unknown field is shown as 「该项」)."""
+    return FIELD_LABELS.get(name, "该项")
+
+
 VOCABULARY: Mapping[str, Mapping[str, str]] = MappingProxyType(
     {
         "status": TASK_STATUS_LABELS,
@@ -189,6 +254,9 @@ VOCABULARY: Mapping[str, Mapping[str, str]] = MappingProxyType(
         "action": ACTION_LABELS,
         "measure": MEASURE_LABELS,
         "calendar_source": CALENDAR_SOURCE_LABELS,
+        "system_actor": SYSTEM_ACTOR_LABELS,
+        "target": TARGET_LABELS,
+        "field": FIELD_LABELS,
     }
 )
 
@@ -203,3 +271,46 @@ def event_label(topic: str) -> str:
     ``domain.task:ReformTask.Assigned``)."""
     name = topic.rsplit(":", 1)[-1]
     return EVENT_LABELS.get(name, UNKNOWN)
+
+
+def date_text(value: object) -> str:
+    """A day as a person reads it: 「2024年6月30日」 (a date, a datetime or an ISO string)."""
+    day = _as_moment(value)
+    if day is None:
+        return str(value) if value not in (None, "") else "无"
+    return f"{day.year}年{day.month}月{day.day}日"
+
+
+def moment_text(value: object) -> str:
+    """A moment as a person reads it: 「2024年6月26日 10:00」 (in the zone it carries)."""
+    moment = _as_moment(value)
+    if not isinstance(moment, dt.datetime):
+        return date_text(value)
+    return f"{date_text(moment)} {moment:%H:%M}"
+
+
+def _as_moment(value: object) -> dt.date | None:
+    if isinstance(value, dt.date):
+        return value
+    if isinstance(value, str) and value:
+        try:
+            moment = dt.datetime.fromisoformat(value)
+        except ValueError:
+            return None
+        return moment if "T" in value or " " in value else moment.date()
+    return None
+
+
+def actor_text(actor: str | None) -> str:
+    """Who acted, as a person names them: 「县发展和改革局 张伟」「改革办」「系统（消息投递）」."""
+    if not actor:
+        return "（未记录）"
+    role, _, rest = actor.partition(":")
+    if role == "liaison":
+        unit, _, name = rest.partition("/")
+        return f"{unit} {name}".strip()
+    if role == "system":
+        return f"系统（{SYSTEM_ACTOR_LABELS.get(rest, '自动处理')}）" if rest else "系统"
+    if role in ROLE_LABELS:
+        return rest or ROLE_LABELS[role]
+    return actor

@@ -17,6 +17,7 @@ import structlog
 from notifiers.base import DeliveryAnswer, Limits, OutgoingMessage
 from notifiers.classify import classify
 from notifiers.guard import check_webhook, fingerprint, redact_url, webhook_secrets
+from notifiers.lists import tables_as_lists
 from notifiers.split import split_message
 
 __all__ = ["Clock", "WebhookNotifier", "encode_json"]
@@ -104,7 +105,11 @@ class WebhookNotifier(ABC):
     # -- shared behaviour --------------------------------------------------------------------
 
     def parts(self, message: OutgoingMessage) -> list[OutgoingMessage]:
-        """`message` cut into numbered parts that each fit; the mentions ride on the last part."""
+        """`message` cut into numbered parts that each fit; the mentions ride on the last part.
+        A table in it arrives as a list (no chat platform renders Markdown tables)."""
+        listed = tables_as_lists(message.markdown)
+        if listed != message.markdown:
+            message = replace(message, markdown=listed)
         limit = self.max_body_bytes
         if self._measure(message) <= limit:
             return [message]

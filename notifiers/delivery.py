@@ -304,7 +304,9 @@ class Deliverer:
         attempt: tuple[int, dict[str, Any]] | None = None,
     ) -> None:
         """Failed, and the office told in the same transaction (or an error logged)."""
-        notice = failure_notice(message, reason, self._settings.office_channel, now)
+        spec = self._settings.channel(message.channel)
+        chat = spec.display_name if spec is not None else ""
+        notice = failure_notice(message, reason, self._settings.office_channel, now, chat)
         self._recorder.failed(message, reason, now, attempt=attempt, notice=notice)
         report.failed.append(message.message_key)
         if notice is not None:

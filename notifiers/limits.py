@@ -1,6 +1,7 @@
 """How large one chat message may be on each platform, and how a long text is cut to fit: the
 one table of message limits, read from the robots themselves, used by the digests, the report
-rounds and the reports alike (planning a message needs no robot and no webhook)."""
+rounds and the reports alike (planning a message needs no robot and no webhook). A text planned
+for a chat has its tables turned into lists first (`notifiers.lists`): no chat renders them."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from notifiers.console import ConsoleNotifier
 from notifiers.dingtalk import DingTalkNotifier
 from notifiers.errors import UnknownPlatform
 from notifiers.feishu import FeishuNotifier
+from notifiers.lists import for_platform
 from notifiers.split import split_message, utf8_len
 from notifiers.wecom import WeComNotifier
 
@@ -44,6 +46,7 @@ def split_for_platform(
     platform: str, body: str, title: str = "", mobiles: Sequence[str] = ()
 ) -> tuple[str, ...]:
     """`body` as one part if it fits `platform`'s limit, else numbered parts that each leave
-    room for the title, the robot's envelope and the mentions."""
+    room for the title, the robot's envelope and the mentions; its tables as lists on a chat."""
     budget = utf8_len(title) + ENVELOPE_BYTES + MENTION_BYTES * len(mobiles)
-    return tuple(split_message(body, body_limit(platform), budget))
+    limit = body_limit(platform)
+    return tuple(split_message(for_platform(platform, body), limit, budget))

@@ -1,9 +1,9 @@
 """What delivery writes itself: a message as a robot's wire parts, a platform's answer as it is
 stored, the reason a message failed, the office's failure notice and the test message.
 
-The notice and the test message are chat Markdown too: the chat's name, the failed message's
-title, the platform's answer and the task codes pass through the chat escaper
-(`notifiers.render.escape_markdown`) like every other value in a message."""
+The notice and the test message are chat Markdown too: the chat's name (whom it addresses,
+never its code name), the failed message's title, the reason and the task codes pass through
+the chat escaper (`notifiers.render.escape_markdown`) like every other value in a message."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ import datetime as dt
 from typing import Any
 
 from domain.reminder import ChatMessage
+from domain.vocabulary import PLATFORM_LABELS
 from notifiers.base import DeliveryAnswer, Notifier, OutgoingMessage
 from notifiers.render import escape_markdown as md
 from notifiers.split import strip_numbering
@@ -72,38 +73,74 @@ def answer_data(
     }
 
 
+_KINDS = {
+    "config": "机器人配置错误",
+    "content": "消息内容被拒",
+    "retry_later": "多次重试仍未送达",
+}
+_CODES: dict[str, dict[int, str]] = {
+    "wecom": {
+        93000: "机器人地址无效",
+        40058: "消息内容超长",
+        45009: "发送过于频繁",
+        -1: "平台繁忙",
+    },
+    "dingtalk": {
+        300001: "机器人令牌无效",
+        310000: "签名、关键词或IP白名单校验未通过",
+        460101: "消息内容超长",
+        130101: "发送过于频繁",
+        -1: "平台繁忙",
+    },
+    "feishu": {
+        19001: "机器人地址无效",
+        19021: "签名或时间戳校验未通过",
+        19022: "IP不在白名单内",
+        19024: "消息未含关键词",
+        11232: "发送过于频繁",
+        9499: "请求格式有误或平台繁忙",
+    },
+}
+"""What the platforms' codes mean (PLATFORMS.md): the notice says it in Chinese. The
+platform's own words stay in the stored answer (`answer_data`)."""
+
+
 def failure_reason(answer: DeliveryAnswer, robot: Notifier) -> str:
-    kinds = {
-        "config": "机器人配置错误",
-        "content": "消息内容被拒",
-        "retry_later": "多次重试仍未送达",
-    }
-    code = f"，错误码 {answer.code}" if answer.code is not None else ""
-    status = f"，HTTP {answer.http_status}" if answer.http_status is not None else ""
-    where = f"{robot.platform} 机器人 {robot.robot}{code}{status}"
-    return f"{kinds.get(answer.kind, answer.kind)}（{where}）：{answer.detail}"
+    """What the office reads, e.g. 「消息内容被拒（企业微信机器人 1a2b…，错误码 40058：
+    消息内容超长）」: the platform's own words stay in the stored answer."""
+    where = [f"{PLATFORM_LABELS.get(robot.platform, robot.platform)}机器人 {robot.robot}"]
+    if answer.code is not None:
+        meaning = _CODES.get(robot.platform, {}).get(answer.code)
+        where.append(f"错误码 {answer.code}" + (f"：{meaning}" if meaning else ""))
+    if answer.http_status is not None and not 200 <= answer.http_status < 300:
+        where.append(f"状态码 {answer.http_status}")
+    if answer.code is None and answer.http_status is None:
+        where.append("网络连接失败或超时")
+    return f"{_KINDS.get(answer.kind, '未能送达')}（{'，'.join(where)}）"
 
 
 def failure_notice(
-    message: ChatMessage, reason: str, office: str, now: dt.datetime
+    message: ChatMessage, reason: str, office: str, now: dt.datetime, chat: str = ""
 ) -> ChatMessage | None:
     """The office's notice that `message` failed; None for a test, a notice, or the office's
-    own chat (it is the one failing: nobody to tell)."""
+    own chat (it is the one failing: nobody to tell). `chat` is whom the chat addresses
+    (「县委编办」: `ChannelSpec.display_name`); the notice never prints its code name."""
     if message.kind in (TEST, FAILURE_NOTICE) or message.channel == office:
         return None
     codes = message.task_codes
     shown = "、".join(md(code) for code in codes[:_NOTICE_TASKS_SHOWN])
     more = f"等{len(codes)}项" if len(codes) > _NOTICE_TASKS_SHOWN else ""
+    name = md(chat) if chat else "有关单位"
     text = (
-        f"群聊「{md(message.channel)}」的消息《{md(message.title)}》未能送达，已停止重试。\n\n"
+        f"发往{name}群的消息《{md(message.title)}》未能送达，已停止重试。\n\n"
         f"原因：{md(reason)}\n\n涉及任务：{shown or '无'}{more}\n\n"
-        "请检查该群机器人的配置（webhook、签名密钥、关键词）后重新发送。"
+        "请检查该群机器人的配置（机器人地址、签名密钥、关键词）后重新发送。"
     )
     return ChatMessage(
         message_key=f"failure|{message.message_key}",
         channel=office,
         kind=FAILURE_NOTICE,
-        title=f"消息投递失败｜{md(message.channel)}",
+        title=f"消息投递失败｜{name}",
         parts=[text],
         mention_mobiles=[],
         reminder_keys=[],
@@ -115,7 +152,8 @@ def failure_notice(
 
 def probe_message(channel: str, now: dt.datetime) -> ChatMessage:
     """`duban notify test`'s message for `channel` at `now`."""
-    text = f"这是一条来自督办系统的测试消息（{now:%Y-%m-%d %H:%M:%S}），收到即表示机器人配置正确。"
+    when = f"{now.year}年{now.month}月{now.day}日 {now:%H:%M:%S}"
+    text = f"这是一条来自督办系统的测试消息（{when}），收到即表示机器人配置正确。"
     return ChatMessage(
         message_key=f"test|{channel}|{now.isoformat()}", channel=channel, kind=TEST,
         title="督办系统测试消息", parts=[text], mention_mobiles=[], reminder_keys=[],

@@ -112,6 +112,7 @@ class ChannelSpec:
     webhooks: tuple[str, ...]  # several share the chat's load; none for the console
     secret: str | None = None
     keyword: str | None = None
+    display_name: str = ""  # whom the chat's messages address (「县委编办」): what notices call it
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -28,6 +28,7 @@ given to `Renderer`. The defaults are strings in this module, so nothing needs p
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -48,12 +49,15 @@ from jinja2.sandbox import SandboxedEnvironment
 from domain.rungs import DIGEST_HEADLINES, RUNG_NAMES, RungName
 
 __all__ = [
+    "CLOSING",
+    "CLOSINGS",
     "DEFAULT_TEMPLATES",
     "INVISIBLE",
     "RUNG_ORDER",
     "DigestItem",
     "Renderer",
     "Rung",
+    "day_text",
     "days_text",
     "digest_headline",
     "escape_markdown",
@@ -66,20 +70,20 @@ RUNG_ORDER: tuple[Rung, ...] = tuple(reversed(RUNG_NAMES))  # most severe first
 TITLE_TEMPLATE = "digest_title.j2"
 BODY_TEMPLATE = "digest.md.j2"
 DEFAULT_TEMPLATES: dict[str, str] = {
-    TITLE_TEMPLATE: "改革任务{{ headline }}｜{{ chat_name }}｜{{ now.strftime('%Y-%m-%d') }}",
+    TITLE_TEMPLATE: "改革任务{{ headline }}｜{{ chat_name }}｜{{ now | day }}",
     BODY_TEMPLATE: """\
 {% if not groups %}
-截至{{ now.strftime('%Y-%m-%d %H:%M') }}，{{ chat_name }}没有需要提醒的改革任务。
+截至{{ now | day }} {{ now.strftime('%H:%M') }}，{{ chat_name }}没有需要提醒的改革任务。
 {% else %}
-截至{{ now.strftime('%Y-%m-%d %H:%M') }}，{{ chat_name }}共有{{ total }}项改革任务需要关注\
+截至{{ now | day }} {{ now.strftime('%H:%M') }}，{{ chat_name }}共有{{ total }}项改革任务需要关注\
 （按紧急程度排列）：
 {% for group in groups %}
 
 #### {{ group.label }}（{{ group.items | length }}项）
 {% for item in group.items %}
 - **{{ item.task_code }}** {{ item.title }}｜牵头：{{ item.lead_unit }}｜时限：
-{%- if item.deadline %}{{ item.deadline }}（{{ item.days | days_text }}）
-{%- else %}持续推进{% endif %}｜最近报送：{{ item.last_report or "无" }}
+{%- if item.deadline %}{{ item.deadline | day }}（{{ item.days | days_text }}）
+{%- else %}持续推进{% endif %}｜最近报送：{{ item.last_report | day if item.last_report else "无" }}
 {%- if item.document_no %}｜文号：{{ item.document_no }}{% endif %}
 {%- if item.mention_names %}｜提醒：
 {%- for name in item.mention_names %}{{ "" if loop.first else " " }}@{{ name }}{% endfor %}
@@ -87,9 +91,19 @@ DEFAULT_TEMPLATES: dict[str, str] = {
 
 {% endfor %}
 {% endfor %}
+
+{{ closing }}
 {% endif %}
 """,
 }
+
+CLOSINGS: dict[str, str] = {
+    "bulletin": "请被通报单位认真查找原因、限期整改，并及时报送整改情况。",
+    "supervise": "请责任单位按督办要求抓紧办理，并按时报送办理进展。",
+    "urge": "请责任单位抓紧推进，并及时报送办理进展。",
+}
+CLOSING = "请各责任单位对照完成时限抓紧推进，并及时报送进展。"
+"""A digest's last line, by its most urgent rung (`CLOSINGS`, else `CLOSING`)."""
 
 # Characters with a meaning in WeCom / DingTalk Markdown, or HTML, or @-mentions.
 _FULL_WIDTH = str.maketrans(
@@ -162,6 +176,21 @@ INVISIBLE = frozenset(
 """Characters that hide text or reorder the rest of a line: removed from every value."""
 
 
+_ISO_DAY = re.compile(r"\A(\d{4})-(\d{2})-(\d{2})")
+
+
+def day_text(value: date | str) -> str:
+    """A day as messages write it: 「2024年5月20日」. A text that starts with an ISO date (a
+    last report's 「2024-05-10 40%」) has that date written so."""
+    if isinstance(value, date):
+        return f"{value.year}年{value.month}月{value.day}日"
+    found = _ISO_DAY.match(value)
+    if found is None:
+        return value
+    year, month, dom = (int(part) for part in found.groups())
+    return f"{year}年{month}月{dom}日{value[found.end() :]}"
+
+
 def days_text(days: int) -> str:
     if days > 0:
         return f"逾期{days}个工作日"
@@ -214,6 +243,7 @@ class Renderer:
         )
         env.filters["md"] = escape_markdown
         env.filters["days_text"] = days_text
+        env.filters["day"] = day_text
         # Loaded now so that a broken admin template fails at start, not at the first sweep.
         self._title = env.get_template(TITLE_TEMPLATE)
         self._body = env.get_template(BODY_TEMPLATE)
@@ -229,6 +259,7 @@ class Renderer:
             "total": len(items),
             "now": now,
             "headline": digest_headline(groups[0].rung if groups else None),
+            "closing": CLOSINGS.get(groups[0].rung, CLOSING) if groups else "",
         }
         title = " ".join(self._title.render(context).split())
         body = self._body.render(context).strip()

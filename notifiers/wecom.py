@@ -16,7 +16,7 @@ from notifiers.split import utf8_len
 
 __all__ = ["MENTION_TEXT", "WeComNotifier"]
 
-MENTION_TEXT = "请以上督办提醒涉及的联络员及时查看办理。"
+MENTION_TEXT = "请上述事项涉及单位联络员及时办理并报送进展。"
 
 
 class WeComNotifier(WebhookNotifier):

@@ -20,7 +20,7 @@ from domain.report_round import month_bounds
 from domain.task import ReformTask
 from projections.assessment import ReportStore
 from projections.board import Facts
-from projections.report_facts import Fact, month_of
+from projections.report_facts import Fact, month_of, written_day
 
 __all__ = [
     "co_reporters",
@@ -66,7 +66,7 @@ def overdue_facts(
         deadline = moved.get(f["code"], f["deadline"])
         if not _open_on(f, day) or not deadline or deadline >= day.isoformat():
             continue
-        note = f"完成时限{deadline}，截至{day.isoformat()}未完成"
+        note = f"完成时限{written_day(deadline)}，截至{written_day(day)}未完成"
         detail = {"deadline": deadline, "as_of": day.isoformat(), "note": note}
         position, code, lead = int(f.get("assigned_position", 0)), f["code"], f["lead_unit"]
         yield Fact(position, day.isoformat(), "lead_overdue", lead, code, _ASSIGNED, detail)

@@ -190,7 +190,8 @@ def assess(
     units: Iterable[str] = (),
     assessed: Collection[str] | None = None,
 ) -> list[UnitScore]:
-    """Scores per unit (base + every scored fact), ranked; ties share a rank. With `assessed`
+    """Scores per unit (base + every scored fact), ranked; ties share a rank and keep the order
+    of `units` (the config's 机构序列; units only facts name come after). With `assessed`
     (the units with a task in the year), a unit neither in it nor scored by any fact has no
     rank (无任务) and comes last; the others are ranked without it."""
     lines: dict[str, list[PointLine]] = {u: [] for u in units if u}
@@ -198,15 +199,13 @@ def assess(
         line = _line(rules, fact)
         if line.points and fact.unit:
             lines.setdefault(fact.unit, []).append(line)
-    idle = sorted(
-        u for u, ls in lines.items() if assessed is not None and u not in assessed and not ls
-    )
+    idle = [u for u, ls in lines.items() if assessed is not None and u not in assessed and not ls]
     scored = [
         (unit, round(rules.base + math.fsum(p.points for p in ls), 4), ls)
         for unit, ls in lines.items()
         if unit not in idle
     ]
-    scored.sort(key=lambda s: (-s[1], s[0]))
+    scored.sort(key=lambda s: -s[1])  # stable: equal scores keep the units' order (the config's)
     ranked = [
         UnitScore(unit, rules.base, score, _rank(scored, i), tuple(ls))
         for i, (unit, score, ls) in enumerate(scored)

@@ -32,6 +32,7 @@ from projections.lights import (
     LightRules,
     board_row,
     light,
+    overdue_working_days,
 )
 from projections.runner import Item
 from projections.viewstore import Step, view_recorder
@@ -51,6 +52,7 @@ __all__ = [
     "jsonable",
     "light",
     "open_board",
+    "overdue_working_days",
     "rows_of",
 ]  # the light and row rules are re-exported from `projections.lights`, facts from `.facts`
 

@@ -39,7 +39,9 @@ __all__ = [
 ]
 
 DELIVERY_EVENTS = (ChatMessage.Queued, ChatMessage.Delivered, ChatMessage.Failed)
-ASSIGNMENT_NOTICE = "assignment_notice"  # the kind of the 交办 notices (duban.app.notice_parts)
+ASSIGNMENT_NOTICE = "assignment_notice"
+"""The kind of the 交办 notices: defined here, where the ladder waits on them, and taken by
+`duban.app.notice_parts` for the messages it plans."""
 TOLD = "@told"  # in `pending`: the message is the task's 交办 notice
 
 LeadChannel = Callable[[str], str]  # unit name → the chat its reminders go to

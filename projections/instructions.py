@@ -4,8 +4,9 @@ What the task view, the board's marker and the sweep's urging read, without a sc
 history: one row per instruction (`Instruction.Issued`, `Instruction.Answered`) with its task
 code and, while it is unanswered, its answer date in an indexed column, so the sweep selects
 only the unanswered ones whose date has passed. The urges already queued for an instruction
-(`ChatMessage.Queued` of kind `URGE_KIND`, keyed `instruction_urge|<instruction id>|<seq>`)
-are folded into its facts, so the next urge's date is known from the row alone.
+(`ChatMessage.Queued` of kind `URGE_KIND`, keyed `instruction_urge|<instruction id>|<seq>`,
+with `|<chat>` after it for a chat beside the lead unit's) are folded into its facts, one entry
+per urge whatever the chats, so the next urge's date is known from the row alone.
 """
 
 from __future__ import annotations
@@ -51,9 +52,12 @@ _UPSERT = (
 )
 
 
-def urge_key(instruction_id: object, seq: int) -> str:
-    """The outbox key of the `seq`-th urge (0 first) of one instruction: queued once."""
-    return f"{URGE_KIND}|{instruction_id}|{seq}"
+def urge_key(instruction_id: object, seq: int, channel: str | None = None) -> str:
+    """The outbox key of the `seq`-th urge (0 first) of one instruction: queued once per chat.
+    The lead unit's chat has no `channel` part (the key urges were first stored with); any
+    other chat told of the urge (the issuing official's) is named after the number."""
+    key = f"{URGE_KIND}|{instruction_id}|{seq}"
+    return key if channel is None else f"{key}|{channel}"
 
 
 def _urged_instruction(message_key: str) -> str:
@@ -89,7 +93,7 @@ def _answered(facts: Facts, e: Any) -> None:
 
 
 def _queued(facts: Facts, e: Any) -> None:
-    seq = int(e.message_key.rsplit("|", 1)[1])
+    seq = int(e.message_key.split("|")[2])  # `urge_key`: kind|instruction|seq[|chat]
     if all(u["seq"] != seq for u in facts["urges"]):
         facts["urges"].append({"seq": seq, "at": jsonable(e.at), "channel": e.channel})
         facts["urges"].sort(key=lambda u: u["seq"])

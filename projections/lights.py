@@ -40,6 +40,7 @@ __all__ = [
     "board_row",
     "light",
     "next_milestone",
+    "overdue_working_days",
 ]
 
 LIGHT_LABELS = {"green": "绿灯", "yellow": "黄灯", "red": "红灯", "closed": "已关闭"}
@@ -94,6 +95,17 @@ def _local_date(text: str | None, calendar: WorkingCalendar) -> dt.date | None:
     return moment.astimezone(calendar.tz).date() if moment.tzinfo else moment.date()
 
 
+def overdue_working_days(facts: Facts, today: dt.date, calendar: WorkingCalendar) -> int:
+    """How many working days an open task is past its effective deadline on `today` (0 when it
+    is closed, has no deadline or is not past it; at least 1 once the deadline has passed, even
+    over a weekend). The one overdue figure: the board's 「已逾期N个工作日」, the reports' 逾期
+    and the Excel 台账's 逾期工作日 all read it."""
+    deadline = _date(facts["deadline"])
+    if facts["status"] in TaskStatus.CLOSED or deadline is None or deadline >= today:
+        return 0
+    return max(calendar.working_days_between(deadline, today), 1)
+
+
 def light(
     facts: Facts,
     today: dt.date,
@@ -114,9 +126,8 @@ def _red_reasons(
     facts: Facts, today: dt.date, calendar: WorkingCalendar, rules: LightRules
 ) -> list[str]:
     reasons = []
-    deadline = _date(facts["deadline"])
-    if deadline is not None and deadline < today:
-        late = max(calendar.working_days_between(deadline, today), 1)
+    late = overdue_working_days(facts, today, calendar)
+    if late:
         reasons.append(f"已逾期{late}个工作日")
     rung = facts["active_escalation"]
     if rung in rules.red_rungs:

@@ -23,10 +23,13 @@ def annual_assessment(ctx: ReportContext, year: int, as_of: dt.date | None = Non
     known = known_until(as_of)
     facts = year_facts(ctx.store, year, known, ctx.calendar, ctx.due_working_days, snapshot)
     tasks = visible(snapshot, day)
-    units = sorted({*ctx.units, *(u for f in tasks for u in [f["lead_unit"], *f["co_units"]])})
+    units = ctx.unit_order(
+        [*ctx.units, *(u for f in tasks for u in [f["lead_unit"], *f["co_units"]])]
+    )
     scores = assess(facts, ctx.rules, units, units_with_tasks(tasks, year, day))
     return {
         "kind": "assessment",
+        **ctx.heading(),
         "year": year,
         "day": day.isoformat(),
         "rules": ctx.rules.as_dict(),

@@ -38,7 +38,14 @@ __all__ = [
     "reporting_co_unit",
     "round_fact",
     "task_facts",
+    "written_day",
 ]
+
+
+def written_day(day: dt.date | str) -> str:
+    """「2024年9月30日」: a day in a note a person reads (facts keep the ISO day beside it)."""
+    value = day if isinstance(day, dt.date) else dt.date.fromisoformat(day[:10])
+    return f"{value.year}年{value.month}月{value.day}日"
 
 
 def month_of(day: dt.date | str) -> str:
@@ -108,12 +115,13 @@ def reporting_co_unit(facts: Facts, actor: str) -> str | None:
 
 
 def _progress(facts: Facts, e: Any) -> TaskFacts:
-    """A progress report: the lead unit's ("progress", what the monthly rounds count), or a
-    co-unit's contribution ("co_progress", unit = that co-unit: what earns its credit)."""
+    """A progress report: the lead unit's ("progress", what the monthly rounds count; its text
+    is the 台账's 进展情况), or a co-unit's contribution ("co_progress", unit = that co-unit:
+    what earns its credit)."""
     co_unit = reporting_co_unit(facts, e.actor)
     if co_unit is not None:
         return [("co_progress", co_unit, {"percent": e.percent})]
-    return [("progress", facts["lead_unit"], {"percent": e.percent})]
+    return [("progress", facts["lead_unit"], {"percent": e.percent, "text": e.text})]
 
 
 def _extension(facts: Facts, e: Any) -> TaskFacts:

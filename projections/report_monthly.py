@@ -60,12 +60,13 @@ def monthly_analysis(ctx: ReportContext, month: str, as_of: dt.date | None = Non
     due = round_due_date(month, ctx.calendar, ctx.due_working_days).isoformat()
     return {
         "kind": "monthly",
+        **ctx.heading(),
         "month": month,
         "day": day.isoformat(),
         "round_due": recorded.due if recorded else due,
         "round": _round_info(recorded, known),
         "totals": {**tally(rows), "reports": _outcome_counts(outcomes)},
-        "units": _unit_summaries(rows, outcomes, facts),
+        "units": _unit_summaries(ctx, rows, outcomes, facts),
         "groups": [{"group": g, **tally(rs)} for g, rs in grouped(rows, "group").items()],
         "tasks": rows,
         "reports": [_outcome_row(f) for f in outcomes],
@@ -136,11 +137,14 @@ def _outcome_row(f: Fact) -> dict[str, Any]:
 
 
 def _unit_summaries(
-    rows: Sequence[dict[str, Any]], outcomes: Sequence[Fact], facts: Sequence[Fact]
+    ctx: ReportContext,
+    rows: Sequence[dict[str, Any]],
+    outcomes: Sequence[Fact],
+    facts: Sequence[Fact],
 ) -> list[dict[str, Any]]:
-    by_unit = grouped(rows, "lead_unit")
+    by_unit = grouped(rows, "lead_unit", ctx.units)
     summaries = []
-    for unit in sorted(by_unit):
+    for unit in by_unit:
         summaries.append(
             {
                 "unit": unit,
@@ -155,7 +159,8 @@ def _unit_summaries(
 
 
 def _overdue_row(row: dict[str, Any]) -> dict[str, Any]:
-    keys = ("code", "title", "lead_unit", "official", "deadline", "days_overdue", "percent")
+    keys = ("code", "title", "lead_unit", "official", "official_label", "deadline",
+            "days_overdue", "percent")  # fmt: skip
     return {k: row[k] for k in keys}
 
 

@@ -11,6 +11,7 @@ from typing import Any
 from domain.report_round import month_bounds
 from domain.rungs import RUNG_LABELS
 from domain.task import TaskStatus
+from domain.vocabulary import label
 from projections.board import Facts
 from projections.report_facts import Fact, month_of
 from projections.report_register import measure_rows
@@ -55,23 +56,31 @@ def quarterly_dispatch(
     facts = ctx.store.facts(start, day)
     return {
         "kind": "quarterly",
+        **ctx.heading(),
         "quarter": f"{year}Q{quarter}",
         "start": start.isoformat(),
         "end": end.isoformat(),
         "day": day.isoformat(),
         "totals": _progress(rows),
         "groups": [{"group": g, **_progress(rs)} for g, rs in grouped(rows, "group").items()],
-        "officials": [
-            {"official": o, **_progress(rs)} for o, rs in sorted(grouped(rows, "official").items())
-        ],
+        "officials": _officials(ctx, rows),
         "next_quarter": {"start": nxt[0].isoformat(), "end": nxt[1].isoformat()},
         "at_risk": _at_risk(tasks, rows, day, nxt),
-        "repeated_escalations": _repeated(facts, repeat),
+        "repeated_escalations": _repeated(ctx, facts, repeat),
         "recognitions": [_recognition_row(f) for f in facts if f.kind.startswith("recognition_")],
         "measures": measure_rows(ctx.store, start, day),
-        "units": _unit_lights(rows),
+        "units": _unit_lights(ctx, rows),
         "completion": completion_by_month(ctx.store, day, len(rows)),
     }
+
+
+def _officials(ctx: ReportContext, rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Progress per leading official, in the config's order (rank), each named with the title."""
+    by_official = grouped(rows, "official", [name for name, _ in ctx.officials])
+    return [
+        {"official": o, "official_label": ctx.official_label(o) or o, **_progress(rs)}
+        for o, rs in by_official.items()
+    ]
 
 
 def _progress(rows: Sequence[dict[str, Any]]) -> dict[str, Any]:
@@ -96,25 +105,28 @@ def _at_risk(
         if facts["status"] in TaskStatus.CLOSED or not deadline or expected is None:
             continue
         if nxt[0].isoformat() <= deadline <= nxt[1].isoformat() and row["percent"] < expected:
-            keys = ("code", "title", "lead_unit", "official", "deadline", "percent", "light_label")
+            keys = ("code", "title", "lead_unit", "official", "official_label", "deadline",
+                    "percent", "light_label")  # fmt: skip
             risky.append({**{k: row[k] for k in keys}, "expected_percent": expected})
     return risky
 
 
-def _repeated(facts: Sequence[Fact], repeat: int) -> list[dict[str, Any]]:
+def _repeated(ctx: ReportContext, facts: Sequence[Fact], repeat: int) -> list[dict[str, Any]]:
+    """Units escalated at least `repeat` times: the most escalated first, ties in config order."""
     per_unit: dict[str, list[Fact]] = {}
     for f in facts:
         if f.kind in ESCALATION_KINDS:
             per_unit.setdefault(f.unit, []).append(f)
+    units = sorted(ctx.unit_order(per_unit), key=lambda u: -len(per_unit[u]))  # stable
     return [
         {
             "unit": unit,
-            "count": len(fs),
-            "by_rung": dict(Counter(RUNG_LABELS[str(f.detail["rung"])] for f in fs)),
-            "tasks": sorted({f.task_code for f in fs}),
+            "count": len(per_unit[unit]),
+            "by_rung": dict(Counter(RUNG_LABELS[str(f.detail["rung"])] for f in per_unit[unit])),
+            "tasks": sorted({f.task_code for f in per_unit[unit]}),
         }
-        for unit, fs in sorted(per_unit.items(), key=lambda kv: (-len(kv[1]), kv[0]))
-        if len(fs) >= repeat
+        for unit in units
+        if len(per_unit[unit]) >= repeat
     ]
 
 
@@ -125,11 +137,12 @@ def _recognition_row(f: Fact) -> dict[str, Any]:
         "kind": f.detail["kind"],
         "kind_label": {"pilot": "改革试点", "exemplar": "改革典型"}.get(str(f.detail["kind"]), ""),
         "level": f.detail["level"],
+        "level_label": label("recognition", str(f.detail["level"])),
         "title": f.detail["title"],
         "day": f.day,
         "notification_id": f.position,
     }
 
 
-def _unit_lights(rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
-    return [{"unit": u, **tally(rs)} for u, rs in sorted(grouped(rows, "lead_unit").items())]
+def _unit_lights(ctx: ReportContext, rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [{"unit": u, **tally(rs)} for u, rs in grouped(rows, "lead_unit", ctx.units).items()]

@@ -27,7 +27,7 @@ from eventsourcing.utils import get_topic
 
 from domain.accountability import KIND_LABELS, AccountabilityMeasure
 from domain.instruction import Instruction
-from projections.report_facts import Fact, event_day, event_type
+from projections.report_facts import Fact, event_day, event_type, written_day
 
 __all__ = [
     "MEASURE_KINDS",
@@ -105,8 +105,9 @@ def unanswered_instructions(store: FactReader, year: int, as_of: dt.date) -> lis
         reply = answered.get(str(f.detail["instruction"]))
         if reply is not None and reply <= answer_by:
             continue
-        when = f"{reply}才回复" if reply else "未回复"
-        detail = {**f.detail, "answered": reply, "note": f"要求{answer_by}前回复，{when}"}
+        when = f"{written_day(reply)}才回复" if reply else "未回复"
+        note = f"要求{written_day(answer_by)}前回复，{when}"
+        detail = {**f.detail, "answered": reply, "note": note}
         found.append(
             Fact(f.position, answer_by, "instruction_unanswered", f.unit, f.task_code,
                  f.event_type, detail)

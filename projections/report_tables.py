@@ -42,7 +42,7 @@ SCHEMA = (
 )
 TABLES = ("report_tasks", "report_task_months", "report_facts", "report_plans")
 # The version of the tables above (see the module docstring).
-SCHEMA_VERSION = "3"  # 3: co-unit reports, extensions' old deadline, 批示 and 问责 facts
+SCHEMA_VERSION = "4"  # 3: co-unit reports, old deadline, 批示, 问责; 4: the latest report text
 _META = "CREATE TABLE IF NOT EXISTS {p}report_meta (name TEXT PRIMARY KEY, value TEXT NOT NULL)"
 _SET_META = (
     "INSERT INTO {p}report_meta (name, value) VALUES (?, ?) "

@@ -23,6 +23,11 @@ reports the round recorded on April 1.
 
 This module holds what the three share: the `ReportContext`, one task's row of the 台账, the
 tallies and the completions month by month.
+
+Order is the office's, never the code point's: units in the order the config lists them (the
+机构序列), officials in theirs (rank), each official named with their title (「县委副书记、县长
+陈志远」), 专责小组 in the order of the task list (`domain.directory.in_config_order`). The
+overdue figure is the board's, in working days (`projections.lights.overdue_working_days`).
 """
 
 from __future__ import annotations
@@ -34,10 +39,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from domain.calendar import WorkingCalendar
+from domain.directory import in_config_order
 from domain.scoring import ScoringRules
 from domain.task import STATUS_LABELS, TaskStatus
+from domain.vocabulary import LIGHT_LABELS
 from projections.assessment import ReportStore
-from projections.board import DEFAULT_RULES, LIGHT_LABELS, Facts, LightRules, light
+from projections.board import DEFAULT_RULES, Facts, LightRules, light, overdue_working_days
 
 __all__ = [
     "ESCALATION_KINDS",
@@ -48,6 +55,7 @@ __all__ = [
     "completion_by_month",
     "grouped",
     "known_until",
+    "milestone_states",
     "period_day",
     "tally",
     "task_row",
@@ -75,7 +83,39 @@ class ReportContext:
     due_working_days: int = 5
     rules: ScoringRules = field(default_factory=ScoringRules)
     light_rules: LightRules = DEFAULT_RULES
-    units: tuple[str, ...] = ()  # the config's units: the assessment lists each, tasks or not
+    units: tuple[str, ...] = ()  # the config's units, in its order: the assessment lists each
+    office: str = "县委改革办"  # the config's ``[office] name``: the documents' issuing office
+    officials: tuple[tuple[str, str], ...] = ()  # the config's (name, title), in rank order
+    _latest: dict[dt.date, dict[str, str]] = field(default_factory=dict, repr=False, compare=False)
+
+    def unit_order(self, names: Iterable[str]) -> list[str]:
+        """`names` in the config's order of units (others after, as first given)."""
+        return in_config_order(names, self.units)
+
+    def official_order(self, names: Iterable[str]) -> list[str]:
+        """`names` in the config's order of officials (others after, as first given)."""
+        return in_config_order(names, [name for name, _ in self.officials])
+
+    def official_label(self, name: str | None) -> str:
+        """An official as documents name them: title then name (「县委副书记、县长陈志远」)."""
+        if not name:
+            return ""
+        title = dict(self.officials).get(name, "")
+        return f"{title}{name}"
+
+    def latest_report_text(self, code: str, day: dt.date) -> str:
+        """The text of the task's latest progress report (the lead unit's or the office's) of
+        a day up to `day`: the 台账's 进展情况. Read once per day asked."""
+        if day not in self._latest:
+            latest: dict[str, str] = {}
+            for f in self.store.facts(dt.date.min, day, ["progress"]):
+                latest[f.task_code] = str(f.detail.get("text", ""))
+            self._latest[day] = latest
+        return self._latest[day].get(code, "")
+
+    def heading(self) -> dict[str, Any]:
+        """What every report carries for its heading: the issuing office."""
+        return {"office": self.office}
 
 
 def period_day(period_end: dt.date, as_of: dt.date | None) -> dt.date:
@@ -90,24 +130,45 @@ def known_until(as_of: dt.date | None) -> dt.date:
 
 # ---- one task's row --------------------------------------------------------------------------
 
+MILESTONE_STATES = {"done": "已完成", "overdue": "已逾期", "pending": "未到期"}
 
-def _days_overdue(facts: Facts, day: dt.date) -> int:
-    deadline = facts["deadline"]
-    if facts["status"] in TaskStatus.CLOSED or not deadline or deadline >= day.isoformat():
-        return 0
-    return (day - dt.date.fromisoformat(deadline)).days
+
+def milestone_states(facts: Facts, day: dt.date) -> list[dict[str, str]]:
+    """The task's 阶段节点 on `day`, in due order, each with its state: done (closed, or the task
+    completed), overdue (its due day has passed) or pending."""
+    closed = set(facts.get("closed_milestones", []))
+    completed = facts["status"] == TaskStatus.COMPLETED
+    items = []
+    for m in sorted(facts.get("milestones") or [], key=lambda m: str(m["due"])):
+        if completed or m["name"] in closed:
+            state = "done"
+        elif str(m["due"]) < day.isoformat():
+            state = "overdue"
+        else:
+            state = "pending"
+        items.append(
+            {
+                "name": m["name"],
+                "due": m["due"],
+                "state": state,
+                "state_label": MILESTONE_STATES[state],
+            }
+        )
+    return items
 
 
 def task_row(ctx: ReportContext, facts: Facts, day: dt.date) -> dict[str, Any]:
     """One line of the 台账 as it stood on `day`."""
     color, reasons = light(facts, day, ctx.calendar, ctx.light_rules)
     last = facts["last_report_at"]
+    local = dt.datetime.fromisoformat(last).astimezone(ctx.calendar.tz).date() if last else None
     return {
         "code": facts["code"],
         "title": facts["title"],
         "lead_unit": facts["lead_unit"],
-        "co_units": list(facts["co_units"]),
+        "co_units": ctx.unit_order(facts["co_units"]),
         "official": facts["official"],
+        "official_label": ctx.official_label(facts["official"]),
         "group": facts["group"],
         "deadline": facts["deadline"],
         "deadline_text": facts["deadline_text"],
@@ -117,8 +178,10 @@ def task_row(ctx: ReportContext, facts: Facts, day: dt.date) -> dict[str, Any]:
         "light_label": LIGHT_LABELS[color],
         "light_reasons": reasons,
         "percent": facts["percent"],
-        "last_report_date": last[:10] if last else None,
-        "days_overdue": _days_overdue(facts, day),
+        "last_report_date": local.isoformat() if local else None,
+        "last_report_text": ctx.latest_report_text(facts["code"], day),
+        "milestones": milestone_states(facts, day),
+        "days_overdue": overdue_working_days(facts, day, ctx.calendar),  # working days
     }
 
 
@@ -138,11 +201,14 @@ def tally(rows: Sequence[dict[str, Any]]) -> dict[str, Any]:
     }
 
 
-def grouped(rows: Sequence[dict[str, Any]], key: str) -> dict[str, list[dict[str, Any]]]:
+def grouped(
+    rows: Sequence[dict[str, Any]], key: str, order: Sequence[str] = ()
+) -> dict[str, list[dict[str, Any]]]:
+    """The rows by `key`, the keys in `order` (the config's), the rest as they first come."""
     groups: dict[str, list[dict[str, Any]]] = {}
     for row in rows:
         groups.setdefault(row[key] or "（未定）", []).append(row)
-    return groups
+    return {name: groups[name] for name in in_config_order(groups, order)}
 
 
 def completion_by_month(store: ReportStore, day: dt.date, total: int) -> list[dict[str, Any]]:

@@ -68,11 +68,11 @@ class _FieldSpec:
 
 
 _FIELDS = (
-    _FieldSpec("分钟(minute)", 0, 59),
-    _FieldSpec("小时(hour)", 0, 23),
-    _FieldSpec("日期(day of month)", 1, 31),
-    _FieldSpec("月份(month)", 1, 12, _MONTH_NAMES, 1),
-    _FieldSpec("星期(weekday)", 0, 7, _WEEKDAY_NAMES, 0),
+    _FieldSpec("分钟", 0, 59),
+    _FieldSpec("小时", 0, 23),
+    _FieldSpec("日期", 1, 31),
+    _FieldSpec("月份", 1, 12, _MONTH_NAMES, 1),
+    _FieldSpec("星期", 0, 7, _WEEKDAY_NAMES, 0),
 )
 _WEEKDAY = 4
 

@@ -54,6 +54,7 @@ from domain.ladder.model import (
     Rung,
     TaskLadderInput,
     TaskState,
+    claim_deadline,
     ladder_targets,
 )
 from domain.ladder.rules import NO_DELIVERIES, DueReminder, due_reminders, next_fire_date
@@ -75,6 +76,7 @@ __all__ = [
     "Rung",
     "TaskLadderInput",
     "TaskState",
+    "claim_deadline",
     "due_reminders",
     "ladder_targets",
     "next_fire_date",

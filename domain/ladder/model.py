@@ -7,8 +7,9 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Literal, get_args
 
+from domain.calendar import WorkingCalendar
 from domain.ladder.keys import KEY_SEPARATOR
-from domain.rungs import rung_label, rung_severity
+from domain.rungs import RUNG_NAMES, RungName, rung_label, rung_severity
 
 __all__ = [
     "AUDIENCES",
@@ -23,6 +24,7 @@ __all__ = [
     "LadderTarget",
     "TaskLadderInput",
     "TaskState",
+    "claim_deadline",
     "ladder_targets",
 ]
 
@@ -36,6 +38,9 @@ DEADLINE = "deadline"
 MILESTONE_PREFIX = "milestone:"
 CLAIM = "claim"
 """The target of the 签收 rungs: the date by which an assigned task must be claimed."""
+
+
+_NAMED_RUNGS: dict[str, RungName] = {name: name for name in RUNG_NAMES}
 
 
 class LadderError(ValueError):
@@ -88,6 +93,16 @@ class Rung:
         if not self.label.strip():
             msg = f"催办梯度「{self.name}」：缺少中文名称（label）"
             raise LadderError(msg, self.name)
+
+    @property
+    def counts_as(self) -> RungName:
+        """The one of the five named rungs this rung counts as: itself, or for a configured
+        rung outside them the one of its severity (1 = notice … 5 = bulletin, clamped), as
+        the digest groups it and the documents number it."""
+        named = _NAMED_RUNGS.get(self.name)
+        if named is not None:
+            return named
+        return RUNG_NAMES[min(max(self.severity, 1), len(RUNG_NAMES)) - 1]
 
 
 @dataclass(frozen=True)
@@ -278,6 +293,12 @@ class TaskLadderInput:
         if self.state not in _TASK_STATES:
             msg = f"未知任务状态 {self.state!r}（应为 open、submitted 或 closed）"
             raise ValueError(msg)
+
+
+def claim_deadline(assigned_at: dt.datetime, calendar: WorkingCalendar, within: int) -> dt.date:
+    """The 签收 deadline of a task assigned at ``assigned_at``: ``within`` working days after
+    its date in the office's zone (what the 交办 notice says and the claim rungs ladder)."""
+    return calendar.add_working_days(assigned_at.astimezone(calendar.tz).date(), within)
 
 
 def ladder_targets(task: TaskLadderInput) -> tuple[LadderTarget, ...]:

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from types import MappingProxyType
 
 from domain.calendar import WorkingCalendar
-from domain.ladder.keys import ReminderKey
+from domain.ladder.keys import ReminderKey, key_prefix
 from domain.ladder.model import Ladder, LadderTarget, Rung, TaskLadderInput, ladder_targets
 
 __all__ = ["NO_DELIVERIES", "DueReminder", "due_reminders", "next_fire_date"]
@@ -55,8 +55,13 @@ class _Next:
     not_before: dt.date
 
 
+def _prefix(target: LadderTarget, rung: Rung) -> str:
+    """The text every key of ``rung`` for ``target`` starts with: append the seq for a key."""
+    return key_prefix(target.task_code, target.target, target.due, rung.name)
+
+
 def _key(target: LadderTarget, rung: Rung, seq: int = 0) -> str:
-    return ReminderKey(target.task_code, target.target, target.due, rung.name, seq).as_str()
+    return _prefix(target, rung) + str(seq)
 
 
 _REPEAT_PROBE_RUN = 64
@@ -69,9 +74,10 @@ def _last_repeat(target: LadderTarget, top: Rung, fired: Collection[str]) -> int
     Repeats fire in order without gaps, but old stores hold re-urges absorbed or skipped;
     the search ends after ``_REPEAT_PROBE_RUN`` unfired seqs in a row.
     """
+    prefix = _prefix(target, top)
     highest, seq, misses = 0, 1, 0
     while misses < _REPEAT_PROBE_RUN:
-        if _key(target, top, seq) in fired:
+        if prefix + str(seq) in fired:
             highest, misses = seq, 0
         else:
             misses += 1

@@ -10,6 +10,8 @@ reveals nothing.
 
 from __future__ import annotations
 
+import re
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import structlog
@@ -19,7 +21,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from duban.api.schemas import ErrorBody, FieldProblem
+from duban.api.schemas import FIELD_NAMES, MODEL_FIELD_NAMES, ErrorBody, FieldProblem
 from duban.app.documents import DocumentNotFound
 from duban.app.errors import (
     ApplicationError,
@@ -36,6 +38,7 @@ from duban.app.errors import (
     Unauthenticated,
     UserError,
 )
+from duban.app.validation_messages import has_chinese, label_of, translate
 
 __all__ = ["ERROR_RESPONSES", "STATUSES", "install_error_handlers", "status_of"]
 
@@ -81,21 +84,51 @@ def _answer(status: int, body: ErrorBody, headers: dict[str, str] | None = None)
 async def _user_error(_request: Request, exc: Exception) -> Response:
     assert isinstance(exc, DomainError | ApplicationError)
     status = status_of(exc)
-    body = ErrorBody(error=exc.code, message=exc.message)
+    body = ErrorBody(error=exc.code, message=_named(exc.message))
     return _answer(status, body, _CHALLENGE.get(status))
 
 
-async def _invalid(_request: Request, exc: Exception) -> Response:
+_LOC_PREFIX = re.compile(r"^(?P<loc>(?:body|query|path)(?:\.[A-Za-z_]\w*|\.\d+)+)：")
+
+
+def _named(message: str) -> str:
+    """A message naming its field by loc (「body.unit：请指明…」) names it in Chinese instead."""
+    found = _LOC_PREFIX.match(message)
+    if found is None:
+        return message
+    loc = [int(p) if p.isdigit() else p for p in found["loc"].split(".")]
+    label = label_of(loc, FIELD_NAMES)
+    return f"{label}：{message[found.end() :]}" if label else message[found.end() :]
+
+
+async def _invalid(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, RequestValidationError)
-    problems = [_problem(e) for e in exc.errors()]
-    named = "；".join(f"{p.field}：{p.message}" for p in problems[:5])
-    body = ErrorBody(error="validation_error", message=f"请求参数有误：{named}", fields=problems)
+    problems = _problems(exc.errors(), _names_for(request))
+    named = "；".join(p.message for p in problems[:5])
+    more = f"等{len(problems)}处" if len(problems) > 5 else ""
+    body = ErrorBody(
+        error="validation_error", message=f"请求参数有误：{named}{more}", fields=problems
+    )
     return _answer(422, body)
 
 
-def _problem(error: dict[str, Any]) -> FieldProblem:
-    where = ".".join(str(p) for p in error.get("loc", ())) or "body"
-    return FieldProblem(field=where, message=str(error.get("msg", "")), type=str(error["type"]))
+def _problems(errors: Sequence[Any], names: Mapping[str, str]) -> list[FieldProblem]:
+    """Each error in Chinese (`duban.app.validation_messages`), its field kept as an identifier."""
+    return [
+        FieldProblem(field=p["field"] or "body", message=p["message"], type=p["type"])
+        for p in translate(errors, names)
+    ]
+
+
+def _names_for(request: Request) -> Mapping[str, str]:
+    """The fields' Chinese names, with those of the route's request body first."""
+    dependant = getattr(request.scope.get("route"), "dependant", None)
+    params = dependant.body_params if dependant else []
+    model = params[0].field_info.annotation if len(params) == 1 else None
+    names = dict(FIELD_NAMES)
+    for cls in reversed(getattr(model, "__mro__", ())):  # a subclass's names win
+        names.update(MODEL_FIELD_NAMES.get(cls.__name__, {}))
+    return names
 
 
 _HTTP_ERRORS = {
@@ -107,9 +140,32 @@ _HTTP_ERRORS = {
 
 async def _http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, StarletteHTTPException)
-    code, message = _HTTP_ERRORS.get(exc.status_code, ("http_error", str(exc.detail)))
+    code, message = _HTTP_ERRORS.get(exc.status_code, ("http_error", _http_message(exc)))
     body = ErrorBody(error=code, message=message)
     return _answer(exc.status_code, body, dict(exc.headers or {}))
+
+
+def _http_message(exc: StarletteHTTPException) -> str:
+    """Starlette's own detail is English ("Request Entity Too Large"): a Chinese sentence by
+    status instead; a detail we wrote (Chinese) is kept."""
+    detail = str(exc.detail)
+    if has_chinese(detail):
+        return detail
+    return _HTTP_MESSAGES.get(exc.status_code, f"请求无法处理（状态码 {exc.status_code}）")
+
+
+_HTTP_MESSAGES = {
+    401: "缺少、无效或已吊销的访问令牌",
+    403: "无权执行此操作",
+    408: "请求超时：请求体未在规定时间内送达",
+    409: "数据已被同时修改，请刷新后重试",
+    411: "请求缺少内容长度",
+    413: "请求体过大",
+    415: "不支持的内容类型：请求体必须是 JSON",
+    422: "请求参数有误",
+    429: "请求过于频繁，请稍后重试",
+    503: "服务繁忙，请稍后重试",
+}
 
 
 async def _race_lost(_request: Request, _exc: Exception) -> Response:

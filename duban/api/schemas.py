@@ -8,9 +8,12 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
+from duban.api.field_names import FIELD_NAMES, MODEL_FIELD_NAMES
 from duban.app import commands as cmd
 
 __all__ = [
+    "FIELD_NAMES",
+    "MODEL_FIELD_NAMES",
     "Assigned",
     "AuditEntry",
     "Board",
@@ -28,6 +31,7 @@ __all__ = [
     "MilestoneView",
     "PlanCode",
     "PlanView",
+    "ReportBody",
     "ResubmitPlan",
     "ReviewPlan",
     "RevokeToken",
@@ -204,6 +208,26 @@ class ImportRequest(_Body):
 
     rows: list[cmd.AssignTask] = Field(min_length=1, max_length=MAX_IMPORT_ROWS)
     dry_run: bool = False
+
+
+InstructionRef = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)
+]
+
+
+class ReportBody(cmd.ReportProgress):
+    """进展报送; `answers` names the 领导批示 the lead unit's report answers (its text is the
+    answer): refs like ``2024-01/1``, or ``all`` for every open one of the task."""
+
+    answers: tuple[InstructionRef, ...] = Field(
+        default=(),
+        max_length=50,
+        description="领导批示 this report answers: refs like 2024-01/1, or all",
+    )
+
+    def progress(self) -> cmd.ReportProgress:
+        """The report without its answers (the command the ledger carries out)."""
+        return cmd.ReportProgress.model_validate(self.model_dump(exclude={"answers"}))
 
 
 class ImportChangeView(_Answer):

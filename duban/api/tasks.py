@@ -26,6 +26,7 @@ from duban.api.schemas import (
     ImportChangeView,
     ImportRequest,
     ImportResult,
+    ReportBody,
     TaskView,
 )
 from duban.app import commands as cmd
@@ -33,7 +34,7 @@ from duban.app import task_commands as tc
 from duban.app.audit_view import audit_for, codes_visible_to
 from duban.app.dates import in_range, out_of_range_message
 from duban.app.importer import unit_message, unknown_units_in
-from duban.app.instructions import open_counts, open_instructions
+from duban.app.instructions import InstructionDesk, open_counts, open_instructions
 from duban.app.notices import queue_notices_now
 from duban.app.reads import BoardQuery
 from duban.app.roles import Identity, authorize
@@ -158,9 +159,21 @@ def _day(name: str, text: str | None) -> dt.date | None:
 
 @router.post("/tasks", status_code=201, summary="交办 assign one task")
 def assign(row: cmd.AssignTask, ctx: Ctx, who: Caller) -> Assigned:
+    authorize(who, "assign")  # a caller who may not assign learns nothing about the units
+    _refuse_unknown_units_of(row, ctx)
     task_id = ctx.ledger.assign(row, who)
     queue_notices_now(ctx.reads.services)
     return Assigned(code=row.code, id=str(task_id))
+
+
+def _refuse_unknown_units_of(row: cmd.AssignTask, ctx: ServiceContext) -> None:
+    """The import's unit check for one task: a 422 naming each unknown unit's field."""
+    problems = [
+        {"type": "unknown_unit", "loc": ("body", field), "input": unit, "msg": unit_message(unit)}
+        for _, field, unit in unknown_units_in([row], ctx.config)
+    ]
+    if problems:
+        raise RequestValidationError(problems)
 
 
 @router.post("/tasks/import", summary="导入任务清单 import rows (all or nothing)")
@@ -197,9 +210,15 @@ def claim(code: Code, ctx: Ctx, who: Caller) -> CommandDone:
     return _perform(ctx, tc.CLAIM, code, tc.CLAIM.parse(), who)
 
 
-@router.post("/tasks/{code}/reports", summary="进展报送 report progress")
-def report(code: Code, body: cmd.ReportProgress, ctx: Ctx, who: Caller) -> CommandDone:
-    return _perform(ctx, tc.REPORT, code, body, who)
+@router.post("/tasks/{code}/reports", summary="进展报送 report progress (may answer 批示)")
+def report(code: Code, body: ReportBody, ctx: Ctx, who: Caller) -> CommandDone:
+    if not body.answers:
+        return _perform(ctx, tc.REPORT, code, body.progress(), who)
+    desk = InstructionDesk(ctx.ledger, ctx.config.tz)  # the report answers 批示 (issue 12)
+    with ctx.writes.hold(code):
+        message = desk.report(code, body.progress(), body.answers, who)
+    queue_notices_now(ctx.reads.services)
+    return CommandDone(code=code, action=tc.REPORT.action, message=message)
 
 
 @router.post("/tasks/{code}/milestones/close", summary="阶段节点完成 close a milestone (office)")

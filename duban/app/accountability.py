@@ -63,13 +63,14 @@ class AccountabilityRegister:
             )
         except AccountabilityError as exc:
             raise InvalidRequest(exc.message) from None
+        [recorded] = measure.pending_events  # the one Recorded event the save writes
         try:
             self.ledger.save(measure)
         except IntegrityError as exc:
             raise Conflict(
                 f"任务 {code} 已就{unit}登记过文号为 {measure.document_no} 的措施"
             ) from exc
-        return measure_view(measure, self.tz)
+        return measure_view(recorded, self.tz)
 
     def listing(self, who: Identity, year: int | None = None) -> list[dict[str, Any]]:
         """The register (of `year`, when given), oldest first: the office and auditors all of
@@ -93,21 +94,19 @@ class AccountabilityRegister:
         return found
 
 
-def measure_view(measure: Any, tz: dt.tzinfo) -> dict[str, Any]:
-    """A measure (the aggregate or its Recorded event) as the entry points show it."""
-    at: dt.datetime = measure.at if hasattr(measure, "at") else measure.recorded_at
-    on: dt.date | None = getattr(measure, "on", None)
-    actor: str = getattr(measure, "actor", None) or measure.recorded_by
-    day = on if on is not None else at.astimezone(tz).date()
+def measure_view(recorded: Any, tz: dt.tzinfo) -> dict[str, Any]:
+    """A measure (its `AccountabilityMeasure.Recorded` event) as the entry points show it."""
+    at: dt.datetime = recorded.at
+    day: dt.date = recorded.on if recorded.on is not None else at.astimezone(tz).date()
     return {
-        "task_code": measure.task_code,
-        "unit": measure.unit,
-        "kind": measure.kind,
-        "kind_label": KIND_LABELS.get(measure.kind, measure.kind),
-        "reason": measure.reason,
-        "document_no": measure.document_no,
+        "task_code": recorded.task_code,
+        "unit": recorded.unit,
+        "kind": recorded.kind,
+        "kind_label": KIND_LABELS.get(recorded.kind, recorded.kind),
+        "reason": recorded.reason,
+        "document_no": recorded.document_no,
         "date": day.isoformat(),
-        "recorded_by": actor,
-        "recorded_by_name": actor_name(actor),
+        "recorded_by": recorded.actor,
+        "recorded_by_name": actor_name(recorded.actor),
         "recorded_at": at.isoformat(),
     }

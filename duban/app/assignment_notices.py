@@ -21,6 +21,7 @@ from typing import Any
 from uuid import UUID
 
 from domain.calendar import WorkingCalendar
+from domain.ladder import claim_deadline
 from duban.app.notice_parts import ASSIGNMENT_KIND, Notice, day_text, text
 from duban.app.routing import Directory, Route
 from duban.settings.config import Config
@@ -43,11 +44,6 @@ def claim_days(config: Config) -> int:
     return config.ladder.claim_within_working_days
 
 
-def claim_deadline(at: dt.datetime, calendar: WorkingCalendar, days: int) -> dt.date:
-    """The last day to claim a task assigned at `at`: `days` working days after its date."""
-    return calendar.add_working_days(at.astimezone(calendar.tz).date(), days)
-
-
 @dataclass(frozen=True)
 class Assignment:
     """A task as it is assigned, and the units newly told of it ((unit, is lead) pairs)."""
@@ -63,19 +59,26 @@ class Assignment:
     units: tuple[tuple[str, bool], ...]
 
 
-def assignment_of(event: Any) -> Assignment:
-    """A `ReformTask.Assigned`: its lead unit and every co-unit."""
+def _assignment(event: Any, task: Any, units: tuple[tuple[str, bool], ...]) -> Assignment:
+    """The assignment `event` records, the task's facts read from `task` (the event itself,
+    or the task as it stands after a revision)."""
     return Assignment(
         event_id=f"{event.originator_id}:{event.originator_version}",
         actor=event.actor,
         at=event.at,
-        code=event.code,
-        title=event.title,
-        lead_unit=event.lead_unit,
-        deadline=event.deadline,
-        deadline_text=event.deadline_text,
-        units=((event.lead_unit, True), *((u, False) for u in event.co_units)),
+        code=task.code,
+        title=task.title,
+        lead_unit=task.lead_unit,
+        deadline=task.deadline,
+        deadline_text=task.deadline_text,
+        units=units,
     )
+
+
+def assignment_of(event: Any) -> Assignment:
+    """A `ReformTask.Assigned`: its lead unit and every co-unit."""
+    units = ((event.lead_unit, True), *((u, False) for u in event.co_units))
+    return _assignment(event, event, units)
 
 
 def reassignment_of(event: Any, task_of: Callable[[UUID], Any]) -> Assignment | None:
@@ -90,19 +93,7 @@ def reassignment_of(event: Any, task_of: Callable[[UUID], Any]) -> Assignment | 
     lead_now = changes.get("lead_unit", lead_before)
     units: list[tuple[str, bool]] = [(lead_now, True)] if "lead_unit" in changes else []
     units += [(u, False) for u in changes.get("co_units", ()) if u not in {*before, lead_now}]
-    if not units:
-        return None
-    return Assignment(
-        event_id=f"{event.originator_id}:{event.originator_version}",
-        actor=event.actor,
-        at=event.at,
-        code=task.code,
-        title=task.title,
-        lead_unit=task.lead_unit,
-        deadline=task.deadline,
-        deadline_text=task.deadline_text,
-        units=tuple(units),
-    )
+    return _assignment(event, task, tuple(units)) if units else None
 
 
 @dataclass(frozen=True)

@@ -55,7 +55,7 @@ class _Command(BaseModel):
         """Text every store can hold: PostgreSQL text refuses NUL, so nobody may send it."""
         texts = value if isinstance(value, tuple) else (value,)
         if any(isinstance(t, str) and "\x00" in t for t in texts):
-            raise ValueError("文本不能包含 NUL 控制字符（\\u0000）")
+            raise ValueError("文本不能包含空字符")
         return value
 
 
@@ -108,7 +108,7 @@ class ReportProgress(_Command):
     def _links(cls, value: tuple[str, ...]) -> tuple[str, ...]:
         for link in value:
             if not _URL.match(link):
-                raise ValueError(f"evidence must be http(s) links, got {link!r}")
+                raise ValueError("佐证材料须是以 http:// 或 https:// 开头的链接")
         return value
 
 

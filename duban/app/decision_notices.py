@@ -1,6 +1,6 @@
 """Decisions that reach the unit (PRODUCT.md rule 10): each decision event, one message to the
 chat of the unit it concerns (and to the leading official's chat, where the task has one and
-the config gives them a channel).
+the config gives them a channel; a 批示 also to the chat of the official who wrote it).
 
 Told: an extension granted (the new date) or denied (the reason), a completion accepted (销号)
 or returned (the reason), a plan approved or returned in 前置初审, a 批示 (its text and answer
@@ -52,10 +52,10 @@ class Lookup:
 
 @dataclass(frozen=True)
 class Decision:
-    """What one decision says and whom it concerns."""
+    """What one decision says and whom it concerns (the officials in the order told)."""
 
     unit: str
-    official: str | None
+    officials: tuple[str | None, ...]
     task_code: str | None
     title: str
     lines: tuple[str, ...]
@@ -69,51 +69,43 @@ def _task_head(task: Any) -> str:
     return f"**{text(task.code)}** {text(task.title)}"
 
 
-def _on_task(task: Any, title: str, *lines: str) -> Decision:
-    return Decision(task.lead_unit, task.official, task.code, title, lines)
+def _on_task(
+    title: str, verdict: Callable[[Any, Any], str], said: str
+) -> Callable[[Any, Lookup], Decision]:
+    """A decision on a task (its event's aggregate), told to its lead unit and official:
+    「任务 … 的<verdict>」 and the decision's reason under `said`."""
+
+    def told(e: Any, look: Lookup) -> Decision:
+        task = look.aggregate(e.originator_id)
+        return Decision(
+            task.lead_unit,
+            (task.official,),
+            task.code,
+            f"{title}｜{text(task.code)}",
+            (f"任务 {_task_head(task)} 的{verdict(e, task)}", f"{said}：{_reason(e.reason)}"),
+        )
+
+    return told
 
 
-def _granted(e: Any, look: Lookup) -> Decision:
-    task = look.aggregate(e.originator_id)
-    return _on_task(
-        task,
-        f"延期申请已批准｜{text(task.code)}",
-        f"任务 {_task_head(task)} 的延期申请已批准，完成时限由"
-        f"{day_text(e.previous_deadline)}调整为**{day_text(e.new_deadline)}**。",
-        f"审批意见：{_reason(e.reason)}",
+def _granted(e: Any, _task: Any) -> str:
+    return (
+        f"延期申请已批准，完成时限由{day_text(e.previous_deadline)}"
+        f"调整为**{day_text(e.new_deadline)}**。"
     )
 
 
-def _denied(e: Any, look: Lookup) -> Decision:
-    task = look.aggregate(e.originator_id)
-    return _on_task(
-        task,
-        f"延期申请未获批准｜{text(task.code)}",
-        f"任务 {_task_head(task)} 的延期申请未获批准，请按原时限"
-        f"（{day_text(task.deadline)}）抓紧推进。",
-        f"理由：{_reason(e.reason)}",
-    )
+def _denied(_e: Any, task: Any) -> str:
+    return f"延期申请未获批准，请按原时限（{day_text(task.deadline)}）抓紧推进。"
 
 
-def _accepted(e: Any, look: Lookup) -> Decision:
-    task = look.aggregate(e.originator_id)
+def _accepted(e: Any, _task: Any) -> str:
     timely = "按期完成" if e.on_time else "逾期完成"
-    return _on_task(
-        task,
-        f"办结销号｜{text(task.code)}",
-        f"任务 {_task_head(task)} 的办结申请已审核通过，予以销号（{timely}）。",
-        f"审核意见：{_reason(e.reason)}",
-    )
+    return f"办结申请已审核通过，予以销号（{timely}）。"
 
 
-def _returned(e: Any, look: Lookup) -> Decision:
-    task = look.aggregate(e.originator_id)
-    return _on_task(
-        task,
-        f"办结申请退回｜{text(task.code)}",
-        f"任务 {_task_head(task)} 的办结申请已退回，请按意见补充完善后重新申请办结。",
-        f"退回理由：{_reason(e.reason)}",
-    )
+def _returned(_e: Any, _task: Any) -> str:
+    return "办结申请已退回，请按意见补充完善后重新申请办结。"
 
 
 def _plan(e: Any, look: Lookup, approved: bool) -> Decision:
@@ -130,11 +122,16 @@ def _plan(e: Any, look: Lookup, approved: bool) -> Decision:
         said = f"退回理由：{_reason(e.reason)}"
     return Decision(
         plan.unit,
-        task.official if task is not None else None,
+        (task.official if task is not None else None,),
         plan.task_code,
         f"{title}｜{text(plan.plan_code)}",
         (head + verdict, said),
     )
+
+
+def _issuing_official(actor: str) -> str | None:
+    role, _, name = str(actor).partition(":")
+    return name if role == "official" and name else None
 
 
 def _instruction(e: Any, look: Lookup) -> Decision:
@@ -143,7 +140,7 @@ def _instruction(e: Any, look: Lookup) -> Decision:
     number = f"（编号 {text(instruction_ref(e.task_code, e.number))}）" if e.number else ""
     return Decision(
         e.unit,
-        task.official,
+        (_issuing_official(e.actor), task.official),  # who wrote it, and who leads the task
         e.task_code,
         f"领导批示｜{text(e.task_code)}",
         (
@@ -159,7 +156,7 @@ def _measure(e: Any, look: Lookup) -> Decision:
     kind = KIND_LABELS.get(e.kind, text(e.kind))
     return Decision(
         e.unit,
-        task.official,
+        (task.official,),
         e.task_code,
         f"追责问责｜{text(e.unit)}｜{kind}",
         (
@@ -171,10 +168,10 @@ def _measure(e: Any, look: Lookup) -> Decision:
 
 
 DECISION_EVENTS: dict[type[DomainEvent], Callable[[Any, Lookup], Decision]] = {
-    ReformTask.ExtensionGranted: _granted,
-    ReformTask.ExtensionDenied: _denied,
-    ReformTask.CompletionAccepted: _accepted,
-    ReformTask.CompletionReturned: _returned,
+    ReformTask.ExtensionGranted: _on_task("延期申请已批准", _granted, "审批意见"),
+    ReformTask.ExtensionDenied: _on_task("延期申请未获批准", _denied, "理由"),
+    ReformTask.CompletionAccepted: _on_task("办结销号", _accepted, "审核意见"),
+    ReformTask.CompletionReturned: _on_task("办结申请退回", _returned, "退回理由"),
     PlanReview.Approved: lambda e, look: _plan(e, look, approved=True),
     PlanReview.Returned: lambda e, look: _plan(e, look, approved=False),
     Instruction.Issued: _instruction,
@@ -200,7 +197,7 @@ def decision_notices(
             continue
         routes: list[Route | None] = [
             directory.unit_route(decision.unit, mention=True),
-            directory.official_route(decision.official, mention=False),
+            *(directory.official_route(name, mention=False) for name in decision.officials),
         ]
         local = event.at.astimezone(calendar.tz)
         signed = f"（{office}，{local:%Y-%m-%d %H:%M}）"

@@ -20,6 +20,7 @@ from eventsourcing.persistence import IntegrityError
 
 from domain.reminder import ChatMessage
 from duban.app.ledger import Ledger
+from duban.app.routing import chat_names
 from duban.app.services import Services
 from duban.settings.config import Config
 from duban.settings.store import is_sqlite, postgres_conninfo, sqlite_path
@@ -77,6 +78,8 @@ def delivery_settings(
     """The config's `[delivery]`, office channel, webhook allow-list and channels; with the
     office calendar's `next_working_time` as `sendable_from`, messages go in working time only."""
 
+    names = chat_names(config)
+
     def channel(name: str) -> ChannelSpec | None:
         found = next((c for c in config.channels if c.name == name), None)
         if found is None:
@@ -87,6 +90,7 @@ def delivery_settings(
             webhooks=tuple(found.webhooks()),
             secret=found.secret_value(),
             keyword=found.keyword or None,
+            display_name=names[found.name],
         )
 
     settings = config.delivery

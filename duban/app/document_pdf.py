@@ -25,7 +25,7 @@ from reportlab.pdfbase.cidfonts import UnicodeCIDFont
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.platypus import Flowable, HRFlowable, Paragraph, SimpleDocTemplate, Spacer, Table
 
-from duban.app.documents import Document
+from duban.app.documents import Document, target_name
 from duban.settings.config import Config
 
 __all__ = ["FONT_CANDIDATES", "chinese_date", "document_pdf"]
@@ -103,7 +103,7 @@ def _facts(doc: Document, s: dict[str, ParagraphStyle]) -> Table:
         ("完成时限", chinese_date(deadline.isoformat())),
     ]
     if doc.target != "deadline":
-        rows.append(("督办事项", f"{doc.target.split(':', 1)[-1]}（{chinese_date(doc.due)}）"))
+        rows.append(("督办事项", f"{target_name(doc.target)}（{chinese_date(doc.due)}）"))
     table = Table(
         [[_p(k, s["cell"]), _p(v, s["cell"])] for k, v in rows],
         colWidths=[32 * mm, 128 * mm],
@@ -123,12 +123,11 @@ def _history(doc: Document, s: dict[str, ParagraphStyle]) -> Flowable:
         return _p("（无）", s["body"])
     rows = [[_p("日期", s["cell"]), _p("督办措施", s["cell"]), _p("事项", s["cell"])]]
     for h in doc.history:
-        target = "完成时限" if h["target"] == "deadline" else str(h["target"]).split(":", 1)[-1]
         rows.append(
             [
                 _p(h["at"].strftime("%Y-%m-%d %H:%M"), s["cell"]),
                 _p(str(h["label"]), s["cell"]),
-                _p(f"{target}（{h['due'].isoformat()}）", s["cell"]),
+                _p(f"{target_name(str(h['target']))}（{h['due'].isoformat()}）", s["cell"]),
             ]
         )
     table = Table(rows, colWidths=[42 * mm, 40 * mm, 78 * mm], repeatRows=1)

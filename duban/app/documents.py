@@ -26,7 +26,7 @@ from domain.document_number import (
     parse_number,
 )
 from domain.ladder import DueReminder
-from domain.rungs import RUNG_NAMES, rung_label
+from domain.rungs import rung_label
 from domain.task import ReformTask, task_id
 from duban.app.errors import ApplicationError
 from duban.app.ledger import Ledger
@@ -46,6 +46,7 @@ __all__ = [
     "list_documents",
     "number_documents",
     "number_issues",
+    "target_name",
 ]
 
 
@@ -156,13 +157,6 @@ class Issuing(Protocol):
 _I = TypeVar("_I", bound=Issuing)
 
 
-def _kind_rung(due: DueReminder) -> str:
-    """A configured rung outside the five counts as the one of its severity (as in the digest)."""
-    if due.rung.name in RUNG_NAMES:
-        return due.rung.name
-    return RUNG_NAMES[min(max(due.rung.severity, 1), len(RUNG_NAMES)) - 1]
-
-
 def number_issues(
     services: Services, issues: Sequence[_I], now: dt.datetime, actor: str
 ) -> tuple[list[_I], list[Aggregate]]:
@@ -171,7 +165,7 @@ def number_issues(
     items = [
         ToNumber(
             reminder_key=i.key,
-            rung=_kind_rung(i.due),
+            rung=i.due.rung.counts_as,  # a configured rung: the one of its severity
             task_code=i.task.code,
             title=i.task.title,
             unit=i.task.lead_unit,
@@ -296,12 +290,11 @@ def _stored_sequence(services: Store, kind: KindName, year: int) -> DocumentSequ
 def list_documents(services: Store, year: int) -> list[Document]:
     """The year's 督办单, then its 通报, each in number order (without the task lookups)."""
     found: list[Document] = []
-    kinds: tuple[KindName, ...] = ("supervise", "bulletin")
-    for kind in kinds:
-        sequence = _stored_sequence(services, kind, year)
+    for kind in DOCUMENT_KINDS.values():
+        sequence = _stored_sequence(services, kind.name, year)
         if sequence is not None:
             found += [
-                _document(kind, year, entry, services.config.tz, None)
+                _document(kind.name, year, entry, services.config.tz, None)
                 for entry in sequence.documents
             ]
     return found
@@ -325,7 +318,8 @@ def find_document(services: Store, text: str) -> Document:
     return _document(number.kind, number.year, entry, services.config.tz, task)
 
 
-def _target_name(target: str) -> str:
+def target_name(target: str) -> str:
+    """What a document is about, as a table cell: 完成时限, or the milestone's name."""
     return "完成时限" if target == "deadline" else target.split(":", 1)[-1]
 
 
@@ -344,11 +338,11 @@ def document_text(doc: Document) -> str:
         f"完成时限：{deadline.isoformat()}",
     ]
     if doc.target != "deadline":
-        lines.append(f"督办事项：{_target_name(doc.target)}（{doc.due.isoformat()}）")
+        lines.append(f"督办事项：{target_name(doc.target)}（{doc.due.isoformat()}）")
     lines.append(f"事由：{doc.reason}")
     lines.append("督办历程：")
     lines += [
-        f"  {h['at']:%Y-%m-%d %H:%M} {h['label']}（{_target_name(h['target'])} {h['due']}）"
+        f"  {h['at']:%Y-%m-%d %H:%M} {h['label']}（{target_name(h['target'])} {h['due']}）"
         for h in doc.history
     ] or ["  （无）"]
     return "\n".join(lines) + "\n"

@@ -3,15 +3,21 @@
 Each sweep (working time only) reads from the 批示 index only the unanswered instructions
 whose answer date has passed, and for each whose urge is due (`domain.instruction.urge_seq`:
 the first on any day after the date, then every `[ladder] repeat_every` working days after
-the latest) queues one message to the task's lead-unit chat, its liaisons @-mentioned. The
-message key is the instruction and the urge's number, so a sweep run twice, a second node or
-a restart queues each urge once; the message names the task (`task_codes`) so the task's
-audit trail shows it. Instructions on closed tasks are not urged.
+the latest) queues one message to the task's lead-unit chat, its liaisons @-mentioned, and
+one to the chat of the official who issued it where the config gives them one (one message
+per chat, all of one urge in one transaction). The message key is the instruction, the urge's
+number and (beside the lead unit's) the chat, so a sweep run twice, a second node or a
+restart queues each urge once; the message names the task (`task_codes`) so the task's audit
+trail shows it. Instructions on closed tasks are not urged.
+
+`due_urges` is the rule (what is due now, nothing written); the sweep, its `--dry-run` and
+the scheduler's preview all go through it.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from typing import Any
 
 import structlog
@@ -23,29 +29,37 @@ from domain.reminder import ChatMessage
 from domain.task import ReformTask, task_id
 from duban.app.instructions import instruction_index
 from duban.app.notice_parts import day_text, text
-from duban.app.routing import Directory
+from duban.app.routing import Directory, Route, one_per_chat
 from duban.app.services import Services
 from notifiers.limits import split_for_platform
 from projections.instructions import URGE_KIND, urge_key
 
-__all__ = ["ACTOR", "urge_instructions"]
+__all__ = ["ACTOR", "URGE_KIND", "Urge", "due_urges", "urge", "urge_instructions"]
 
 log = structlog.get_logger(__name__)
 
 ACTOR = "system:duban"  # the sweep's actor (as `duban.app.sweep.ACTOR`)
 
 
-def urge_instructions(services: Services, now: dt.datetime, dry_run: bool = False) -> int:
-    """Queue every 批示 urge due at `now` (aware), once each; how many were (or, with
-    `dry_run`, would be) queued."""
+@dataclass(frozen=True)
+class Urge:
+    """One urge of one instruction: its messages, one per chat told."""
+
+    ref: str
+    seq: int
+    messages: tuple[ChatMessage, ...]
+
+
+def due_urges(services: Services, now: dt.datetime) -> list[Urge]:
+    """Every 批示 urge due at `now` (aware), with its messages, writing nothing."""
     calendar = services.calendar
     if not calendar.is_working_time(now):
-        return 0
+        return []
     ledger = services.ledger
     today = now.astimezone(calendar.tz).date()
     repeat = services.config.ladder.repeat_every
     directory = Directory(services.config)
-    queued = 0
+    found: list[Urge] = []
     for facts in instruction_index(ledger).past_due(today):
         urged = [(u["seq"], _day(u["at"], calendar.tz)) for u in facts["urges"]]
         answer_by = dt.date.fromisoformat(facts["answer_by"])
@@ -56,19 +70,33 @@ def urge_instructions(services: Services, now: dt.datetime, dry_run: bool = Fals
         if task is None:
             continue
         late = calendar.working_days_between(answer_by, today)
-        message = _message(facts, task, seq, late, directory, now)
-        if dry_run:
-            queued += 1
-            continue
+        messages = _messages(facts, task, seq, late, directory, now)
+        found.append(Urge(facts["ref"], seq, messages))
+    return found
+
+
+def urge(services: Services, now: dt.datetime, dry_run: bool = False) -> list[Urge]:
+    """Queue every 批示 urge due at `now`, once each (each urge's messages in one save); the
+    urges queued (with `dry_run`, those that would be)."""
+    due = due_urges(services, now)
+    if dry_run:
+        return due
+    queued: list[Urge] = []
+    for found in due:
         try:
-            ledger.save(message)
+            services.ledger.save(*found.messages)
         except IntegrityError:
-            log.info("instruction_urge_exists", ref=facts["ref"], seq=seq)
+            log.info("instruction_urge_exists", ref=found.ref, seq=found.seq)
             continue
-        queued += 1
+        queued.append(found)
     if queued:
-        log.info("instructions_urged", count=queued, dry_run=dry_run)
+        log.info("instructions_urged", count=len(queued))
     return queued
+
+
+def urge_instructions(services: Services, now: dt.datetime, dry_run: bool = False) -> int:
+    """How many 批示 urges were (or, with `dry_run`, would be) queued at `now`."""
+    return len(urge(services, now, dry_run))
 
 
 def _day(at: str, tz: dt.tzinfo) -> dt.date:
@@ -83,15 +111,24 @@ def _open_task(ledger: Any, code: str) -> ReformTask | None:
     return None if task.is_closed else task
 
 
-def _message(
+def _issuing_official(actor: str) -> str | None:
+    role, _, name = actor.partition(":")
+    return name if role == "official" and name else None
+
+
+def _messages(
     facts: dict[str, Any],
     task: ReformTask,
     seq: int,
     late: int,
     directory: Directory,
     now: dt.datetime,
-) -> ChatMessage:
-    route = directory.unit_route(task.lead_unit, mention=True)
+) -> tuple[ChatMessage, ...]:
+    """The urge's message to the lead unit's chat (its liaisons @-mentioned) and to the
+    issuing official's, one per chat."""
+    lead = directory.unit_route(task.lead_unit, mention=True)
+    official = directory.official_route(_issuing_official(facts["issued_by"]), mention=False)
+    routes: list[Route] = [lead] if official is None else [lead, official]
     answer_by = dt.date.fromisoformat(facts["answer_by"])
     again = "再次催办" if seq else "催办"
     title = f"批示{again}｜{text(task.code)}"
@@ -104,16 +141,26 @@ def _message(
             f"请{text(task.lead_unit)}抓紧落实并答复。",
         ]
     )
-    mobiles = route.mobiles
-    return ChatMessage(
-        message_key=urge_key(facts["id"], seq),
-        channel=route.channel,
-        kind=URGE_KIND,
-        title=title,
-        parts=list(split_for_platform(directory.platform(route.channel), body, title, mobiles)),
-        mention_mobiles=list(mobiles),
-        reminder_keys=[],
-        task_codes=[task.code],
-        actor=ACTOR,
-        at=now,
-    )
+    messages: list[ChatMessage] = []
+    for route in one_per_chat(routes):
+        # The lead unit's key is the one urges were first stored with; another chat's names it.
+        beside = None if route.channel == lead.channel else route.channel
+        messages.append(
+            ChatMessage(
+                message_key=urge_key(facts["id"], seq, beside),
+                channel=route.channel,
+                kind=URGE_KIND,
+                title=title,
+                parts=list(
+                    split_for_platform(
+                        directory.platform(route.channel), body, title, route.mobiles
+                    )
+                ),
+                mention_mobiles=list(route.mobiles),
+                reminder_keys=[],
+                task_codes=[task.code],
+                actor=ACTOR,
+                at=now,
+            )
+        )
+    return tuple(messages)

@@ -14,6 +14,8 @@ from __future__ import annotations
 import datetime as dt
 import threading
 import weakref
+from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any
 
 from eventsourcing.application import AggregateNotFoundError
@@ -23,20 +25,25 @@ from domain.dates import in_range, out_of_range_message
 from domain.errors import Forbidden, TaskClosed
 from domain.instruction import (
     Instruction,
+    InstructionError,
     InstructionNotFound,
     InstructionRefInvalid,
     instruction_id,
+    instruction_ref,
     overdue,
     parse_ref,
 )
 from domain.roles import Identity, authorize
 from domain.task import STATUS_LABELS, ReformTask
+from duban.app import commands as cmd
 from duban.app.errors import Conflict, InvalidRequest
 from duban.app.ledger import Ledger
+from duban.app.task_commands import REPORT
 from projections.audit import who as actor_name
 from projections.instructions import InstructionIndex, open_instruction_index
 
 __all__ = [
+    "ALL_OPEN",
     "MAX_NUMBER_TRIES",
     "InstructionDesk",
     "instruction_index",
@@ -45,6 +52,7 @@ __all__ = [
 ]
 
 MAX_NUMBER_TRIES = 20
+ALL_OPEN = "all"  # a report's `answers`: every unanswered 批示 of the task
 _INDEXES: weakref.WeakKeyDictionary[Ledger, InstructionIndex] = weakref.WeakKeyDictionary()
 # The index's writer keeps facts in memory: one catch-up at a time in this process (the API's
 # worker threads share it); other processes are kept apart by the view's tracking row.
@@ -121,19 +129,48 @@ class InstructionDesk:
             raise InvalidRequest(exc.message) from None
         task = self.ledger._task(code)
         instruction = self._instruction(code, number)
-        if who.role == "liaison":
-            if who.unit != task.lead_unit:
-                raise Forbidden(
-                    f"联络员（{who.unit}）不能答复批示 {ref}：只有牵头单位{task.lead_unit}可以答复"
-                )
-        elif who.role != "office":
-            raise Forbidden("只有任务牵头单位的联络员（或改革办代为登记）可以答复批示")
+        _may_answer(who, task, ref)
         instruction.answer(text.strip(), who.actor, self.ledger.clock())
         try:
             self.ledger.save(instruction)
         except IntegrityError as exc:
             raise Conflict(f"批示 {ref} 正被同时答复，请刷新后查看") from exc
         return _view(_facts_of(instruction), self.today())
+
+    def report(
+        self, code: str, report: cmd.ReportProgress, answers: Sequence[str], who: Identity
+    ) -> str:
+        """进展报送 that answers 批示: `answers` names them (``2024-01/1``, or ``all`` for every
+        open one of the task); the report's text is the answer. Only the lead unit (or the
+        office) may answer; the report and the answers are saved in one transaction, and a
+        refusal saves neither. The success text of the report, with the refs answered."""
+        wanted = _wanted_refs(code, answers)
+        answered: list[str] = []
+
+        def answering(task: ReformTask, at: dt.datetime) -> list[Instruction]:
+            _may_answer(who, task, "、".join(wanted))
+            found = self._to_answer(code, wanted)
+            for instruction in found:
+                instruction.answer(report.text, who.actor, at)
+            answered[:] = [i.ref for i in found]
+            return found
+
+        def call(ledger: Ledger, code: str, body: cmd.ReportProgress, who: Identity) -> None:
+            ledger.report(code, body, who, answering=answering)
+
+        done = replace(REPORT, call=call).run(self.ledger, code, report, who)  # its own text
+        return f"{done}，已答复批示 {'、'.join(answered)}"
+
+    def _to_answer(self, code: str, wanted: list[str]) -> list[Instruction]:
+        """The instructions a report answers, loaded now: those named, else every open one."""
+        if wanted:
+            return [self._instruction(*parse_ref(ref)) for ref in wanted]
+        numbers = [f["number"] for f in instruction_index(self.ledger).of_task(code)]
+        found = [self._instruction(code, n) for n in numbers if n]
+        still_open = [i for i in found if not i.answered]
+        if not still_open:
+            raise InstructionError(f"任务 {code} 没有待答复的批示，无需答复")
+        return still_open
 
     # ---- reads ----------------------------------------------------------------------------
 
@@ -179,6 +216,41 @@ def _may_issue(who: Identity, task: ReformTask) -> None:
             f"任务 {task.code} 的领衔领导是{lead}"
         )
     raise Forbidden("只有任务的领衔领导或改革办可以作出批示")
+
+
+def _may_answer(who: Identity, task: ReformTask, ref: str = "") -> None:
+    """An answer is the lead unit's (its liaison; the office records one received otherwise)."""
+    if who.role == "liaison":
+        if who.unit != task.lead_unit:
+            named = f" {ref}" if ref else ""
+            raise Forbidden(
+                f"联络员（{who.unit}）不能答复批示{named}：只有牵头单位{task.lead_unit}可以答复"
+            )
+    elif who.role != "office":
+        raise Forbidden("只有任务牵头单位的联络员（或改革办代为登记）可以答复批示")
+
+
+def _wanted_refs(code: str, answers: Sequence[str]) -> list[str]:
+    """The refs a report answers, checked before anything is loaded: each a 批示 of this task
+    (``2024-01/1``, in the order given, once each), or ``all`` alone (an empty list)."""
+    refs = (a.strip() for a in answers)
+    given = list(dict.fromkeys(ALL_OPEN if ref.lower() == ALL_OPEN else ref for ref in refs))
+    if ALL_OPEN in given:
+        if len(given) > 1:
+            raise InvalidRequest(f"答复批示时“{ALL_OPEN}”不能与具体编号同时使用")
+        return []
+    if not given:
+        raise InvalidRequest("请写明所答复的批示编号（如 2024-01/1），或用 all 答复全部待答复批示")
+    wanted: list[str] = []
+    for ref in given:
+        try:
+            ref_code, number = parse_ref(ref)
+        except InstructionRefInvalid as exc:
+            raise InvalidRequest(exc.message) from None
+        if ref_code != code:
+            raise InvalidRequest(f"批示 {ref} 不是任务 {code} 的批示，不能由该任务的报送答复")
+        wanted.append(instruction_ref(code, number))
+    return list(dict.fromkeys(wanted))
 
 
 def _reads(who: Identity, task: ReformTask) -> bool:

@@ -20,6 +20,7 @@ from typing import Any, ClassVar
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError
+from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import IntegrityError
 
 from domain.document import DocumentSequence
@@ -34,6 +35,9 @@ from duban.app.reconcile import DirectoryRecords
 __all__ = ["Conflict", "ImportChange", "Ledger", "event_record"]
 
 MAX_ATTEMPTS = 30
+
+Also = Callable[[ReformTask, dt.datetime], Sequence[Aggregate]]
+"""Other aggregates a task command changes with the task (saved in its transaction)."""
 
 
 @dataclass(frozen=True)
@@ -126,7 +130,16 @@ class Ledger(DirectoryRecords, PlanReviews):
     def claim(self, code: str, who: Identity) -> None:
         self._update(code, who, "claim", lambda t, at: t.claim(who.actor, at))
 
-    def report(self, code: str, report: cmd.ReportProgress, who: Identity) -> None:
+    def report(
+        self,
+        code: str,
+        report: cmd.ReportProgress,
+        who: Identity,
+        *,
+        answering: Also | None = None,
+    ) -> None:
+        """进展报送; `answering` gives the 领导批示 the report answers (`duban.app.instructions`),
+        saved in the same transaction as the report."""
         self._update(
             code,
             who,
@@ -139,6 +152,7 @@ class Ledger(DirectoryRecords, PlanReviews):
                 at,
                 milestone=report.milestone,
             ),
+            also=answering,
         )
 
     def close_milestone(self, code: str, req: cmd.CloseMilestone, who: Identity) -> None:
@@ -208,18 +222,23 @@ class Ledger(DirectoryRecords, PlanReviews):
         who: Identity,
         action: Action,
         mutate: Callable[[ReformTask, dt.datetime], None],
+        also: Also | None = None,
     ) -> None:
+        """Load, mutate, save; `also` (run after `mutate`, on each attempt) gives other
+        aggregates it changed to save in the same transaction as the task."""
         for attempt in range(MAX_ATTEMPTS):
             task = self._task_for(code, who, action)  # 404, then 403 (duban.app.task_access)
+            at = self.clock()
             try:
-                mutate(task, self.clock())
+                mutate(task, at)
+                others = also(task, at) if also is not None else ()
             except DomainError as exc:
                 if attempt == 0:
                     raise
                 raise Conflict(f"并发冲突：{exc.message}") from exc
             attempted = list(task.pending_events)
             try:
-                self.save(task)
+                self.save(task, *others)
             except IntegrityError:
                 if self._already_stored(attempted):
                     return  # our commit went through; only its acknowledgement was lost

@@ -41,6 +41,7 @@ from domain.report_round import (
     round_opening_date,
 )
 from domain.task import ReformTask, task_id
+from domain.vocabulary import date_text
 from duban.app.routing import Directory
 from duban.app.services import Services
 from duban.app.sweep import (
@@ -133,7 +134,8 @@ def _chat(
             lines.append(f"- **{escape_markdown(task.code)}** {escape_markdown(task.title)}")
             codes.append(task.code)
         lines.append("")
-    title = f"月度进展报送｜{escape_markdown(channel)}｜{now:%Y-%m-%d}"
+    chat = escape_markdown(directory.chat_name(channel))
+    title = f"月度进展报送｜{chat}｜{date_text(now)}"
     body = "\n".join(lines).strip()
     mentions = tuple(dict.fromkeys(mobiles))
     return PlannedMessage(
@@ -172,7 +174,8 @@ def open_round(services: Services, month: str | None, now: dt.datetime) -> Round
     owed = _owed(_tasks(services, calendar))
     expected = {unit: [t.code for t in tasks] for unit, tasks in owed.items()}
     heading = (
-        f"### {month} 月度进展报送\n请以下单位于 **{due:%Y-%m-%d}** 前报送所列改革任务的本月进展"
+        f"### {_month_text(month)}月度进展报送\n"
+        f"请以下单位于 **{date_text(due)}** 前报送所列改革任务的本月进展"
         "（进展、完成百分比、佐证材料）。"
     )
     messages = _round_messages(
@@ -271,8 +274,8 @@ def _remind(
     tasks = {t.code: t for t in _tasks(services, calendar)}
     units = _unreported(services, round_, tasks, calendar)
     heading = (
-        f"### {round_.month} 月度进展报送提醒\n以下任务尚未报送本月进展，"
-        f"请于 **{round_.due_date:%Y-%m-%d}** 前报送。"
+        f"### {_month_text(round_.month)}月度进展报送提醒\n以下任务尚未报送本月进展，"
+        f"请于 **{date_text(round_.due_date)}** 前报送。"
     )
     key = f"round|{round_.month}|remind"
     messages = _round_messages(
@@ -342,3 +345,9 @@ def _judge(
     elif task is not None and task.ladder_input.state != "closed":
         round_.record_missing(unit, code, ACTOR, now)
         result.missing.append((unit, code))
+
+
+def _month_text(month: str) -> str:
+    """``2026-12`` as a person reads it: 「2026年12月」."""
+    year, _, number = month.partition("-")
+    return f"{year}年{int(number)}月" if number.isdigit() else month

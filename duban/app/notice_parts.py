@@ -13,10 +13,11 @@ from dataclasses import dataclass
 
 from duban.app.masking import mask_mobiles
 from notifiers.render import escape_markdown
+from projections.due_deliveries import ASSIGNMENT_NOTICE
 
 __all__ = ["ASSIGNMENT_KIND", "DECISION_KIND", "Notice", "day_text", "text"]
 
-ASSIGNMENT_KIND = "assignment_notice"  # 交办通知
+ASSIGNMENT_KIND = ASSIGNMENT_NOTICE  # 交办通知 (the due index waits for its delivery)
 DECISION_KIND = "decision_notice"  # 审批、销号、初审、批示、问责的结果
 
 

@@ -7,7 +7,8 @@ next rung waits for the last one to reach the unit (PRODUCT.md rule 4), climbs a
 Each message is shown at the moment it would be SENT: delivery goes in working time only
 (PRODUCT.md rule 3), so a message queued outside it (a round opened on a holiday, a report
 posted on a Sunday) goes at the start of the next working period; `queued_at` keeps the moment
-the job queued it, and `held` says when the two differ.
+the job queued it, and `held` says when the two differ. The sweep job is the real one, so its
+批示 urges (`duban.app.instruction_urging`, kind `instruction_urge`) show too.
 """
 
 from __future__ import annotations

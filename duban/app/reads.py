@@ -19,6 +19,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, TypedDict
 
+from domain.directory import in_config_order
 from domain.errors import TaskNotFound
 from domain.task import task_id
 from duban.app.services import Services
@@ -39,6 +40,7 @@ __all__ = [
     "ReadModels",
     "UnitSummary",
     "Verification",
+    "in_config_order",
     "unit_summaries",
 ]
 
@@ -168,11 +170,13 @@ class UnitSummary:
     lights: dict[str, int]
 
 
-def unit_summaries(rows: Iterable[dict[str, Any]]) -> list[UnitSummary]:
+def unit_summaries(rows: Iterable[dict[str, Any]], order: Sequence[str] = ()) -> list[UnitSummary]:
+    """One summary per lead unit, in `order` (the config's units, its 机构序列; units it does
+    not list after, as they first come), never by code point."""
     by_unit: dict[str, list[dict[str, Any]]] = {}
     for row in rows:
         by_unit.setdefault(row["lead_unit"], []).append(row)
-    return [_summary(unit, tasks) for unit, tasks in sorted(by_unit.items())]
+    return [_summary(unit, by_unit[unit]) for unit in in_config_order(by_unit, order)]
 
 
 def _summary(unit: str, tasks: list[dict[str, Any]]) -> UnitSummary:

@@ -4,7 +4,7 @@ JSON, and HTML with inline SVG charts (`duban.app.report_html`). Every renderer 
 report dict a builder returned (`duban.app.report_kinds`).
 
 Public surface: `render_json`, `render_markdown`, `markdown_parts`, `write_xlsx`, `render_html`,
-`render_text` (a text format by name), and `office_post`, the message a scheduled job posts.
+`render_text` (a text format by name) and `office_post`, the message a scheduled job posts.
 """
 
 from __future__ import annotations

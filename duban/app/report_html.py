@@ -11,6 +11,7 @@ from jinja2 import Environment, FileSystemLoader
 from markupsafe import Markup
 
 from duban.app.report_kinds import Report, title_of
+from duban.app.report_words import cn_date, dated_line, points_text, score_text
 from duban.app.report_xlsx import LEDGER_COLUMNS, ledger_cells
 
 __all__ = ["completion_svg", "lights_svg", "ranking_svg", "render_html"]
@@ -53,7 +54,7 @@ def completion_svg(series: Sequence[dict[str, Any]]) -> Markup:
         parts.append(f'<rect x="{x}" y="{y:.1f}" width="{col}" height="{h:.1f}" fill="#3b73b9"/>')
         parts.append(f'<text x="{x + 4}" y="{y - 3:.1f}" font-size="11">{s["cumulative"]}</text>')
         parts.append(
-            f'<text x="{x + 4}" y="{height - 5}" font-size="11">{_esc(s["month"][5:])}月</text>'
+            f'<text x="{x + 4}" y="{height - 5}" font-size="11">{int(s["month"][5:])}月</text>'
         )
     return _svg(max(len(series), 1) * (col + 8), height, parts, "全年完成情况（累计销号）")
 
@@ -93,13 +94,19 @@ _ENV = Environment(
 
 
 def render_html(report: Report) -> str:
-    """A self-contained HTML page (charts as inline SVG, drawn here, no script)."""
+    """A self-contained HTML page (charts as inline SVG, drawn here, no script): the issuing
+    office, the title, the day; lights as words in coloured cells (class ``light-red`` …)."""
     rows = report.get("tasks", [])
     return _ENV.get_template("report.html.j2").render(
         r=report,
         title=title_of(report),
+        dated=dated_line(report),
         headers=[c[0] for c in LEDGER_COLUMNS],
-        ledger=ledger_cells(rows),
+        ledger=list(zip(rows, ledger_cells(rows), strict=True)),
+        light_column=[c[0] for c in LEDGER_COLUMNS].index("红黄绿灯"),
+        cn_date=cn_date,
+        points_text=points_text,
+        score_text=score_text,
         lights_svg=lights_svg,
         completion_svg=completion_svg,
         ranking_svg=ranking_svg,

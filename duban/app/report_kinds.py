@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
 from domain.scoring import ScoringRules
+from duban.app.report_words import official_title
 from duban.app.services import Services
 from duban.settings.config import Assessment
 from projections.assessment import open_reports
@@ -131,9 +132,9 @@ REPORT_KINDS: Mapping[str, ReportKind[Any]] = {k.name: k for k in (MONTHLY, QUAR
 
 
 def title_of(report: Report) -> str:
-    """`2024-03 月分析（截至 2024-03-31）`: the period, the report's name and its day."""
-    period = report.get("month") or report.get("quarter") or report.get("year")
-    return f"{period} {REPORT_KINDS[report['kind']].title}（截至 {report['day']}）"
+    """The report's official title: 「2024年3月全面深化改革工作分析」, 「2024年第一季度改革工作
+    调度」, 「2024年度全面深化改革督查考核结果」 (the day it stands at is `dated_line`'s)."""
+    return official_title(report)
 
 
 def scoring_rules(assessment: Assessment) -> ScoringRules:
@@ -153,4 +154,6 @@ def report_context(svc: Services) -> ReportContext:
         scoring_rules(svc.config.assessment),
         svc.light_rules,
         tuple(unit.name for unit in svc.config.units),
+        svc.config.office.name,
+        tuple((o.name, o.title) for o in svc.config.officials),
     )

@@ -14,16 +14,16 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from duban.app.report_kinds import Report, title_of
+from duban.app.report_words import LIGHT_WORDS, cn_date, dated_line, points_text, score_text
 from notifiers.limits import split_for_platform
 from notifiers.render import escape_markdown
-from projections.board import LIGHT_LABELS
 
 __all__ = ["markdown_parts", "render_markdown"]
 
 
 def render_markdown(report: Report) -> str:
     safe: Report = _escaped(report)
-    lines = [f"## {title_of(safe)}", ""]
+    lines = [f"**{safe['office']}**", f"## {title_of(safe)}", dated_line(safe), ""]
     lines += _MARKDOWN[safe["kind"]](safe)
     return "\n".join(lines).rstrip() + "\n"
 
@@ -50,11 +50,9 @@ def _section(title: str, items: list[str]) -> list[str]:
 
 
 def _counts(tally: dict[str, Any]) -> str:
-    lights = tally["by_light"]
-    return (
-        f"{tally['tasks']}项：🔴{lights['red']} 🟡{lights['yellow']} 🟢{lights['green']} "
-        f"⚪{lights['closed']}，逾期{tally['overdue']}"
-    )
+    """「3项：红灯1 黄灯1 绿灯1 已办结0，逾期1项」: lights as words, no emoji."""
+    lights = " ".join(f"{LIGHT_WORDS[c]}{tally['by_light'][c]}" for c in LIGHT_WORDS)
+    return f"{tally['tasks']}项：{lights}，逾期{tally['overdue']}项"
 
 
 def _reports_text(counts: dict[str, int]) -> str:
@@ -67,36 +65,41 @@ def _reports_text(counts: dict[str, int]) -> str:
 def _monthly_md(r: Report) -> list[str]:
     totals = r["totals"]
     lines = [
-        f"**总体** {_counts(totals)}；本月报送（{r['round_due']}前）："
+        f"**总体** {_counts(totals)}；本月报送（{cn_date(r['round_due'])}前）："
         f"{_reports_text(totals['reports'])}",
         "",
         "### 各牵头单位",
     ]
     lines += [
-        f"- {u['unit']}：{_counts(u)}；报送 {_reports_text(u['reports'])}；"
-        f"督办类{u['escalations']}次"
+        f"- {u['unit']}：{_counts(u)}；报送 {_reports_text(u['reports'])}；督办{u['escalations']}次"
         for u in r["units"]
     ]
     lines += ["", "### 各专责小组"] + [f"- {g['group']}：{_counts(g)}" for g in r["groups"]]
     lines += _section(
         "逾期任务",
         [
-            f"- {o['code']} {o['lead_unit']} 时限{o['deadline']} "
-            f"逾期{o['days_overdue']}天 进度{o['percent']}%"
+            f"- {o['code']} {o['lead_unit']} 时限{cn_date(o['deadline'])} "
+            f"逾期{o['days_overdue']}个工作日 进度{o['percent']}%"
             for o in r["overdue"]
         ],
     )
     lines += _section(
         "本月督办",
-        [f"- {e['day']} {e['task_code']} {e['unit']} {e['rung_label']}" for e in r["escalations"]],
+        [
+            f"- {cn_date(e['day'])} {e['task_code']} {e['unit']} {e['rung_label']}"
+            for e in r["escalations"]
+        ],
     )
     lines += _section(
         "本月销号",
-        [f"- {c['day']} {c['task_code']} {c['unit']} {c['how_label']}" for c in r["closed"]],
+        [
+            f"- {cn_date(c['day'])} {c['task_code']} {c['unit']} {c['how_label']}"
+            for c in r["closed"]
+        ],
     )
     ch = r["changes"]
-    delta = "，".join(f"{LIGHT_LABELS[k]}{v:+d}" for k, v in ch["by_light_delta"].items())
-    lines += ["", f"### 较{ch['previous_month']}变化", f"- {delta}"]
+    delta = "，".join(f"{LIGHT_WORDS[k]}{points_text(v)}" for k, v in ch["by_light_delta"].items())
+    lines += ["", f"### 较{_month_words(ch['previous_month'])}变化", f"- {delta}"]
     lines += [
         f"- {c['code']}：{c['status_label_from']}→{c['status_label']}，"
         f"{c['light_label_from']}→{c['light_label']}，{c['percent_from']}%→{c['percent']}%"
@@ -112,11 +115,17 @@ def _monthly_md(r: Report) -> list[str]:
     lines += _section(
         "配合单位报送",
         [
-            f"- {c['day']} {c['task_code']} {c['by_label']}：{c['text']}"
+            f"- {cn_date(c['day'])} {c['task_code']} {c['by_label']}：{c['text']}"
             for c in r.get("co_unit_reports", [])
         ],
     )
     return lines
+
+
+def _month_words(month: str) -> str:
+    """「2024年6月」 from 2024-06."""
+    year, number = month.split("-")
+    return f"{int(year)}年{int(number)}月"
 
 
 def _progress_md(label: str, rows: Sequence[dict[str, Any]], key: str) -> list[str]:
@@ -132,21 +141,22 @@ def _progress_md(label: str, rows: Sequence[dict[str, Any]], key: str) -> list[s
 def _quarterly_md(r: Report) -> list[str]:
     lines = [f"**总体** {_counts(r['totals'])}，平均进度{r['totals']['avg_percent']}%"]
     lines += _progress_md("各专责小组", r["groups"], "group")
-    lines += _progress_md("各领衔领导", r["officials"], "official")
+    lines += _progress_md("各领衔领导", r["officials"], "official_label")
     nxt = r["next_quarter"]
     risky = [
-        f"- {t['code']} {t['lead_unit']} 时限{t['deadline']} "
+        f"- {t['code']} {t['lead_unit']} 时限{cn_date(t['deadline'])} "
         f"进度{t['percent']}%（应达{t['expected_percent']}%）"
         for t in r["at_risk"]
     ]
-    lines += _section(f"下季度（{nxt['start']}至{nxt['end']}）到期且进度滞后", risky)
+    span = f"{cn_date(nxt['start'])}至{cn_date(nxt['end'])}"
+    lines += _section(f"下季度（{span}）到期且进度滞后", risky)
     repeated = [
         f"- {u['unit']}：{u['count']}次（{_by_rung(u['by_rung'])}）"
         for u in r["repeated_escalations"]
     ]
     lines += _section("多次被督办的单位", repeated)
     recognised = [
-        f"- {x['task_code']} {x['unit']} {x['kind_label']}（{x['level']}）{x['title']}"
+        f"- {x['task_code']} {x['unit']} {x['kind_label']}（{x['level_label']}）{x['title']}"
         for x in r["recognitions"]
     ]
     lines += _section("改革试点与典型", recognised)
@@ -158,11 +168,13 @@ def _by_rung(counts: dict[str, int]) -> str:
 
 
 def _assessment_md(r: Report) -> list[str]:
-    lines = ["| 名次 | 单位 | 得分 | 加分 | 扣分 |", "|---|---|---|---|---|"]
+    """The ranking as a list (WeCom and DingTalk render no Markdown table)."""
+    lines = ["### 考核排名"]
     lines += [
-        f"| {u['rank']} | {u['unit']} | {u['score']:g} | {u['gained']:+g} | {u['lost']:+g} |"
+        f"- 第{u['rank']}名 {u['unit']}：{score_text(u['score'])}分"
+        f"（加分{points_text(u['gained'])}，扣分{points_text(u['lost'])}）"
         if u["rank"] is not None
-        else f"| 无任务 | {u['unit']} | — | — | — |"
+        else f"- 无任务 {u['unit']}"
         for u in r["units"]
     ]
     return lines + _measures_md(r.get("measures", []))
@@ -172,7 +184,7 @@ def _measures_md(measures: Sequence[dict[str, Any]]) -> list[str]:
     return _section(
         "追责问责",
         [
-            f"- {m['day']} {m['task_code']} {m['unit']} {m['kind_label']}：{m['reason']}"
+            f"- {cn_date(m['day'])} {m['task_code']} {m['unit']} {m['kind_label']}：{m['reason']}"
             f"（{m['document_no']}）"
             for m in measures
         ],

@@ -3,6 +3,11 @@
 A rung names its audience (the lead unit, the co-units, the official, the office, the leaders);
 the `Directory` turns each into the chat to post in and whom to @-mention there. The sweep
 routes reminders with it and the report rounds the units that still owe their reports.
+
+Messages name a chat by who reads it, never by its code name (`chat_names`): the channel's
+configured `display_name`, else 「县委改革办」 / 「县领导」 for the office's and the leaders' chats,
+else the names of the units routed to it (config order, joined with 「、」), else its officials
+with their titles.
 """
 
 from __future__ import annotations
@@ -13,12 +18,37 @@ from dataclasses import dataclass
 import structlog
 
 from domain.ladder import Rung
+from domain.vocabulary import AUDIENCE_LABELS
 from duban.settings.config import Config
 from projections.due import DueTask
 
-__all__ = ["Directory", "Route", "one_per_chat"]
+__all__ = ["SOME_UNITS", "Directory", "Route", "chat_names", "one_per_chat"]
 
 log = structlog.get_logger(__name__)
+
+SOME_UNITS = "有关单位"
+"""A chat's name when nothing in the config says whose it is."""
+
+
+def chat_names(config: Config) -> dict[str, str]:
+    """Every configured chat's name as messages print it (see the module's docstring)."""
+    units: dict[str, list[str]] = {}
+    for unit in config.units:
+        units.setdefault(unit.channel, []).append(unit.name)
+    officials: dict[str, list[str]] = {}
+    for official in config.officials:
+        officials.setdefault(official.channel, []).append(f"{official.title}{official.name}")
+    fixed = {
+        config.office.leaders_channel: AUDIENCE_LABELS["leaders"],
+        config.office.channel: config.office.name,
+    }
+    names: dict[str, str] = {}
+    for channel in config.channels:
+        readers = units.get(channel.name) or officials.get(channel.name) or [SOME_UNITS]
+        names[channel.name] = (
+            channel.display_name.strip() or fixed.get(channel.name) or "、".join(readers)
+        )
+    return names
 
 
 @dataclass(frozen=True)
@@ -38,6 +68,7 @@ class Directory:
         self.units = {u.name: u for u in config.units}
         self.officials = {o.name: o for o in config.officials}
         self.platforms = {c.name: c.platform for c in config.channels}
+        self.names = chat_names(config)
 
     def unit_route(self, unit: str, mention: bool) -> Route:
         found = self.units.get(unit)
@@ -75,6 +106,10 @@ class Directory:
 
     def platform(self, channel: str) -> str:
         return self.platforms.get(channel, "wecom")
+
+    def chat_name(self, channel: str) -> str:
+        """Whom a message to `channel` addresses: 「县委编办」, never the code name ``bb``."""
+        return self.names.get(channel, SOME_UNITS)
 
 
 def one_per_chat(routes: Iterable[Route]) -> tuple[Route, ...]:

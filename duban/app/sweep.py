@@ -10,6 +10,9 @@ Each rung fires once because a reminder's id is its ladder key: when another nod
 second sweep) issued some of the same reminders first, the save fails as a whole with
 `IntegrityError`, and the sweep catches up the index (which now holds the other node's keys
 as fired) and plans again without them. Nothing is ever queued twice.
+
+Then the unanswered 批示 past their date are urged (`duban.app.instruction_urging`, the same
+rule on a dry run); the report shows their messages and counts them (`instruction_urges`).
 """
 
 from __future__ import annotations
@@ -36,7 +39,7 @@ from domain.rungs import RUNG_NAMES
 from domain.task import ReformTask, task_id
 from duban.app.documents import number_issues
 from duban.app.errors import SweepError
-from duban.app.instruction_urging import urge_instructions
+from duban.app.instruction_urging import Urge, urge
 from duban.app.notices import queue_notices
 from duban.app.routing import Directory, Route, one_per_chat
 from duban.app.services import Services, calendar_from_config
@@ -158,6 +161,10 @@ class SweepReport:
     rungs: dict[str, int] = field(default_factory=dict)
     messages: list[PlannedMessage] = field(default_factory=list)
     attempts: int = 0
+    # 批示催复 (duban.app.instruction_urging): the urge messages queued (due, on a dry run), one
+    # per chat told of each unanswered 批示 past its date; counted as the preview counts them.
+    instruction_urges: int = 0
+    urge_messages: list[PlannedMessage] = field(default_factory=list)
 
     @property
     def issued(self) -> int:
@@ -222,7 +229,7 @@ def _chat_message(
     now: dt.datetime,
 ) -> PlannedMessage:
     items = [_digest_item(issue, route, setting.calendar, now.date()) for issue, route in entries]
-    title, body = setting.renderer.render_digest(channel, items, now)
+    title, body = setting.renderer.render_digest(setting.directory.chat_name(channel), items, now)
     mobiles = tuple(dict.fromkeys(m for _, route in entries for m in route.mobiles))
     keys = tuple(dict.fromkeys(issue.key for issue, _ in entries))
     return PlannedMessage(
@@ -366,13 +373,31 @@ def sweep(services: Services, now: dt.datetime, dry_run: bool = False) -> SweepR
             # keep winning every race against the sweep's one transaction.
             time.sleep(min(BACKOFF_CAP_S, BACKOFF_S * 2**attempt) * random.uniform(0.5, 1.5))
             continue
-        urge_instructions(services, now, dry_run)  # 批示催办 (issue 12)
+        _urged(report, urge(services, now, dry_run))  # 批示催办 (issue 12)
         _log_report(report)
         return report
     local = now.astimezone(setting.calendar.tz).strftime("%Y-%m-%d %H:%M")
     raise SweepError(
         f"{local} 的提醒扫描与同时写入的办理记录冲突 {MAX_ATTEMPTS} 次，已放弃，请稍后重试"
     )
+
+
+def _urged(report: SweepReport, urges: Sequence[Urge]) -> None:
+    """The 批示 urges queued (or, on a dry run, due) in the report, shown as the digests are."""
+    report.urge_messages = [
+        PlannedMessage(
+            message_key=m.message_key,
+            channel=m.channel,
+            title=m.title,
+            parts=tuple(m.parts),
+            mention_mobiles=tuple(m.mention_mobiles),
+            reminder_keys=(),
+            task_codes=tuple(m.task_codes),
+        )
+        for u in urges
+        for m in u.messages
+    ]
+    report.instruction_urges = len(report.urge_messages)
 
 
 def _log_report(report: SweepReport) -> None:

@@ -15,6 +15,7 @@ from typing import Any, Generic, TypeVar
 from pydantic import BaseModel
 
 from domain.roles import Identity
+from domain.task_rules import co_unit_of, co_unit_report, sets_percent
 from duban.app import commands as cmd
 from duban.app.ledger import Ledger
 
@@ -44,6 +45,9 @@ class TaskCommand(Generic[Body]):
     model: type[Body]  # what the command carries, validated
     call: Callable[[Ledger, str, Body, Identity], None]  # the ledger method
     done: str  # the success text: `{code}` and the model's fields
+    # When the text depends on what the command did (a co-unit's report): the text, or None
+    # for `done`; asked after the call.
+    says: Callable[[Ledger, str, Body, Identity], str | None] | None = None
 
     def parse(self, **fields: Any) -> Body:
         """The command's fields validated (raises pydantic's `ValidationError`)."""
@@ -52,7 +56,8 @@ class TaskCommand(Generic[Body]):
     def run(self, ledger: Ledger, code: str, body: Body, who: Identity) -> str:
         """Carry the command out on task `code`; the success text."""
         self.call(ledger, code, body, who)
-        return self.done.format(code=code, **dict(body))
+        said = self.says(ledger, code, body, who) if self.says is not None else None
+        return said if said is not None else self.done.format(code=code, **dict(body))
 
 
 def _claim(ledger: Ledger, code: str, _body: cmd.Claim, who: Identity) -> None:
@@ -60,7 +65,27 @@ def _claim(ledger: Ledger, code: str, _body: cmd.Claim, who: Identity) -> None:
 
 
 CLAIM = TaskCommand("claim", cmd.Claim, _claim, "{code} 已签收")
-REPORT = TaskCommand("report", cmd.ReportProgress, Ledger.report, "{code} 进展已报送（{percent}%）")
+
+
+def _report_said(ledger: Ledger, code: str, body: cmd.ReportProgress, who: Identity) -> str | None:
+    """A report that does not set the task's percent says so: a co-unit's (its own part's
+    percent, kept with its report) and the leading official's; the lead unit's, None."""
+    task = ledger._task(code)
+    if sets_percent(who.actor, task.lead_unit):
+        return None
+    if co_unit_report(who.actor, task.lead_unit, list(task.co_units)):
+        unit = co_unit_of(who.actor)
+        return f"{code} 配合单位进展已报送（{unit}，本单位进度{body.percent}%）"
+    return f"{code} 进展已报送（不改变任务进度，任务进度仍为{task.percent}%）"
+
+
+REPORT = TaskCommand(
+    "report",
+    cmd.ReportProgress,
+    Ledger.report,
+    "{code} 进展已报送（{percent}%）",
+    says=_report_said,
+)
 REQUEST_EXTENSION = TaskCommand(
     "request_extension",
     cmd.RequestExtension,

@@ -25,7 +25,7 @@ from duban.cli.output import to_json
 __all__ = ["calendar_app", "register"]
 
 calendar_app = typer.Typer(
-    help="日历: import the State Council's holiday notice, show a year's calendar",
+    help="日历：导入国务院办公厅节假日安排通知，查看全年日历",
     no_args_is_help=True,
 )
 
@@ -45,11 +45,11 @@ def _read(file: Path) -> str:
 def import_command(
     file: Path,
     dry_run: Annotated[
-        bool, typer.Option("--dry-run", help="show the parsed days, record nothing")
+        bool, typer.Option("--dry-run", help="试运行：只显示识别出的日期，不写入")
     ] = False,
     as_: AsOpt = "office",
 ) -> None:
-    """导入国务院办公厅节假日安排通知 (office only): all of it or nothing."""
+    """导入国务院办公厅节假日安排通知（改革办）：全部导入或全部不导入。"""
     require(as_, "admin")
     text = _read(file)
     try:
@@ -69,7 +69,7 @@ def import_command(
 
 @calendar_app.command("show")
 def show_command(year: int, fmt: FormatOpt = Fmt.table, as_: AsOpt = "office") -> None:
-    """一年的节假日和调休上班日及其来源（已导入通知 / chinesecalendar / 配置 / 周一至周五推算）."""
+    """一年的节假日和调休上班日及其来源（已导入通知、内置节假日数据、配置、周一至周五推算）。"""
     require(as_, "read")
     overview = year_overview(services(), parse_year(year, "YEAR"))
     if fmt is Fmt.json:

@@ -25,7 +25,10 @@ from duban.app.dates import check_year, in_range, out_of_range_message
 from duban.app.errors import ApplicationError, DomainError, InvalidTokenRequest
 from duban.app.roles import ROLES, Action, Identity, authorize
 from duban.app.services import Services
+from duban.app.validation_messages import translate
+from duban.app.vocabulary import FIELD_LABELS
 from duban.bootstrap import bootstrap
+from duban.cli.chinese import ChineseGroup
 from duban.cli.output import render_csv, render_table, to_json
 from duban.settings.config import ConfigError, load_config, resolve_config_path
 from duban.settings.logs import configure_logging
@@ -52,7 +55,12 @@ __all__ = [
 
 _D = TypeVar("_D", bound=dt.date)
 
-app = typer.Typer(help="督办 duban — reform-task supervision ledger", no_args_is_help=True)
+app = typer.Typer(
+    help="督办：县委改革办的改革任务督办台账（交办、签收、报送、催办、销号、报告）",
+    no_args_is_help=True,
+    cls=ChineseGroup,  # help pages and usage errors in Chinese (duban.cli.chinese)
+    rich_markup_mode=None,  # plain help: the Chinese formatter writes every page
+)
 
 
 class Fmt(StrEnum):
@@ -69,16 +77,22 @@ class _State:
 _state = _State()
 
 ConfigOpt = Annotated[
-    str | None, typer.Option("--config", help="config file (else $DUBAN_CONFIG, else ./duban.toml)")
+    str | None,
+    typer.Option(
+        "--config", help="配置文件（缺省时用环境变量 DUBAN_CONFIG，再缺省用 ./duban.toml）"
+    ),
 ]
 AsOpt = Annotated[
     str,
     typer.Option(
         "--as",
-        help="who acts: office[:NAME] | liaison:UNIT/NAME | official:NAME | auditor:NAME",
+        help=(
+            "办理人：office[:姓名]（改革办）、liaison:单位/姓名（联络员）、"
+            "official:姓名（领衔领导）、auditor:姓名（审计人员）"
+        ),
     ),
 ]
-FormatOpt = Annotated[Fmt, typer.Option("--format", help="table | json | csv")]
+FormatOpt = Annotated[Fmt, typer.Option("--format", help="输出格式：table（表格）、json、csv")]
 
 
 @app.callback()
@@ -93,7 +107,7 @@ def _main(
 
 
 def fail(message: str, code: int = 1) -> NoReturn:
-    typer.echo(f"错误: {message}", err=True)
+    typer.echo(f"错误：{message}", err=True)
     raise typer.Exit(code)
 
 
@@ -135,16 +149,13 @@ def current_moment() -> dt.datetime:
 
 
 def _coded(exc: Any) -> str:
-    return f"[{exc.code}] {exc.message}"
+    """The error's Chinese message (its code stays in the API's `error` and in the logs)."""
+    return str(exc.message)
 
 
 def _fields(exc: Any) -> str:
-    return "; ".join(_field_error(e) for e in exc.errors())
-
-
-def _field_error(error: Any) -> str:
-    field = ".".join(str(p) for p in error["loc"]) or "(input)"
-    return f"{field}: {error['msg']}"
+    """pydantic's errors in Chinese, each named by its field (「完成进度不能大于100」)."""
+    return "；".join(p["message"] for p in translate(exc.errors(), FIELD_LABELS))
 
 
 # (error class, exit code, the line it prints): the first class the error is an instance of.
@@ -204,11 +215,11 @@ def _in_range(day: _D, option: str) -> _D:
 def parse_identity(text: str) -> Identity:
     role, _, rest = text.partition(":")
     if role not in ROLES:
-        fail(f"--as: unknown role {role!r} (office, liaison, official, auditor)", 2)
+        fail(f"--as：没有「{role}」这一角色，可用 office、liaison、official、auditor", 2)
     if role == "liaison":
         unit, _, name = rest.partition("/")
         if not unit:
-            fail("--as liaison:UNIT/NAME needs the unit", 2)
+            fail("--as liaison:单位/姓名：请写明单位", 2)
         return Identity(role="liaison", name=name or "联络员", unit=unit)
     return Identity(role=role, name=rest or {"office": "改革办"}.get(role, role))
 

@@ -22,9 +22,9 @@ from duban.cli.common import (
 
 __all__ = ["register"]
 
-document_app = typer.Typer(help="公文: 督办单、通报 (list, show, pdf)", no_args_is_help=True)
+document_app = typer.Typer(help="公文：督办单、通报（列表、查看、生成PDF）", no_args_is_help=True)
 
-NumberArg = Annotated[str, typer.Argument(help="文号, e.g. 县改办督〔2026〕12号")]
+NumberArg = Annotated[str, typer.Argument(help="文号，如 县改办督〔2026〕12号")]
 LIST_COLUMNS = [
     ("number", "文号"),
     ("kind", "文种"),
@@ -41,11 +41,11 @@ def register(app: typer.Typer) -> None:
 
 @document_app.command("list")
 def document_list(
-    year: Annotated[int | None, typer.Option("--year", help="年度 (default: this year)")] = None,
+    year: Annotated[int | None, typer.Option("--year", help="年度（缺省为今年）")] = None,
     fmt: FormatOpt = Fmt.table,
     as_: AsOpt = "office",
 ) -> None:
-    """The year's 督办单 and 通报, in number order."""
+    """本年度的督办单和通报，按文号顺序。"""
     require(as_, "read")
     chosen = parse_year(year, "--year") if year is not None else current_moment().year
     docs = list_documents(services(), chosen)
@@ -71,7 +71,7 @@ def document_list(
 
 @document_app.command("show")
 def document_show(number: NumberArg, fmt: FormatOpt = Fmt.table, as_: AsOpt = "office") -> None:
-    """One document: number, kind, date, the task, its escalation history, the reason."""
+    """查看一份公文：文号、类别、日期、任务、督办升级经过和事由。"""
     require(as_, "read")
     with user_errors():
         doc = find_document(services(), number)
@@ -85,11 +85,11 @@ def document_show(number: NumberArg, fmt: FormatOpt = Fmt.table, as_: AsOpt = "o
 def document_pdf(
     number: NumberArg,
     output: Annotated[
-        Path | None, typer.Option("--output", "-o", help="file to write (default: 文号.pdf)")
+        Path | None, typer.Option("--output", "-o", help="输出文件（缺省为「文号.pdf」）")
     ] = None,
     as_: AsOpt = "office",
 ) -> None:
-    """The document as a PDF with the office's red header."""
+    """生成带红头的公文PDF。"""
     from duban.app.document_pdf import document_pdf as render  # reportlab only when asked
 
     require(as_, "read")

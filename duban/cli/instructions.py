@@ -11,6 +11,7 @@ import typer
 from duban.app.accountability import AccountabilityRegister
 from duban.app.instructions import InstructionDesk, open_counts, open_instructions
 from duban.app.notices import queue_notices_now
+from duban.app.task_commands import REPORT
 from duban.cli.common import (
     AsOpt,
     Fmt,
@@ -25,15 +26,11 @@ from duban.cli.common import (
 
 __all__ = ["accountability_app", "instruction_app", "register"]
 
-instruction_app = typer.Typer(
-    help="领导批示: issue, list and answer instructions on tasks", no_args_is_help=True
-)
-accountability_app = typer.Typer(
-    help="追责问责: record and list the measures taken against units", no_args_is_help=True
-)
+instruction_app = typer.Typer(help="领导批示：作出、查看和答复对任务的批示", no_args_is_help=True)
+accountability_app = typer.Typer(help="追责问责：登记和查看对单位采取的措施", no_args_is_help=True)
 
-CodeArg = Annotated[str, typer.Argument(help="task code (编号), e.g. 2024-07")]
-TextOpt = Annotated[str, typer.Option("--text", help="the text (批示内容 / 答复内容)")]
+CodeArg = Annotated[str, typer.Argument(help="任务编号，如 2024-07")]
+TextOpt = Annotated[str, typer.Option("--text", help="批示内容或答复内容")]
 
 INSTRUCTION_COLUMNS = [
     ("ref", "批示编号"),
@@ -82,12 +79,12 @@ def issue(
     code: CodeArg,
     text: TextOpt,
     answer_by: Annotated[
-        str | None, typer.Option("--answer-by", help="answer by (YYYY-MM-DD)")
+        str | None, typer.Option("--answer-by", help="答复期限，如 2024-06-30")
     ] = None,
     fmt: FormatOpt = Fmt.table,
     as_: AsOpt = "office",
 ) -> None:
-    """作出批示 (the task's leading official or the office)."""
+    """作出批示（任务的领衔领导或改革办）。"""
     day = parse_day(answer_by, "--answer-by") if answer_by else None
     with user_errors():
         done = _desk().issue(code, text, day, parse_identity(as_))
@@ -101,11 +98,11 @@ def issue(
 
 @instruction_app.command("list")
 def list_(
-    code: Annotated[str | None, typer.Argument(help="task code; all tasks when left out")] = None,
+    code: Annotated[str | None, typer.Argument(help="任务编号；不写则列出全部任务")] = None,
     fmt: FormatOpt = Fmt.table,
     as_: AsOpt = "office",
 ) -> None:
-    """批示列表 (one task's, or every task's the caller may read)."""
+    """批示列表（一项任务的，或本人可查看的全部任务的）。"""
     with user_errors():
         who = parse_identity(as_)
         rows = _desk().of_task(code, who) if code else _desk().listing(who)
@@ -118,9 +115,9 @@ def list_(
 
 
 @instruction_app.command("answer")
-def answer(ref: Annotated[str, typer.Argument(help="批示编号, e.g. 2024-01/1")], text: TextOpt,
+def answer(ref: Annotated[str, typer.Argument(help="批示编号，如 2024-01/1")], text: TextOpt,
            fmt: FormatOpt = Fmt.table, as_: AsOpt = "office") -> None:  # fmt: skip
-    """答复批示 (the lead unit's liaison)."""
+    """答复批示（牵头单位联络员）。"""
     with user_errors():
         done = _desk().answer(ref, text, parse_identity(as_))
     if fmt is Fmt.json:
@@ -135,15 +132,15 @@ def answer(ref: Annotated[str, typer.Argument(help="批示编号, e.g. 2024-01/1
 @accountability_app.command("record")
 def record(
     code: CodeArg,
-    unit: Annotated[str, typer.Option("--unit", help="the unit held to account")],
-    kind: Annotated[str, typer.Option("--kind", help="约谈 | 通报批评 | 问责")],
+    unit: Annotated[str, typer.Option("--unit", help="被问责单位")],
+    kind: Annotated[str, typer.Option("--kind", help="措施：约谈、通报批评、问责")],
     reason: Annotated[str, typer.Option("--reason", help="事由")],
     document: Annotated[str, typer.Option("--document", help="文号")],
-    on: Annotated[str | None, typer.Option("--date", help="date (YYYY-MM-DD)")] = None,
+    on: Annotated[str | None, typer.Option("--date", help="日期，如 2024-06-30")] = None,
     fmt: FormatOpt = Fmt.table,
     as_: AsOpt = "office",
 ) -> None:
-    """登记追责问责措施 (office only)."""
+    """登记追责问责措施（改革办）。"""
     day = parse_day(on, "--date") if on else None
     with user_errors():
         done = _register().record(code, unit, kind, reason, document, parse_identity(as_), day)
@@ -159,11 +156,11 @@ def record(
 
 @accountability_app.command("list")
 def list_measures(
-    year: Annotated[int | None, typer.Option("--year", help="only this year")] = None,
+    year: Annotated[int | None, typer.Option("--year", help="只看该年度")] = None,
     fmt: FormatOpt = Fmt.table,
     as_: AsOpt = "office",
 ) -> None:
-    """追责问责登记簿 (oldest first)."""
+    """追责问责登记簿（按时间先后）。"""
     chosen = parse_year(year, "--year") if year is not None else None
     with user_errors():
         rows = _register().listing(parse_identity(as_), chosen)
@@ -180,7 +177,19 @@ def register(app: typer.Typer) -> None:
     app.add_typer(accountability_app, name="accountability")
 
 
-# ---- what `task show` and `board` add (called from there) --------------------------------------
+# ---- what `task report`, `task show` and `board` add (called from there) ----------------------
+
+
+def report_answering(code: str, as_: str, answers: list[str], fields: dict[str, Any]) -> None:
+    """`task report … --answers REF`: the report answers those 批示 (or `all` open ones), in
+    one transaction; the report's success text with the refs answered."""
+    svc = services()
+    with user_errors():
+        who = parse_identity(as_)
+        body = REPORT.parse(**fields)
+        done = _desk().report(code, body, answers, who)
+    queue_notices_now(svc)
+    typer.echo(done)
 
 
 def open_instruction_lines(code: str) -> list[str]:

@@ -32,10 +32,13 @@ from duban.cli.common import (
 )
 from duban.cli.crash import report_unexpected
 from duban.cli.plans import task_parts_lines
+from duban.cli.task_view import HISTORY_COLUMNS, history_rows, task_lines
 
 __all__ = ["app", "main"]
 
-task_app = typer.Typer(help="任务: show, history and the task commands", no_args_is_help=True)
+task_app = typer.Typer(
+    help="任务：查看、办理记录，以及签收、报送、延期、销号等办理命令", no_args_is_help=True
+)
 app.add_typer(task_app, name="task")
 
 # ---- init and import -----------------------------------------------------------------------
@@ -43,11 +46,11 @@ app.add_typer(task_app, name="task")
 
 @app.command()
 def init(as_: AsOpt = "office") -> None:
-    """Create the store (if new) and record the units, officials and channels of the config."""
+    """初始化台账（首次运行时建立），并登记配置文件中的单位、领导和群机器人。"""
     svc = services()
     with user_errors():
         count = svc.ledger.reconcile_directory(svc.config, parse_identity(as_))
-    typer.echo(f"store ready: {count} directory change(s) recorded")
+    typer.echo(f"台账已就绪：本次登记名录变更 {count} 项")
 
 
 IMPORT_COLUMNS = [("code", "编号"), ("action", "操作"), ("summary", "变更")]
@@ -57,11 +60,13 @@ _ACTIONS = {"create": "新增", "revise": "修改", "unchanged": "无变化"}
 @app.command("import")
 def import_(
     file: Path,
-    dry_run: Annotated[bool, typer.Option("--dry-run", help="show what would change")] = False,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="试运行：只显示将发生的变更，不写入")
+    ] = False,
     as_: AsOpt = "office",
     fmt: FormatOpt = Fmt.table,
 ) -> None:
-    """Import a 改革要点 task list (CSV, XLSX, YAML): all rows or none."""
+    """导入改革要点任务清单（CSV、XLSX、YAML）：全部导入或全部不导入。"""
     from duban.app.importer import checked_units, read_task_list
 
     result = checked_units(read_task_list(file), services().config)
@@ -96,19 +101,24 @@ def import_(
 
 # ---- task commands -------------------------------------------------------------------------
 
-CodeArg = Annotated[str, typer.Argument(help="task code (编号), e.g. 2024-07")]
-ReasonOpt = Annotated[str, typer.Option("--reason", help="why (recorded in the event)")]
+CodeArg = Annotated[str, typer.Argument(help="任务编号，如 2024-07")]
+ReasonOpt = Annotated[str, typer.Option("--reason", help="理由（记入台账）")]
 
 
 @task_app.command("show")
 def task_show(code: CodeArg, fmt: FormatOpt = Fmt.table, as_: AsOpt = "office") -> None:
+    """查看一项任务：牵头单位、完成时限、状态、阶段节点和最新进展。"""
     with user_errors():
         state = services().ledger.task(code, parse_identity(as_))
     from duban.cli import instructions  # 批示 (issue 12): the task's unanswered instructions
 
     if fmt is Fmt.json:
         state = {**state, "open_instructions": instructions.open_instructions_json(code)}
-    echo(state, fmt if fmt is Fmt.json else Fmt.table)
+    if fmt is Fmt.json:
+        echo(state, fmt)
+    else:
+        for line in task_lines(state):  # Chinese names and dates (duban.cli.task_view)
+            typer.echo(line)
     if fmt is not Fmt.json:
         for line in instructions.open_instruction_lines(code):
             typer.echo(line)
@@ -117,14 +127,15 @@ def task_show(code: CodeArg, fmt: FormatOpt = Fmt.table, as_: AsOpt = "office") 
             typer.echo(line)
 
 
-HISTORY_COLUMNS = [("version", "#"), ("at", "时间"), ("type", "事件"), ("actor", "办理人")]
-
-
 @task_app.command("history")
 def task_history(code: CodeArg, fmt: FormatOpt = Fmt.table, as_: AsOpt = "office") -> None:
+    """办理记录：谁、何时、做了什么（交办、签收、报送……）。"""
     with user_errors():
         events = services().ledger.task_history(code, parse_identity(as_))
-    echo(events, fmt, HISTORY_COLUMNS)
+    if fmt is Fmt.json:
+        echo(events, fmt, HISTORY_COLUMNS)
+    else:  # table and csv: the events' labels, Chinese dates, people by name
+        echo(history_rows(events), fmt, HISTORY_COLUMNS)
 
 
 def _perform(command: tc.TaskCommand[Any], code: str, as_: str, **fields: Any) -> None:
@@ -141,52 +152,62 @@ def _perform(command: tc.TaskCommand[Any], code: str, as_: str, **fields: Any) -
 
 @task_app.command("claim")
 def task_claim(code: CodeArg, as_: AsOpt = "office") -> None:
-    """签收: the lead unit acknowledges the task."""
+    """签收：牵头单位确认接受任务。"""
     _perform(tc.CLAIM, code, as_)
 
 
 @task_app.command("report")
 def task_report(
     code: CodeArg,
-    text: Annotated[str, typer.Option("--text", help="what was done")],
-    percent: Annotated[int, typer.Option("--percent", help="0-100")],
-    evidence: Annotated[list[str] | None, typer.Option("--evidence", help="link")] = None,
+    text: Annotated[str, typer.Option("--text", help="进展情况")],
+    percent: Annotated[int, typer.Option("--percent", help="完成进度，0～100")],
+    evidence: Annotated[
+        list[str] | None, typer.Option("--evidence", help="佐证材料链接，可多次")
+    ] = None,
     milestone: Annotated[
-        str | None, typer.Option("--milestone", help="the 阶段节点 this report says is reached")
+        str | None, typer.Option("--milestone", help="本次报送完成的阶段节点")
+    ] = None,
+    answers: Annotated[
+        list[str] | None,
+        typer.Option("--answers", help="本次报送答复的批示（如 2024-01/1，或 all 表示全部）"),
     ] = None,
     as_: AsOpt = "office",
 ) -> None:
-    """进展报送 (a co-unit from assignment on; the lead unit once claimed)."""
-    _perform(
-        tc.REPORT,
-        code,
-        as_,
-        text=text,
-        percent=percent,
-        evidence=tuple(evidence or ()),
-        milestone=milestone,
-    )
+    """进展报送（配合单位交办后即可报送，牵头单位签收后报送）；带 --answers 时，牵头单位的
+    报送即答复这些领导批示。"""
+    fields: dict[str, Any] = {
+        "text": text,
+        "percent": percent,
+        "evidence": tuple(evidence or ()),
+        "milestone": milestone,
+    }
+    if answers:
+        from duban.cli import instructions  # 批示 (issue 12): the report is the answer
+
+        instructions.report_answering(code, as_, answers, fields)
+        return
+    _perform(tc.REPORT, code, as_, **fields)
 
 
 @task_app.command("close-milestone")
 def task_close_milestone(
     code: CodeArg,
-    name: Annotated[str, typer.Argument(help="the milestone's name (阶段节点)")],
+    name: Annotated[str, typer.Argument(help="阶段节点名称")],
     reason: ReasonOpt,
     as_: AsOpt = "office",
 ) -> None:
-    """阶段节点完成: the office records that a milestone is reached."""
+    """阶段节点完成：改革办确认某一阶段节点已完成。"""
     _perform(tc.CLOSE_MILESTONE, code, as_, name=name, reason=reason)
 
 
 @task_app.command("request-extension")
 def task_request_extension(
     code: CodeArg,
-    to: Annotated[str, typer.Option("--to", help="new deadline (YYYY-MM-DD)")],
+    to: Annotated[str, typer.Option("--to", help="申请延至的日期，如 2024-06-30")],
     reason: ReasonOpt,
     as_: AsOpt = "office",
 ) -> None:
-    """延期申请."""
+    """延期申请：牵头单位申请延长完成时限。"""
     _perform(tc.REQUEST_EXTENSION, code, as_, new_deadline=parse_day(to, "--to"), reason=reason)
 
 
@@ -195,27 +216,31 @@ def task_grant_extension(
     code: CodeArg,
     reason: ReasonOpt,
     to: Annotated[
-        str | None, typer.Option("--to", help="date if not as asked (YYYY-MM-DD)")
+        str | None, typer.Option("--to", help="与申请不同时批准的日期，如 2024-06-30")
     ] = None,
     as_: AsOpt = "office",
 ) -> None:
+    """同意延期（改革办）。"""
     new_deadline = parse_day(to, "--to") if to else None
     _perform(tc.GRANT_EXTENSION, code, as_, reason=reason, new_deadline=new_deadline)
 
 
 @task_app.command("deny-extension")
 def task_deny_extension(code: CodeArg, reason: ReasonOpt, as_: AsOpt = "office") -> None:
+    """不同意延期（改革办）。"""
     _perform(tc.DENY_EXTENSION, code, as_, reason=reason)
 
 
 @task_app.command("submit")
 def task_submit(
     code: CodeArg,
-    summary: Annotated[str, typer.Option("--summary", help="what was achieved")],
-    evidence: Annotated[list[str] | None, typer.Option("--evidence", help="link")] = None,
+    summary: Annotated[str, typer.Option("--summary", help="完成情况")],
+    evidence: Annotated[
+        list[str] | None, typer.Option("--evidence", help="佐证材料链接，可多次")
+    ] = None,
     as_: AsOpt = "office",
 ) -> None:
-    """办结申请."""
+    """办结申请：牵头单位申请销号。"""
     _perform(tc.SUBMIT, code, as_, summary=summary, evidence=tuple(evidence or ()))
 
 
@@ -223,30 +248,39 @@ def task_submit(
 def task_accept(
     code: CodeArg, reason: ReasonOpt = "审核通过，同意销号", as_: AsOpt = "office"
 ) -> None:
-    """销号."""
+    """销号：改革办审核通过，任务办结。"""
     _perform(tc.ACCEPT, code, as_, reason=reason)
 
 
 @task_app.command("return")
 def task_return(code: CodeArg, reason: ReasonOpt, as_: AsOpt = "office") -> None:
-    """退回办结申请."""
+    """退回办结申请（改革办）。"""
     _perform(tc.RETURN, code, as_, reason=reason)
 
 
 @task_app.command("cancel")
 def task_cancel(code: CodeArg, reason: ReasonOpt, as_: AsOpt = "office") -> None:
+    """撤销任务（改革办）。"""
     _perform(tc.CANCEL, code, as_, reason=reason)
 
 
 @task_app.command("recognise")
 def task_recognise(
     code: CodeArg,
-    kind: Annotated[str, typer.Option("--kind", help="pilot | exemplar")],
-    level: Annotated[str, typer.Option("--level", help="national|provincial|municipal|county")],
-    title: Annotated[str, typer.Option("--title")],
+    kind: Annotated[
+        str, typer.Option("--kind", help="类别：pilot（改革试点）、exemplar（改革典型）")
+    ],
+    level: Annotated[
+        str,
+        typer.Option(
+            "--level",
+            help="级别：national（国家级）、provincial（省级）、municipal（市级）、county（县级）",
+        ),
+    ],
+    title: Annotated[str, typer.Option("--title", help="名称")],
     as_: AsOpt = "office",
 ) -> None:
-    """改革试点 / 改革典型."""
+    """记录改革试点、改革典型（改革办）。"""
     _perform(tc.RECOGNISE, code, as_, kind=kind, level=level, title=title)
 
 

@@ -26,11 +26,11 @@ from duban.cli.output import to_json
 
 __all__ = ["notify_app", "register"]
 
-notify_app = typer.Typer(help="群机器人: test a channel's robot", no_args_is_help=True)
+notify_app = typer.Typer(help="群机器人：测试某个群的机器人", no_args_is_help=True)
 
 NowOpt = Annotated[
     str | None,
-    typer.Option("--now", help="the moment of the pass (ISO; config timezone unless it says)"),
+    typer.Option("--now", help="按此时刻投递，如 2024-10-09T09:00（未写时区按配置的时区）"),
 ]
 
 
@@ -42,7 +42,7 @@ def _moment(now: str | None) -> dt.datetime:
 
 
 def deliver(now: NowOpt = None, fmt: FormatOpt = Fmt.table, as_: AsOpt = "office") -> None:
-    """Send every queued message that is due, as far as the robots' rate limits allow."""
+    """投递：发送所有到点的待发消息（在各平台机器人的限流范围内）。"""
     require(as_, "admin")
     svc = services()
     moment = _moment(now)
@@ -57,7 +57,7 @@ def deliver(now: NowOpt = None, fmt: FormatOpt = Fmt.table, as_: AsOpt = "office
 
 
 def notify_test(channel: str, fmt: FormatOpt = Fmt.table, as_: AsOpt = "office") -> None:
-    """Send one test message through CHANNEL's robot and print the platform's answer."""
+    """经该群的机器人发送一条测试消息，并显示平台的答复。"""
     require(as_, "admin")
     svc = services()
     if all(c.name != channel for c in svc.config.channels):

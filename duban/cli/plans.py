@@ -27,10 +27,10 @@ from duban.cli.common import (
 __all__ = ["plan_app", "register", "task_parts_lines"]
 
 plan_app = typer.Typer(
-    help="方案前置初审: submit, resubmit, review and read plans", no_args_is_help=True
+    help="方案前置初审：报送、重新报送、审核和查看改革方案", no_args_is_help=True
 )
 
-PlanArg = Annotated[str, typer.Argument(help="plan code (方案编号)")]
+PlanArg = Annotated[str, typer.Argument(help="方案编号，如 FA-2024-01")]
 _STATUS = {"submitted": "已报送", "in_review": "审核中", "approved": "已通过", "returned": "已退回"}
 _KIND = {"opinion": "初审意见", "approve": "审核通过", "return": "退回修改", "submit": "报送"}
 _VERDICTS: dict[str, Verdict] = {"opinion": "opinion", "approve": "approve", "return": "return"}
@@ -64,7 +64,7 @@ def plan_submit(
     text: Annotated[str, typer.Option("--text", help="方案内容或说明")] = "",
     as_: AsOpt = "office",
 ) -> None:
-    """报送方案, tied to a task and its milestone when named."""
+    """报送方案（可关联任务及其阶段节点）。"""
     with user_errors():
         services().ledger.submit_plan(
             code, title, unit, task, parse_identity(as_), milestone=milestone, text=text
@@ -79,7 +79,7 @@ def plan_resubmit(
     title: Annotated[str | None, typer.Option("--title", help="新的方案名称")] = None,
     as_: AsOpt = "office",
 ) -> None:
-    """重新报送: a returned plan, revised, as its next version."""
+    """重新报送：修改被退回的方案，作为新的一版报送。"""
     with user_errors():
         revision = services().ledger.resubmit_plan(code, title, text, parse_identity(as_))
     typer.echo(f"方案 {code} 已重新报送（第{revision}版）")
@@ -88,11 +88,16 @@ def plan_resubmit(
 @plan_app.command("review")
 def plan_review(
     code: PlanArg,
-    verdict: Annotated[str, typer.Option("--verdict", help="opinion | approve | return")],
+    verdict: Annotated[
+        str,
+        typer.Option(
+            "--verdict", help="审核结论：opinion（提出意见）、approve（通过）、return（退回）"
+        ),
+    ],
     reason: Annotated[str, typer.Option("--reason", help="意见或理由（记入台账）")],
     as_: AsOpt = "office",
 ) -> None:
-    """初审: an opinion, an approval or a return, each with its reason."""
+    """初审：提出意见、通过或退回，均须写明理由。"""
     if verdict not in _VERDICTS:
         fail("--verdict 只能是 opinion（意见）、approve（通过）或 return（退回）", 2)
     with user_errors():
@@ -115,7 +120,7 @@ def plan_show(code: PlanArg, fmt: FormatOpt = Fmt.table, as_: AsOpt = "office") 
 
 @plan_app.command("history")
 def plan_history(code: PlanArg, fmt: FormatOpt = Fmt.table, as_: AsOpt = "office") -> None:
-    """Every version and every review of the plan, in time order, with its reason."""
+    """方案的每一版报送和每一次审核，按时间顺序，附理由。"""
     with user_errors():
         plan = services().ledger.plan(code, parse_identity(as_))
     echo(plan_history_rows(plan), fmt, HISTORY_COLUMNS)

@@ -31,9 +31,7 @@ from duban.cli.common import AsOpt, Fmt, echo, fail, parse_day, require, service
 
 __all__ = ["register"]
 
-audit_app = typer.Typer(
-    help="审计: the audit trail and the tamper-evident chain", no_args_is_help=True
-)
+audit_app = typer.Typer(help="审计：审计留痕和防篡改校验", no_args_is_help=True)
 
 
 class BoardFmt(StrEnum):
@@ -48,7 +46,7 @@ class LogFmt(StrEnum):
     jsonl = "jsonl"
 
 
-DateOpt = Annotated[str | None, typer.Option(help="YYYY-MM-DD")]
+DateOpt = Annotated[str | None, typer.Option(help="日期，如 2024-06-30")]
 
 
 def register(app: typer.Typer) -> None:
@@ -72,20 +70,22 @@ def _reader(as_: str) -> None:
 
 
 def board(
-    unit: Annotated[str | None, typer.Option(help="tasks this unit leads or co-operates")] = None,
-    group: Annotated[str | None, typer.Option(help="tasks of this 专责小组")] = None,
-    official: Annotated[str | None, typer.Option(help="tasks this 领衔领导 leads")] = None,
+    unit: Annotated[str | None, typer.Option(help="该单位牵头或配合的任务")] = None,
+    group: Annotated[str | None, typer.Option(help="该专责小组的任务")] = None,
+    official: Annotated[str | None, typer.Option(help="该领衔领导领衔的任务")] = None,
     as_of: Annotated[
-        str | None, typer.Option("--as-of", help="the board as it stood that day (YYYY-MM-DD)")
+        str | None, typer.Option("--as-of", help="看板在该日的样子，如 2024-06-30")
     ] = None,
     at_position: Annotated[
-        int | None, typer.Option("--at-position", help="the board after event N")
+        int | None, typer.Option("--at-position", help="第 N 条记录之后的看板")
     ] = None,
-    fmt: Annotated[BoardFmt, typer.Option("--format", help="table|json|csv|xlsx")] = BoardFmt.table,
-    output: Annotated[Path | None, typer.Option("--output", help="file for xlsx")] = None,
+    fmt: Annotated[
+        BoardFmt, typer.Option("--format", help="格式：table（表格）、json、csv、xlsx")
+    ] = BoardFmt.table,
+    output: Annotated[Path | None, typer.Option("--output", help="xlsx 的输出文件")] = None,
     as_: AsOpt = "office",
 ) -> None:
-    """任务看板: one row per task with its light (红/黄/绿灯)."""
+    """任务看板：每项任务一行，附红黄绿灯。"""
     _reader(as_)
     if as_of is not None and at_position is not None:
         fail("--as-of 与 --at-position 只能选一个", 2)
@@ -111,7 +111,8 @@ def _show_board(rows: list[dict[str, Any]], fmt: BoardFmt, output: Path | None) 
     if fmt is BoardFmt.json:
         typer.echo(json.dumps(rows, ensure_ascii=False, indent=2))
         return
-    flat = [_flat(r, short=fmt is BoardFmt.table) for r in rows]
+    tz = services().config.tz
+    flat = [_flat(r, short=fmt is BoardFmt.table, tz=tz) for r in rows]
     if fmt is BoardFmt.xlsx:
         assert output is not None
         _write_xlsx(flat, output)
@@ -125,10 +126,11 @@ def _show_board(rows: list[dict[str, Any]], fmt: BoardFmt, output: Path | None) 
     typer.echo("，".join(f"{label} {n}" for label, n in counts.items()))
 
 
-def _flat(row: dict[str, Any], *, short: bool) -> dict[str, Any]:
+def _flat(row: dict[str, Any], *, short: bool, tz: dt.tzinfo) -> dict[str, Any]:
     milestone = row["next_milestone"]
     flat = dict(row)
     flat.update(
+        co_reports_text=co_reports_text(row, tz),
         title=_short(row["title"], 24) if short else row["title"],
         deadline=row["deadline"] or "持续推进",
         next_milestone_text=f"{milestone['name']} {milestone['due']}" if milestone else "",
@@ -137,6 +139,18 @@ def _flat(row: dict[str, Any], *, short: bool) -> dict[str, Any]:
         escalation_label=row["escalation_label"] or "",
     )
     return flat
+
+
+def co_reports_text(row: dict[str, Any], tz: dt.tzinfo) -> str:
+    """「县财政局 2026-03-12；县教育局 未报送」: each co-unit with the day of its latest report on
+    the task (office time), those that never reported said so; "" for a task without co-units."""
+    reported = {r["unit"]: r["at"] for r in row.get("co_unit_reports", [])}
+    parts = []
+    for unit in row["co_units"]:
+        at = _moment(reported[unit]) if unit in reported else None
+        day = f"{at.astimezone(tz):%Y-%m-%d}" if at is not None else None
+        parts.append(f"{unit} {day or ('已报送' if unit in reported else '未报送')}")
+    return "；".join(parts)
 
 
 def _short(text: str, width: int) -> str:
@@ -148,7 +162,20 @@ _TABLE_KEYS = (
     "code", "title", "lead_unit", "status_label", "light_label", "deadline",
     "next_milestone_text", "last_report_date", "percent", "escalation_label", "light_reasons_text",
 )  # fmt: skip
-TABLE_COLUMNS = [(k, h) for k, h in BOARD_COLUMNS if k in _TABLE_KEYS]
+CO_REPORTS_COLUMN = ("co_reports_text", "配合单位报送")  # issue 12: beside the lead unit
+
+
+def _table_columns() -> list[tuple[str, str]]:
+    columns = []
+    for key, header in BOARD_COLUMNS:
+        if key in _TABLE_KEYS:
+            columns.append((key, header))
+        if key == "lead_unit":
+            columns.append(CO_REPORTS_COLUMN)
+    return columns
+
+
+TABLE_COLUMNS = _table_columns()
 
 _FILLS = {"green": "C6EFCE", "yellow": "FFEB9C", "red": "FFC7CE", "closed": "D9D9D9"}
 
@@ -194,6 +221,16 @@ def _moment(text: str | None) -> dt.datetime | None:
     return moment if moment is not None and moment.tzinfo is not None else None
 
 
+TASKS_SHOWN = 3  # a digest names every task it carries: the 任务 column shows the first few
+
+
+def tasks_text(codes: list[str]) -> str:
+    """The 任务 cell: 「2024-01、2024-02」, or 「2024-01、2024-02、2024-03等82项」 for an entry
+    naming many (one such entry used to widen the column for every row of the log)."""
+    shown = "、".join(codes[:TASKS_SHOWN])
+    return f"{shown}等{len(codes)}项" if len(codes) > TASKS_SHOWN else shown
+
+
 def recorded_text(at: str | None, recorded_at: str | None, tz: dt.tzinfo) -> str:
     """When the store wrote the entry (office time), if that is more than a minute away from
     the time it states (`at`): a backdated or replayed action; else empty."""
@@ -205,12 +242,14 @@ def recorded_text(at: str | None, recorded_at: str | None, tz: dt.tzinfo) -> str
 
 @audit_app.command("log")
 def audit_log(
-    task: Annotated[str | None, typer.Option("--task", help="one task's trail (编号)")] = None,
+    task: Annotated[str | None, typer.Option("--task", help="只看该任务的留痕（任务编号）")] = None,
     since: DateOpt = None,
-    fmt: Annotated[LogFmt, typer.Option("--format", help="table|jsonl")] = LogFmt.table,
+    fmt: Annotated[
+        LogFmt, typer.Option("--format", help="格式：table（表格）、jsonl")
+    ] = LogFmt.table,
     as_: AsOpt = "office",
 ) -> None:
-    """审计留痕: every event, oldest first, in plain Chinese (and as JSON with jsonl)."""
+    """审计留痕：每一条记录，按时间先后，以中文说明（jsonl 格式另附完整数据）。"""
     _reader(as_)
     entries = _reads().audit(task, parse_day(since, "--since") if since else None)
     if fmt is LogFmt.jsonl:
@@ -219,7 +258,7 @@ def audit_log(
         return
     tz = services().config.tz
     for entry in entries:
-        entry["tasks_text"] = "、".join(entry["tasks"])
+        entry["tasks_text"] = tasks_text(entry["tasks"])
         entry["recorded_text"] = recorded_text(entry["at"], entry["recorded_at"], tz)
         entry["at"] = (entry["at"] or "")[:19].replace("T", " ")
     shifted = any(entry["recorded_text"] for entry in entries)  # the column only when needed
@@ -230,12 +269,12 @@ def audit_log(
 @audit_app.command("verify")
 def audit_verify(
     head: Annotated[
-        str | None, typer.Option("--head", help="a posted chain head HASH@POSITION to check")
+        str | None, typer.Option("--head", help="要核对的已公布链头，写成「哈希@位置」")
     ] = None,
     as_: AsOpt = "auditor",
 ) -> None:
-    """防篡改校验: recompute the hash chain from the stored rows; exit 1 naming the first
-    altered, deleted, inserted or reordered event."""
+    """防篡改校验：按存储的记录重算哈希链；发现被修改、删除、插入或调换顺序的记录时，
+    指明第一条并以状态 1 退出。"""
     _reader(as_)
     reads = _reads()
     result = reads.verify_chain(_parse_head(head) if head else None)
@@ -262,9 +301,12 @@ def _parse_head(text: str) -> ChainHead:
 
 @audit_app.command("head")
 def audit_head(
-    fmt: Annotated[Fmt, typer.Option("--format")] = Fmt.table, as_: AsOpt = "office"
+    fmt: Annotated[
+        Fmt, typer.Option("--format", help="输出格式：table（表格）、json、csv")
+    ] = Fmt.table,
+    as_: AsOpt = "office",
 ) -> None:
-    """链头: the hash and position the office posts (extends the chain first)."""
+    """链头：改革办公布的哈希值和位置（先把链补齐）。"""
     _reader(as_)
     head = _reads().chain_head()
     if head is None:
@@ -280,10 +322,12 @@ def audit_head(
 
 
 def rebuild(
-    which: Annotated[str, typer.Argument(help=" | ".join((*PROJECTIONS, "all")))] = "all",
+    which: Annotated[
+        str, typer.Argument(help="要重建的视图：" + "、".join((*PROJECTIONS, "all")))
+    ] = "all",
     as_: AsOpt = "office",
 ) -> None:
-    """重建: drop a projection and process every event again (progress on stderr)."""
+    """重建：清空视图并重新处理全部记录（进度显示在标准错误输出）。"""
     require(as_, "admin")
     names = list(PROJECTIONS) if which == "all" else [which]
     if not set(names) <= set(PROJECTIONS):

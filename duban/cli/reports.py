@@ -23,7 +23,7 @@ from duban.cli.common import AsOpt, fail, parse_day, parse_year, require, servic
 
 __all__ = ["register"]
 
-report_app = typer.Typer(help="报告: 月分析、季调度、年督考", no_args_is_help=True)
+report_app = typer.Typer(help="报告：月分析、季调度、年督考", no_args_is_help=True)
 
 
 class ReportFmt(StrEnum):
@@ -33,11 +33,9 @@ class ReportFmt(StrEnum):
     html = "html"
 
 
-FmtOpt = Annotated[ReportFmt, typer.Option("--format", help="md | xlsx | json | html")]
-OutputOpt = Annotated[Path | None, typer.Option("--output", help="write to this file")]
-AsOfOpt = Annotated[
-    str | None, typer.Option("--as-of", help="only events up to this day (YYYY-MM-DD)")
-]
+FmtOpt = Annotated[ReportFmt, typer.Option("--format", help="格式：md、xlsx、json、html")]
+OutputOpt = Annotated[Path | None, typer.Option("--output", help="写入此文件")]
+AsOfOpt = Annotated[str | None, typer.Option("--as-of", help="只计入截至该日的记录，如 2024-06-30")]
 
 
 def register(app: typer.Typer) -> None:
@@ -90,7 +88,7 @@ def _command(kind: ReportKind[Any]) -> Callable[..., None]:
         _run(kind, period, **given)
 
     keyword = inspect.Parameter.KEYWORD_ONLY
-    argument = typer.Argument(help=kind.period_format)
+    argument = typer.Argument(help=_PERIOD_HELP.get(kind.name, "期间"))
     period = Annotated[kind.period_type, argument]  # type: ignore[name-defined]
     params = [
         inspect.Parameter(kind.period_name, keyword, annotation=period),
@@ -101,10 +99,22 @@ def _command(kind: ReportKind[Any]) -> Callable[..., None]:
     ]
     command.__signature__ = inspect.Signature(params)  # type: ignore[attr-defined]
     command.__annotations__ = {p.name: p.annotation for p in params}
-    command.__doc__ = kind.summary
+    command.__doc__ = _SUMMARIES.get(kind.name, "报告")
     command.__name__ = kind.name
     return command
 
+
+# The help of each kind's command, as the office says it (the kinds' `summary` is English).
+_SUMMARIES = {
+    "monthly": "月分析：各单位和专责小组的任务、红黄绿灯、报送情况、逾期、督办升级和变更。",
+    "quarterly": "季调度：各专责小组和领衔领导的进展、下季度风险、改革试点和典型。",
+    "assessment": "年督考：各单位得分、排名及每一项加减分的依据。",
+}
+_PERIOD_HELP = {
+    "monthly": "月份，如 2024-06",
+    "quarterly": "季度，如 2024Q2",
+    "assessment": "年度，如 2024",
+}
 
 for _kind in REPORT_KINDS.values():
     report_app.command(_kind.name)(_command(_kind))

@@ -29,7 +29,7 @@ from duban.cli.sweep import preview_command
 __all__ = ["register", "scheduler_app"]
 
 scheduler_app = typer.Typer(
-    help="调度: the configured jobs, their next fire times, and the scheduler itself",
+    help="调度：配置的定时任务、下次运行时间，以及定时任务的运行",
     no_args_is_help=True,
 )
 
@@ -43,15 +43,17 @@ class JobsFmt(StrEnum):
 
 
 def jobs(
-    fmt: Annotated[JobsFmt, typer.Option("--format", help="table | json")] = JobsFmt.table,
+    fmt: Annotated[
+        JobsFmt, typer.Option("--format", help="格式：table（表格）、json")
+    ] = JobsFmt.table,
     after: Annotated[
         str | None,
-        typer.Option("--from", help="show fire times after this moment (ISO, config timezone)"),
+        typer.Option("--from", help="显示此刻之后的运行时间，如 2024-10-09T09:00"),
     ] = None,
-    count: Annotated[int, typer.Option("--count", min=1, max=50, help="fire times per job")] = 3,
+    count: Annotated[int, typer.Option("--count", min=1, max=50, help="每项任务显示几次")] = 3,
     as_: AsOpt = "office",
 ) -> None:
-    """Every job with its schedule and next fire times (the office calendar, the config's zone)."""
+    """全部定时任务及其计划和下次运行时间（按办公日历和配置的时区）。"""
     require(as_, "read")
     svc = services()
     config = svc.config
@@ -85,12 +87,12 @@ def run(
         typer.Option(
             "--lease",
             min=0.5,
-            help="seconds between leadership checks (PostgreSQL): a standby takes over within it",
+            help="主节点检查间隔秒数（PostgreSQL）：备用节点在此时间内接替",
         ),
     ] = DEFAULT_LEASE_SECONDS,
     as_: AsOpt = "office",
 ) -> None:
-    """Run the scheduler until SIGINT/SIGTERM; on PostgreSQL only the elected leader runs jobs."""
+    """运行定时任务，直到按 Ctrl-C 或收到停止信号；使用 PostgreSQL 时只有主节点执行任务。"""
     require(as_, "admin")
     svc = services()
     try:

@@ -24,6 +24,7 @@ from duban.api import Background, create_app
 from duban.app.access import TokenRegistry
 from duban.app.calendar_follow import CalendarFollower
 from duban.app.services import Services
+from duban.app.vocabulary import ROLE_LABELS
 from duban.bootstrap import scheduler_service
 from duban.cli.common import (
     NOW_ENV,
@@ -42,7 +43,7 @@ from duban.settings.logs import register_secrets
 
 __all__ = ["register"]
 
-token_app = typer.Typer(help="访问令牌: issue, revoke and list API tokens", no_args_is_help=True)
+token_app = typer.Typer(help="访问令牌：签发、吊销和查看接口（API）令牌", no_args_is_help=True)
 
 TOKEN_COLUMNS = [
     ("token_id", "编号"),
@@ -81,19 +82,19 @@ def scheduler_services(svc: Services, enabled: bool) -> list[Background]:
 
 
 def serve(
-    host: Annotated[str, typer.Option(help="address to listen on")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="port to listen on (0: any free one)")] = 8000,
+    host: Annotated[str, typer.Option(help="监听地址")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="监听端口（0 表示任选空闲端口）")] = 8000,
     no_scheduler: Annotated[
-        bool, typer.Option("--no-scheduler", help="serve only; do not start the scheduler")
+        bool, typer.Option("--no-scheduler", help="只提供服务，不启动定时任务")
     ] = False,
 ) -> None:
-    """Run the HTTP API (/api/v1) and the read-only web board (/) until SIGINT or SIGTERM."""
+    """启动服务：接口（/api/v1）和只读网页看板（/），直到按 Ctrl-C 或收到停止信号。"""
     svc = services()
     background = scheduler_services(svc, enabled=not no_scheduler)
     app = create_app(svc, background)
     server = _GracefulServer(uvicorn_config(app, host, port, svc.config.http))
     scheduler = "" if no_scheduler else "，含提醒调度（已有调度进程时自动让出）"
-    api = "(API /api/v1, OpenAPI /openapi.json)"
+    api = "（接口 /api/v1，接口说明 /openapi.json）"
     server.banner = f"督办服务: http://{host}:{{port}}/  {api}{scheduler}{_pinned_clock()}"
     try:
         server.run()
@@ -115,17 +116,21 @@ def _tokens() -> TokenRegistry:
 
 
 def token_issue(
-    role: Annotated[str, typer.Option("--role", help="office | liaison | official | auditor")],
-    unit: Annotated[str | None, typer.Option("--unit", help="the liaison's unit")] = None,
-    name: Annotated[
-        str | None, typer.Option("--name", help="who holds it (officials: required)")
-    ] = None,
-    reason: Annotated[str, typer.Option("--reason", help="why it is issued")] = "",
-    quiet: Annotated[bool, typer.Option("--quiet", help="print only the token")] = False,
+    role: Annotated[
+        str,
+        typer.Option(
+            "--role",
+            help="角色：office（改革办）、liaison（联络员）、official（领衔领导）、auditor（审计）",
+        ),
+    ],
+    unit: Annotated[str | None, typer.Option("--unit", help="联络员所在单位")] = None,
+    name: Annotated[str | None, typer.Option("--name", help="持有人姓名（领衔领导必填）")] = None,
+    reason: Annotated[str, typer.Option("--reason", help="签发理由")] = "",
+    quiet: Annotated[bool, typer.Option("--quiet", help="只显示令牌本身")] = False,
     fmt: FormatOpt = Fmt.table,
     as_: AsOpt = "office",
 ) -> None:
-    """Issue a token bound to a role (and unit): printed this once, stored only as its hash."""
+    """签发绑定角色（及单位）的令牌：只显示这一次，台账只存其哈希值。"""
     with user_errors():
         issued = _tokens().issue(role, name, unit, parse_identity(as_), reason)
     register_secrets([issued.token])
@@ -137,23 +142,24 @@ def token_issue(
         typer.echo("访问令牌（只显示这一次，请妥善保存；台账只保存其哈希）：")
         typer.echo(issued.token)
         bound = f"，单位 {issued.unit}" if issued.unit else ""
-        typer.echo(f"编号 {issued.token_id}，角色 {issued.role}，名称 {issued.name}{bound}")
+        role = ROLE_LABELS.get(issued.role, issued.role)
+        typer.echo(f"编号 {issued.token_id}，角色 {role}，名称 {issued.name}{bound}")
         typer.echo(f"吊销：duban token revoke {issued.token_id}")
 
 
 def token_revoke(
-    token_id: Annotated[str, typer.Argument(help="the token's id (编号), not the token")],
-    reason: Annotated[str, typer.Option("--reason")] = "",
+    token_id: Annotated[str, typer.Argument(help="令牌编号（不是令牌本身）")],
+    reason: Annotated[str, typer.Option("--reason", help="吊销理由")] = "",
     as_: AsOpt = "office",
 ) -> None:
-    """Revoke a token: from now on every request with it is refused (401)."""
+    """吊销令牌：此后凡持该令牌的请求一律拒绝。"""
     with user_errors():
         _tokens().revoke(token_id, parse_identity(as_), reason)
     typer.echo(f"令牌 {token_id} 已吊销")
 
 
 def token_list(fmt: FormatOpt = Fmt.table, as_: AsOpt = "office") -> None:
-    """Every token issued, with its binding and whether it is revoked (never the token itself)."""
+    """已签发的全部令牌、其绑定的角色和单位、是否已吊销（不显示令牌本身）。"""
     with user_errors():
         rows = _tokens().tokens(parse_identity(as_))
     echo(rows, fmt, TOKEN_COLUMNS)

@@ -9,6 +9,7 @@ from typing import Annotated, Any
 
 import typer
 
+from duban.app.instruction_urging import URGE_KIND
 from duban.app.preview import PreviewMessage, preview
 from duban.app.scheduled import run_delivery
 from duban.app.sweep import PlannedMessage, SweepReport, sweep
@@ -28,7 +29,7 @@ __all__ = ["preview_command", "register", "sweep_command"]
 
 NowOpt = Annotated[
     str | None,
-    typer.Option("--now", help="sweep as of this time (ISO, office time zone if none given)"),
+    typer.Option("--now", help="按此时刻扫描，如 2024-10-09T09:00（未写时区按配置的时区）"),
 ]
 
 
@@ -52,13 +53,15 @@ def _print_report(report: SweepReport, delivered: Any, fmt: Fmt) -> None:
         data["delivery"] = as_dict() if callable(as_dict) else None
         typer.echo(to_json(data))
         return
-    for message in report.messages:
+    messages = [*report.messages, *report.urge_messages]
+    for message in messages:
         typer.echo(_message_text(message))
     rungs = "，".join(f"{name}×{count}" for name, count in sorted(report.rungs.items())) or "无"
     verb = "将发出" if report.dry_run else "已排队"
     suffix = "（试运行，未写入）" if report.dry_run else ""
+    urges = f"，其中批示催复 {report.instruction_urges} 条" if report.instruction_urges else ""
     typer.echo(
-        f"{report.now:%Y-%m-%d %H:%M} {verb}：{rungs}；消息 {len(report.messages)} 条{suffix}"
+        f"{report.now:%Y-%m-%d %H:%M} {verb}：{rungs}；消息 {len(messages)} 条{urges}{suffix}"
     )
     if delivered is not None:
         summary = getattr(delivered, "summary", None)
@@ -67,14 +70,14 @@ def _print_report(report: SweepReport, delivered: Any, fmt: Fmt) -> None:
 
 def sweep_command(
     now: NowOpt = None,
-    dry_run: Annotated[bool, typer.Option("--dry-run", help="show, write nothing")] = False,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="试运行：只显示，不写入")] = False,
     no_deliver: Annotated[
-        bool, typer.Option("--no-deliver", help="queue only; leave delivery to `duban deliver`")
+        bool, typer.Option("--no-deliver", help="只排队，不投递（由 duban deliver 投递）")
     ] = False,
     fmt: FormatOpt = Fmt.table,
     as_: AsOpt = "office",
 ) -> None:
-    """催办扫描: issue every reminder due now, once, one digest per chat; then deliver."""
+    """催办扫描：发出此刻到期的全部提醒（每条只发一次，每个群一条汇总），然后投递。"""
     require(as_, "admin")
     svc = services()
     moment = _parse_now(now)
@@ -84,13 +87,13 @@ def sweep_command(
 
 
 def preview_command(
-    from_: Annotated[str, typer.Option("--from", help="first day (YYYY-MM-DD)")],
-    to: Annotated[str, typer.Option("--to", help="last day (YYYY-MM-DD)")],
+    from_: Annotated[str, typer.Option("--from", help="起始日期，如 2024-06-01")],
+    to: Annotated[str, typer.Option("--to", help="截止日期，如 2024-06-30")],
     fmt: FormatOpt = Fmt.table,
     as_: AsOpt = "office",
 ) -> None:
-    """Every message the current config would send from --from to --to, sending nothing:
-    each at its 发送时间 (working time only), with its 入队时间 when that differs."""
+    """预演：按当前配置，列出起止日期之间将发送的每条消息（不发送），附发送时间
+    （仅工作时间）；入队时间与之不同时一并列出。"""
     require(as_, "admin")
     first, last = parse_day(from_, "--from"), parse_day(to, "--to")
     if last < first:
@@ -102,7 +105,9 @@ def preview_command(
     for message in messages:
         typer.echo(_preview_head(message))
         typer.echo(_message_text(message))
-    typer.echo(f"共 {len(messages)} 条消息（预演，未写入、未发送）")
+    urges = sum(1 for m in messages if m.kind == URGE_KIND)
+    among = f"，其中批示催复 {urges} 条" if urges else ""
+    typer.echo(f"共 {len(messages)} 条消息{among}（预演，未写入、未发送）")
 
 
 def _preview_head(message: PreviewMessage) -> str:

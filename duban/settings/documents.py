@@ -30,5 +30,5 @@ class Documents(Section):
     @classmethod
     def _short(cls, value: str) -> str:
         if any(c in value for c in _FORBIDDEN) or any(c.isspace() for c in value):
-            raise ValueError("office_short must not contain brackets or spaces (e.g. 县改办)")
+            raise ValueError("机关简称不能含括号或空格（如 县改办）")
         return value

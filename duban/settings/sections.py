@@ -28,6 +28,7 @@ from pydantic_core import PydanticCustomError
 from domain.dates import in_range, out_of_range_message
 from domain.ladder import DEFAULT_LADDER, Audience, Ladder, LadderError, Rung
 from domain.rungs import rung_label
+from domain.vocabulary import PLATFORM_LABELS
 from scheduler.cron import CronError
 from scheduler.triggers import check_schedule
 
@@ -76,7 +77,7 @@ class Liaison(Section):
     @classmethod
     def _mobile(cls, value: str) -> str:
         if not _MOBILE.match(value):
-            raise ValueError("mobile must be an 11-digit mainland number starting with 1")
+            raise ValueError("手机号应为以1开头的11位数字")
         return value
 
 
@@ -90,13 +91,17 @@ class Channel(Section):
     secret: SecretStr | None = None
     secret_env: str | None = None
     keyword: str = ""
+    display_name: str = ""  # how messages name the chat's readers; default: its units' names
 
     @model_validator(mode="after")
     def _webhook_needed(self) -> Channel:
         if self.platform != "console" and self.webhook is None:
-            raise ValueError(f"channel {self.name!r}: platform {self.platform} needs a webhook")
+            platform = PLATFORM_LABELS.get(self.platform, self.platform)
+            raise ValueError(f"群「{self.name}」使用{platform}机器人，须填写 webhook 地址")
         if self.secret_env is not None and self.secret_env not in os.environ:
-            raise ValueError(f"channel {self.name!r}: environment variable {self.secret_env} unset")
+            raise ValueError(
+                f"群「{self.name}」的签名密钥取自环境变量 {self.secret_env}，但它未设置"
+            )
         return self
 
     def secret_value(self) -> str | None:
@@ -138,9 +143,9 @@ class WorkingHours(Section):
     def _order(self) -> WorkingHours:
         for value in (self.start, self.end):
             if not _HHMM.match(value):
-                raise ValueError(f"{value!r} is not HH:MM")
+                raise ValueError(f"「{value}」不是有效时刻（应为 09:00 格式）")
         if self.start >= self.end:
-            raise ValueError("start must be before end")
+            raise ValueError(f"上班时间 {self.start} 应早于下班时间 {self.end}")
         return self
 
     def times(self) -> tuple[dt.time, dt.time]:

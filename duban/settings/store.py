@@ -40,7 +40,10 @@ def store_env(url: str) -> dict[str, str]:
         return {"PERSISTENCE_MODULE": "eventsourcing.sqlite", "SQLITE_DBNAME": str(path)}
     parts = urlsplit(url)
     if parts.scheme not in ("postgresql", "postgres") or not parts.path.strip("/"):
-        raise StoreURLError(f"not a store URL: {redact_store_url(url)}")
+        raise StoreURLError(
+            f"不是可用的存储地址：{redact_store_url(url)}"
+            "（应为 sqlite:///路径 或 postgresql://用户@主机:端口/库名）"
+        )
     return {
         # eventsourcing.postgres, its tables created one process at a time (projections.pg_schema)
         "PERSISTENCE_MODULE": get_topic(SchemaLockedPostgresFactory),

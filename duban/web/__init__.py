@@ -14,6 +14,9 @@ and the settings only, never `duban.api`, `domain`, `projections`, `notifiers` o
 
 from __future__ import annotations
 
+import datetime as dt
+import re
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -24,8 +27,11 @@ from fastapi.staticfiles import StaticFiles
 
 from duban.app.calendar_watch import calendar_banner
 from duban.app.errors import TaskNotFound
+from duban.app.instructions import open_counts, open_instructions
 from duban.app.reads import LIGHT_LABELS, BoardQuery, unit_summaries
 from duban.app.roles import Identity
+from duban.app.routing import chat_names as routing_chat_names
+from duban.settings.config import Config
 from duban.web.charts import unit_bars
 from duban.web.context import Ctx
 from duban.web.masked import masked_templates
@@ -39,13 +45,81 @@ router = APIRouter(include_in_schema=False)
 READER = Identity(role="auditor", name="看板")  # the open board reads as a read-only role
 
 
-def _choices(rows: list[dict[str, Any]]) -> dict[str, list[str]]:
+def _choices(rows: list[dict[str, Any]], config: Config) -> dict[str, list[str]]:
+    """The filters' options: units and officials in the config's order (the office's 机构序列
+    and leadership rank), any the config does not list after them."""
     units = {r["lead_unit"] for r in rows} | {u for r in rows for u in r["co_units"]}
+    officials = {r["official"] for r in rows if r["official"]}
     return {
-        "unit": sorted(units),
+        "unit": _in_order(units, (u.name for u in config.units)),
         "group": sorted({r["group"] for r in rows if r["group"]}),
-        "official": sorted({r["official"] for r in rows if r["official"]}),
+        "official": _in_order(officials, (o.name for o in config.officials)),
     }
+
+
+def _in_order(names: set[str], order: Iterable[str]) -> list[str]:
+    listed = [name for name in dict.fromkeys(order) if name in names]
+    return [*listed, *sorted(names - set(listed))]
+
+
+def chat_names(config: Config) -> dict[str, str]:
+    """Channel name → the chat as a page names it: the one naming rule of the messages
+    (`duban.app.routing.chat_names`: the units it serves, the office, the leaders, an
+    official, or its configured display name) as a chat, 「县委编办群」."""
+    return {
+        channel: name if name.endswith("群") else f"{name}群"
+        for channel, name in routing_chat_names(config).items()
+    }
+
+
+_DATE_TEXT = re.compile(r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?$")
+
+
+def deadline_note(deadline: str | None, text: str | None) -> str | None:
+    """The deadline as the task list wrote it, when it says more than the date shown: 「2024年
+    6月底」 beside 2024-06-30 yes; 「2024-06-30」, 「2024/6/30」 or 「持续推进」 again no (an import
+    keeps a date cell's ISO form as its text, which is why it used to appear twice)."""
+    written = (text or "").strip()
+    if not written or written == (deadline or "持续推进"):
+        return None
+    found = _DATE_TEXT.match(written)
+    if found and deadline:
+        try:
+            if dt.date(*(int(part) for part in found.groups())).isoformat() == deadline:
+                return None
+        except ValueError:
+            return written
+    return written
+
+
+def co_unit_reports(
+    row: dict[str, Any], trail: list[dict[str, Any]], tz: dt.tzinfo
+) -> list[dict[str, Any]]:
+    """Each co-unit's latest report (unit, day, percent, text), in the order they first
+    reported; the percent the co-unit gave for its part is the one its report event recorded
+    (it is not the task's)."""
+    percents = {
+        (entry.get("actor"), entry.get("at")): (entry.get("data") or {}).get("percent")
+        for entry in trail
+        if str(entry.get("type", "")).endswith("ProgressReported")
+    }
+    return [
+        {
+            "unit": report["unit"],
+            "day": _day(report["at"], tz),
+            "percent": percents.get((report["by"], report["at"])),
+            "text": report["text"],
+        }
+        for report in row.get("co_unit_reports", [])
+    ]
+
+
+def _day(at: Any, tz: dt.tzinfo) -> str:
+    try:
+        moment = at if isinstance(at, dt.datetime) else dt.datetime.fromisoformat(str(at))
+    except ValueError:
+        return str(at)[:10]
+    return (moment.astimezone(tz) if moment.tzinfo else moment).date().isoformat()
 
 
 def _query(request: Request) -> BoardQuery:
@@ -77,10 +151,12 @@ def board_page(request: Request, ctx: Ctx) -> HTMLResponse:
     query = _query(request)
     rows = everything if query == BoardQuery() else ctx.reads.board(query)
     counts = {light: sum(1 for r in rows if r["light"] == light) for light in LIGHT_LABELS}
+    waiting = open_counts(ctx.ledger)  # 批示 not yet answered, per task
     context = {
         "rows": rows,
+        "waiting": {r["code"]: waiting[r["code"]] for r in rows if waiting.get(r["code"])},
         "query": query,
-        "choices": _choices(everything),
+        "choices": _choices(everything, ctx.config),
         "counts": counts,
         "light_labels": LIGHT_LABELS,
         "light_links": {light: _light_link(query, light) for light in LIGHT_LABELS},
@@ -102,11 +178,15 @@ def task_page(request: Request, code: str, ctx: Ctx) -> HTMLResponse:
         page = {"message": exc.message, "office": ctx.config.office.name}
         return templates.TemplateResponse(request, "not_found.html", page, status_code=404)
     tz = ctx.config.tz
+    trail = ctx.reads.audit(task=code)
     context = {
         "task": row,
+        "deadline_note": deadline_note(row["assigned_deadline"], row["deadline_text"]),
+        "instructions": open_instructions(ctx.ledger, code, ctx.reads.today()),
+        "co_reports": co_unit_reports(row, trail, tz),
         "milestones": state["milestones"],
         "notes": state["notes"],
-        "entries": timeline(ctx.reads.audit(task=code), tz),
+        "entries": timeline(trail, tz, chat_names(ctx.config)),
         "fmt": lambda value: format_value(value, tz),
         "office": ctx.config.office.name,
         "banner": _banner(ctx),

@@ -13,6 +13,8 @@ from duban.app.reads import LIGHT_LABELS, UnitSummary
 __all__ = ["Segment", "UnitBars", "unit_bars"]
 
 _ORDER = ("red", "yellow", "green", "closed")
+# A closed task's own label is its status (已销号 / 已撤销); the chart counts them together.
+_LABELS = {**LIGHT_LABELS, "closed": "已办结"}
 
 
 @dataclass(frozen=True)
@@ -46,8 +48,6 @@ def _bars(summary: UnitSummary, widest: int) -> UnitBars:
         count = summary.lights.get(light, 0)
         if count:
             width = 100.0 * count / widest
-            segments.append(
-                Segment(light, LIGHT_LABELS[light], count, round(x, 2), round(width, 2))
-            )
+            segments.append(Segment(light, _LABELS[light], count, round(x, 2), round(width, 2)))
             x += width
     return UnitBars(summary.unit, summary.tasks, summary.percent, segments)

@@ -72,5 +72,5 @@ def test_errors_a_person_can_act_on_keep_their_own_line_and_code(tmp_path: Path,
     config = write_config(tmp_path, f"sqlite:///{tmp_path / 'duban.db'}")
     done = _run(config, log, "task", "show", "2099-99")
     assert done.returncode == 1, done.stderr
-    assert done.stderr.startswith("错误: "), done.stderr
+    assert done.stderr.startswith("错误："), done.stderr
     assert not log.exists()

@@ -4,42 +4,19 @@ from __future__ import annotations
 
 import csv
 import json
-import os
+import re
 import shutil
-import sqlite3
-import subprocess
-import sys
-from contextlib import closing
 from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
-EXAMPLES = ROOT / "examples"
+from tests.support.cli import EXAMPLES, ROOT, event_count, sample_workdir
+from tests.support.cli import run_duban as duban
 
 
 @pytest.fixture
 def workdir(tmp_path: Path) -> Path:
-    config = (EXAMPLES / "duban.toml").read_text(encoding="utf-8")
-    db = tmp_path / "duban.db"
-    (tmp_path / "duban.toml").write_text(
-        config.replace('store = "sqlite:///var/duban.db"', f'store = "sqlite:///{db}"'),
-        encoding="utf-8",
-    )
-    return tmp_path
-
-
-def duban(workdir: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "DUBAN_CONFIG": str(workdir / "duban.toml")}
-    return subprocess.run(
-        [sys.executable, "-m", "duban.cli", *args],
-        capture_output=True, text=True, env=env, cwd=workdir, timeout=120, check=False,
-    )  # fmt: skip
-
-
-def event_count(workdir: Path) -> int:
-    with closing(sqlite3.connect(workdir / "duban.db")) as conn:
-        return int(conn.execute("SELECT COUNT(*) FROM stored_events").fetchone()[0])
+    return sample_workdir(tmp_path)
 
 
 def imported(workdir: Path, file: Path, *extra: str) -> list[dict[str, object]]:
@@ -115,3 +92,24 @@ def test_an_edited_row_records_only_what_changed(workdir: Path, tmp_path: Path) 
     history = json.loads(duban(workdir, "task", "history", "2024-01", "--format", "json").stdout)
     assert history[-1]["type"].endswith("Revised")
     assert history[-1]["previous"] == {"deadline": "2024-12-31", "deadline_text": "2024-12-31"}
+
+
+ENGLISH_WORD = re.compile(r"[A-Za-z]{3,}")
+QUOTED = re.compile(r"「[^」]*」")  # the cell as written, quoted back to the office
+
+
+def test_row_errors_and_a_dry_run_read_in_chinese(workdir: Path, tmp_path: Path) -> None:
+    """Issue 14: no 「（unrecognised deadline: …）」, no English in a row error or a dry run."""
+    bad = tmp_path / "清单.csv"
+    shutil.copy(ROOT / "tests/data/import/bad-rows.csv", bad)
+    result = duban(workdir, "import", str(bad))
+    assert result.returncode == 1
+    lines = [line.removeprefix(f"{bad.name} ") for line in result.stderr.splitlines()]
+    assert any("「完成时限」：无法识别的完成时限：「下个月」" in line for line in lines), lines
+    english = [line for line in lines if ENGLISH_WORD.search(QUOTED.sub("", line))]
+    assert english == []
+    dry = duban(workdir, "import", str(EXAMPLES / "tasks-2024.csv"), "--dry-run")
+    assert dry.returncode == 0, dry.stderr
+    assert "将新增" in dry.stdout
+    assert "（试运行，未写入）" in dry.stdout
+    assert not ENGLISH_WORD.findall(dry.stdout), dry.stdout

@@ -19,9 +19,9 @@ LEAD = "liaison:县发展和改革局/张伟"
 CO = "liaison:县财政局/李娜"
 
 
-@pytest.fixture(scope="module")
-def config(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    folder = tmp_path_factory.mktemp("instructions")
+def _county(tmp_path_factory: pytest.TempPathFactory, name: str) -> Path:
+    """The example county on its own store, its sample list imported."""
+    folder = tmp_path_factory.mktemp(name)
     text = (ROOT / "examples/duban.toml").read_text(encoding="utf-8")
     path = folder / "duban.toml"
     path.write_text(text.replace("sqlite:///var/duban.db", f"sqlite:///{folder}/d.db"), "utf-8")
@@ -29,6 +29,17 @@ def config(tmp_path_factory: pytest.TempPathFactory) -> Path:
     imported = run(path, "import", str(ROOT / "examples/tasks-2024.csv"))
     assert imported.returncode == 0, imported.stderr
     return path
+
+
+@pytest.fixture(scope="module")
+def config(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return _county(tmp_path_factory, "instructions")
+
+
+@pytest.fixture(scope="module")
+def answering(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A store of its own for the reports that answer and the urges the sweep shows."""
+    return _county(tmp_path_factory, "answering")
 
 
 def run(config: Path, *args: str, now: str = NOW) -> subprocess.CompletedProcess[str]:
@@ -127,3 +138,77 @@ def test_the_sweep_urges_an_unanswered_instruction_once(config: Path) -> None:
     trail = run(config, "audit", "log", "--task", "2024-03", now="2026-12-03T10:00")
     assert trail.returncode == 0, trail.stderr
     assert trail.stdout.count("批示催办") == 1, trail.stdout
+
+
+def _history(config: Path, code: str) -> list[dict[str, object]]:
+    shown = run(config, "task", "history", code, "--format", "json")
+    assert shown.returncode == 0, shown.stderr
+    return list(json.loads(shown.stdout))
+
+
+def test_the_lead_units_report_answers_instructions_at_the_terminal(answering: Path) -> None:
+    """2024-19 is led by 县财政局 (李娜), with 县发展和改革局 (张伟) among its co-units."""
+    for text in ("请报送资金到位情况", "请报送政策落实情况"):
+        assert run(answering, "instruction", "issue", "2024-19", "--text", text).returncode == 0
+    assert run(answering, "task", "claim", "2024-19", "--as", CO).returncode == 0
+    report = ("task", "report", "2024-19", "--text", "资金已全部到位", "--percent", "40")
+    before = _history(answering, "2024-19")
+    co_unit = run(answering, *report, "--answers", "all", "--as", LEAD)
+    assert co_unit.returncode == 1
+    assert "只有牵头单位县财政局可以答复" in co_unit.stderr
+    other = run(answering, *report, "--answers", "2024-01/1", "--as", CO)
+    assert other.returncode != 0
+    assert "批示 2024-01/1 不是任务 2024-19 的批示" in other.stderr
+    assert _history(answering, "2024-19") == before, "a refused report is not saved"
+
+    done = run(answering, *report, "--answers", "2024-19/1", "--as", CO)
+    assert done.returncode == 0, done.stderr
+    assert "2024-19 进展已报送（40%），已答复批示 2024-19/1" in done.stdout
+    listed = json.loads(run(answering, "instruction", "list", "2024-19", "--format", "json").stdout)
+    assert [(i["ref"], i["answered"], i["answer_text"], i["answered_by"]) for i in listed] == [
+        ("2024-19/1", True, "资金已全部到位", CO),
+        ("2024-19/2", False, None, None),
+    ]
+    rest = run(answering, "task", "report", "2024-19", "--text", "政策已落实", "--percent", "50",
+               "--answers", "all", "--as", CO)  # fmt: skip
+    assert rest.returncode == 0, rest.stderr
+    assert "已答复批示 2024-19/2" in rest.stdout
+    assert "待答复批示" not in run(answering, "task", "show", "2024-19").stdout
+
+
+def test_dry_run_and_preview_show_the_instruction_urges_and_the_sweep_counts_them(
+    answering: Path,
+) -> None:
+    """2024-17 (县发展和改革局, led by 王建国, whose chat is `leaders`): his 批示 due Wednesday
+    2026-12-02 is urged on Thursday in the unit's chat and in his."""
+    official = _official(answering, "2024-17")
+    issued = run(answering, "instruction", "issue", "2024-17", "--text", "请周三前报送方案",
+                 "--answer-by", "2026-12-02", "--as", f"official:{official}")  # fmt: skip
+    assert issued.returncode == 0, issued.stderr
+    thursday = "2026-12-03T10:00"
+
+    dry = run(answering, "sweep", "--dry-run", now=thursday)
+    assert dry.returncode == 0, dry.stderr
+    assert dry.stdout.count("批示催办｜2024-17") == 2  # the unit's chat and the official's
+    assert "至今未答复，已逾期 1 个工作日" in dry.stdout
+    assert "批示催复 2 条（试运行，未写入）" in dry.stdout
+    data = json.loads(run(answering, "sweep", "--dry-run", "--format", "json", now=thursday).stdout)
+    assert data["instruction_urges"] == 2
+    assert sorted(m["channel"] for m in data["urge_messages"]) == ["fgj", "leaders"]
+    trail = run(answering, "audit", "log", "--task", "2024-17", now=thursday)
+    assert "批示催办" not in trail.stdout, "a dry run writes nothing"
+
+    preview = run(answering, "scheduler", "preview", "--from", "2026-12-03", "--to", "2026-12-03",
+                  now="2026-12-03T08:00")  # fmt: skip
+    assert preview.returncode == 0, preview.stderr
+    assert preview.stdout.count("批示催办｜2024-17") == 2
+    assert "其中批示催复 2 条（预演，未写入、未发送）" in preview.stdout
+
+    swept = run(answering, "sweep", "--no-deliver", now=thursday)
+    assert swept.returncode == 0, swept.stderr
+    assert "已排队" in swept.stdout
+    assert "批示催复 2 条" in swept.stdout
+    again = run(answering, "sweep", "--no-deliver", "--format", "json", now=thursday)
+    assert json.loads(again.stdout)["instruction_urges"] == 0
+    trail = run(answering, "audit", "log", "--task", "2024-17", now=thursday)
+    assert trail.stdout.count("批示催办") == 2, trail.stdout

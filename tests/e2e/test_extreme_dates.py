@@ -143,7 +143,7 @@ def test_every_cli_date_option_refuses_a_date_outside_the_range(
     before = _events(db)
     done = _run(config, *args)
     assert done.returncode == 2, done.stderr
-    assert done.stderr == f"错误: {option}：{RANGE}：{value}\n"  # one Chinese line
+    assert done.stderr == f"错误：{option}：{RANGE}：{value}\n"  # one Chinese line
     assert _events(db) == before
 
 

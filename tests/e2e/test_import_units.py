@@ -4,12 +4,8 @@ new units in. The HTTP import answers the same with a 422 naming each row's fiel
 
 from __future__ import annotations
 
-import os
-import sqlite3
 import subprocess
-import sys
 from collections.abc import Iterator
-from contextlib import closing
 from pathlib import Path
 
 import pytest
@@ -21,10 +17,9 @@ from duban.app.services import Services
 from duban.bootstrap import bootstrap
 from duban.settings.config import load_config
 from tests.support.api import OFFICE, bearer, row, write_config
+from tests.support.cli import EXAMPLES, event_count, run_duban, sample_workdir
 from tests.support.clock import FIXED_NOW, NOW_ENV
 
-ROOT = Path(__file__).resolve().parents[2]
-EXAMPLES = ROOT / "examples"
 UNKNOWN = """编号,改革任务,牵头单位,配合单位,完成时限
 2026-01,深化教育评价改革,县教体局,县财政局,2026年12月底前
 2026-02,推进集团化办学,县教育局,县教体局、县卫健委,2026年12月底前
@@ -35,12 +30,7 @@ UNKNOWN = """编号,改革任务,牵头单位,配合单位,完成时限
 @pytest.fixture
 def workdir(tmp_path: Path) -> Path:
     """The sample config (examples/duban.toml) on a fresh store, the sample list imported."""
-    config = (EXAMPLES / "duban.toml").read_text(encoding="utf-8")
-    db = tmp_path / "duban.db"
-    (tmp_path / "duban.toml").write_text(
-        config.replace('store = "sqlite:///var/duban.db"', f'store = "sqlite:///{db}"'),
-        encoding="utf-8",
-    )
+    sample_workdir(tmp_path)
     (tmp_path / "unknown.csv").write_text(UNKNOWN, encoding="utf-8")
     assert duban(tmp_path, "init").returncode == 0
     sample = duban(tmp_path, "import", str(EXAMPLES / "tasks-2024.csv"))
@@ -49,20 +39,7 @@ def workdir(tmp_path: Path) -> Path:
 
 
 def duban(workdir: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {
-        **os.environ,
-        "DUBAN_CONFIG": str(workdir / "duban.toml"),
-        NOW_ENV: FIXED_NOW.isoformat(),
-    }
-    return subprocess.run(
-        [sys.executable, "-m", "duban.cli", *args],
-        capture_output=True, text=True, env=env, cwd=workdir, timeout=120, check=False,
-    )  # fmt: skip
-
-
-def event_count(workdir: Path) -> int:
-    with closing(sqlite3.connect(workdir / "duban.db")) as conn:
-        return int(conn.execute("SELECT COUNT(*) FROM stored_events").fetchone()[0])
+    return run_duban(workdir, *args, env={NOW_ENV: FIXED_NOW.isoformat()})
 
 
 def _named(stderr: str) -> list[tuple[str, str, str]]:

@@ -97,7 +97,7 @@ def test_a_bad_pinned_moment_is_one_chinese_line_and_exit_2(
 ) -> None:
     done = _run(config, written, "board")
     assert done.returncode == 2
-    assert done.stderr.startswith(f"错误: {said}"), done.stderr
+    assert done.stderr.startswith(f"错误：{said}"), done.stderr
     assert len(done.stderr.strip().splitlines()) == 1
     assert "Traceback" not in done.stderr
 

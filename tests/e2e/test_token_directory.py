@@ -77,7 +77,7 @@ def test_a_removed_units_token_is_revoked_by_init_and_refused_after_restart(
     assert REMOVED in text
     config.write_text(text.replace(REMOVED, ""), encoding="utf-8")
     # One init records the unit's removal and the revocation of its liaison's token.
-    assert duban(config, "init").strip() == "store ready: 2 directory change(s) recorded"
+    assert duban(config, "init").strip() == "台账已就绪：本次登记名录变更 2 项"
 
     server = start_serve(config, tmp_path / "logs-2", "--no-scheduler")
     try:

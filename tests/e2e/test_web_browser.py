@@ -49,7 +49,8 @@ def _seed(server: ServeProcess, office: str) -> None:
 
 
 @pytest.fixture
-def board_url(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+def served(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[str, Path]]:
+    """The seeded board's address and its config file."""
     monkeypatch.setenv(NOW_ENV, FIXED_NOW.isoformat())  # every command and the server
     config = write_config(tmp_path, f"sqlite:///{tmp_path / 'duban.db'}")
     duban(config, "init")
@@ -57,9 +58,14 @@ def board_url(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     server = start_serve(config, tmp_path / "logs", "--no-scheduler")
     try:
         _seed(server, office["token"])
-        yield server.url
+        yield server.url, config
     finally:
         server.stop()
+
+
+@pytest.fixture
+def board_url(served: tuple[str, Path]) -> str:
+    return served[0]
 
 
 @pytest.fixture
@@ -124,3 +130,25 @@ def test_the_board_fits_a_phone_screen(board_url: str, browser: Browser) -> None
     browser.screenshot(ARTIFACTS / "web-board-phone.png")
     browser.open(f"{board_url}/tasks/2024-01")
     assert browser.script(fits) is True
+
+
+def test_a_delivered_message_is_one_line_on_a_phone_and_its_attempts_open_without_script(
+    served: tuple[str, Path], browser: Browser
+) -> None:
+    url, config = served
+    duban(config, "deliver")  # the 交办通知 reaches the units' chat (console) at FIXED_NOW
+    browser.resize(390, 844)
+    browser.open(f"{url}/tasks/2024-01")
+    timeline = browser.texts("#timeline li.entry")
+    kinds = [t.split("\n")[1].split(" ")[0] for t in timeline]
+    assert kinds == ["进展报送", "签收", "消息已送达", "交办"]  # no line per attempt
+    assert f"已送达 {LEAD_UNIT}、{CO_UNIT}、县教育局群 09:30" in timeline[2]
+    attempts = browser.find("#timeline details.attempts")
+    shown = "return document.querySelector('#timeline details.attempts ol').offsetHeight"
+    assert browser.script(shown) == 0  # folded
+    browser.click(browser.find("#timeline details.attempts summary"))
+    assert browser.script(shown) > 0  # opened by the browser itself: the page has no script
+    assert "平台已接受" in browser.text(attempts)
+    fits = "return document.documentElement.scrollWidth <= window.innerWidth"
+    assert browser.script(fits) is True
+    browser.screenshot(ARTIFACTS / "web-task-phone-timeline.png")

@@ -1,5 +1,6 @@
 """The board and the task page of a running `duban serve` show no mobile number, however it was
-typed into a title, a note, a milestone, a progress report or an extension request."""
+typed into a title, a note, a milestone, a progress report, an extension request, a co-unit's
+report or a 批示 (the last two shown on the task page since issue 12)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.support.api import LEAD_UNIT, row, write_config
+from tests.support.api import CO_UNIT, LEAD_UNIT, row, write_config
 from tests.support.server import ServeProcess, duban, start_serve
 from tests.unit.test_masking import visible_digits
 
@@ -21,6 +22,8 @@ TYPED = {
     "13712345678": "对接+8613712345678",  # a milestone
     "13612345678": "已与财政局（136.1234.5678）沟通，方案已起草",  # a progress report
     "13512345678": "等待省厅批复，联系人 135 1234 5678",  # an extension's reason
+    "13412345678": "配合测算资金，经办人 134-1234-5678",  # a co-unit's report
+    "13312345678": "请与13312345678对接后报送",  # a 批示
 }
 
 
@@ -35,6 +38,7 @@ def server(tmp_path: Path) -> Iterator[ServeProcess]:
     duban(config, "init")
     office = _token(config, "--role", "office")
     lead = _token(config, "--role", "liaison", "--unit", LEAD_UNIT, "--name", "张伟")
+    co = _token(config, "--role", "liaison", "--unit", CO_UNIT, "--name", "李娜")
     process = start_serve(config, tmp_path / "logs", "--no-scheduler")
     try:
         texts = list(TYPED.values())
@@ -52,6 +56,11 @@ def server(tmp_path: Path) -> Iterator[ServeProcess]:
             api.post(f"/tasks/{CODE}/reports", json=report).raise_for_status()
             ask = {"new_deadline": "2024-09-30", "reason": texts[4]}
             api.post(f"/tasks/{CODE}/extension/request", json=ask).raise_for_status()
+        with _api(process, co) as api:
+            report = {"text": texts[5], "percent": 50}
+            api.post(f"/tasks/{CODE}/reports", json=report).raise_for_status()
+        with _api(process, office) as api:
+            api.post(f"/tasks/{CODE}/instructions", json={"text": texts[6]}).raise_for_status()
         yield process
     finally:
         process.stop()

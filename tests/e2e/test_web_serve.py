@@ -165,3 +165,135 @@ def _banner_text(html: str) -> str:
     """The text of the calendar banner (tags dropped), or "" when the page has none."""
     found = re.search(r'<aside class="banner" id="calendar-banner"[^>]*>(.*?)</aside>', html, re.S)
     return re.sub(r"<[^>]+>", "", found.group(1)) if found else ""
+
+
+# ---- issue 12 and 14 on the pages: 批示, co-unit reports, one wording ----------------------
+
+
+def _text(html: str) -> str:
+    """The page's text as a person reads it: tags dropped, spaces squeezed."""
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html))
+
+
+def _found(pattern: str, html: str, group: int = 0) -> str:
+    found = re.search(pattern, html, re.S)
+    assert found is not None, pattern
+    return found.group(group)
+
+
+def _section(html: str, element_id: str) -> str:
+    found = re.search(rf'<(\w+)[^>]* id="{element_id}"[^>]*>(.*?)</\1>', html, re.S)
+    return _text(found.group(2)) if found else ""
+
+
+@pytest.fixture
+def county(tmp_path: Path) -> Iterator[tuple[TestClient, FakeClock]]:
+    """The sample tasks on Monday 2026-06-15: the co-unit 县财政局 reports on 2024-01 (a mobile
+    typed in), the leading official writes a 批示 due the next day, the 交办通知 is delivered at
+    10:02; 2024-04 (a date cell's deadline, no co-unit) is accepted (销号)."""
+    from duban.app import task_commands as tc
+    from duban.app.delivery_adapters import deliver_due
+    from duban.app.instructions import InstructionDesk
+    from duban.app.notices import queue_notices_now
+    from tests.support.api import CO_UNIT, OFFICIAL, row
+
+    clock = FakeClock(dt.datetime(2026, 6, 15, 9, 30, tzinfo=TZ))
+    services = bootstrap(
+        load_config(write_config(tmp_path, f"sqlite:///{tmp_path / 'd.db'}")), clock
+    )
+    office = Identity("office", "改革办")
+    dated = row("2024-04", deadline="2026-12-31", deadline_text="2026-12-31", co_units=[])
+    rows = [AssignTask.model_validate(r) for r in [*sample_rows(), dated]]
+    services.ledger.import_tasks(rows, office)
+    queue_notices_now(services)
+    co = Identity("liaison", "李娜", CO_UNIT)
+    report = tc.REPORT.parse(text="已落实配套资金，联系人13612345678", percent=60)
+    tc.REPORT.run(services.ledger, "2024-01", report, co)
+    desk = InstructionDesk(services.ledger, TZ)
+    desk.issue(
+        "2024-01", "请于本周内报送推进方案", dt.date(2026, 6, 16), Identity("official", OFFICIAL)
+    )
+    services.ledger.claim("2024-04", office)
+    tc.SUBMIT.run(services.ledger, "2024-04", tc.SUBMIT.parse(summary="已完成"), office)
+    tc.ACCEPT.run(services.ledger, "2024-04", tc.ACCEPT.parse(reason="同意销号"), office)
+    clock.now = dt.datetime(2026, 6, 15, 10, 2, tzinfo=TZ)
+    deliver_due(services, clock.now, clock=clock.now.timestamp)
+    clock.now = dt.datetime(2026, 6, 17, 10, 0, tzinfo=TZ)  # the 批示 is past its answer date
+    with TestClient(create_app(services)) as web:
+        yield web, clock
+    services.ledger.close()
+
+
+def test_the_board_marks_open_instructions_and_labels_the_unit_filter_as_its_column(
+    county: tuple[TestClient, FakeClock],
+) -> None:
+    web, _ = county
+    html = web.get("/").text
+    marked = re.findall(r'data-code="([^"]+)".*?</tr>', html, re.S)
+    assert marked == ["2024-01", "2024-02", "2024-03", "2024-04"]
+    first = re.search(r'data-code="2024-01".*?</tr>', html, re.S)
+    assert first is not None
+    assert "批示待复 1" in _text(first.group(0))
+    assert "批示待复" not in _text(re.sub(r'data-code="2024-01".*?</tr>', "", html, flags=re.S))
+    filters = _text(_found(r'<form class="filters".*?</form>', html))
+    assert "牵头单位" in filters
+    assert "责任单位" not in html
+    units = re.findall(r'<option value="([^"]+)"', _found(r'<select name="unit".*?</select>', html))
+    assert units == [
+        "县发展和改革局",
+        "县财政局",
+        "县教育局",
+    ]  # the config's order, not code points
+
+
+def test_a_closed_task_has_one_status_label(county: tuple[TestClient, FakeClock]) -> None:
+    web, _ = county
+    board = web.get("/").text
+    closed = re.search(r'data-code="2024-04".*?</tr>', board, re.S)
+    assert closed is not None
+    assert _text(closed.group(0)).count("已销号") == 1
+    page = web.get("/tasks/2024-04").text
+    for html in (board, page):
+        assert "已关闭" not in html
+    assert _section(page, "status") == "已销号"
+    assert 'id="light"' not in page
+
+
+def test_the_task_page_shows_open_instructions_and_co_unit_reports(
+    county: tuple[TestClient, FakeClock],
+) -> None:
+    web, _ = county
+    page = web.get("/tasks/2024-01").text
+    instruction = _section(page, "instructions")
+    for part in ("批示 2024-01/1", "王建国", "请于本周内报送推进方案", "答复时限 2026-06-16"):
+        assert part in instruction, part
+    assert "已逾期未答复" in instruction
+    reports = _section(page, "co-reports")
+    for part in ("县财政局", "2026-06-15", "本单位进度 60%", "已落实配套资金"):
+        assert part in reports, part
+    assert "136****5678" in reports
+    assert "13612345678" not in page
+
+
+def test_the_deadline_is_shown_once(county: tuple[TestClient, FakeClock]) -> None:
+    web, _ = county
+    assert _section(web.get("/tasks/2024-04").text, "deadline") == "2026-12-31"
+    assert _section(web.get("/tasks/2024-03").text, "deadline") == "持续推进"
+    assert _section(web.get("/tasks/2024-01").text, "deadline") == "2024-06-30（2024年6月底）"
+
+
+def test_a_delivered_message_is_one_timeline_line_with_its_attempts_folded(
+    county: tuple[TestClient, FakeClock],
+) -> None:
+    web, _ = county
+    page = web.get("/tasks/2024-01").text
+    timeline = re.findall(
+        r'<li class="entry [^"]*">(.*?)</li>\s*(?=<li class="entry|</ol>)', page, re.S
+    )
+    labels = [_found(r'<b class="label">(.*?)</b>', entry, 1) for entry in timeline]
+    assert labels == ["领导批示", "进展报送", "消息已送达", "交办"]
+    message = timeline[2]
+    assert "已送达 县发展和改革局、县财政局、县教育局群 10:02" in _text(message)
+    assert re.search(r"<details class=\"attempts\"><summary>投递记录（1 次）</summary>", message)
+    assert "投递尝试" not in page
+    assert "fgj" not in _text(page)

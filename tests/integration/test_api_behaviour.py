@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -35,6 +36,9 @@ from tests.support.api import (
     sample_rows,
     write_config,
 )
+
+# An English word in what a person reads (issue 14): none in an error message.
+ENGLISH_WORD = re.compile(r"[A-Za-z]{3,}")
 
 
 @dataclass
@@ -114,36 +118,47 @@ def test_domain_errors_keep_their_code_and_chinese_message(api: Api) -> None:
 
 
 @pytest.mark.parametrize(
-    ("path", "body", "field"),
+    ("path", "body", "field", "said"),
     [
-        ("/tasks/2024-01/reports", {"text": "进展", "percent": 101}, "body.percent"),
-        ("/tasks/2024-01/reports", {"percent": 10}, "body.text"),
-        ("/tasks/2024-01/reports", {"text": "x", "percent": 1, "mood": "好"}, "body.mood"),
+        ("/tasks/2024-01/reports", {"text": "进展", "percent": 101}, "body.percent",
+         "进度不能大于100"),
+        ("/tasks/2024-01/reports", {"percent": 10}, "body.text", "缺少必填项：进展情况"),
+        ("/tasks/2024-01/reports", {"text": "x", "percent": 1, "mood": "好"}, "body.mood",
+         "不是可填写的项（请检查拼写或删除）"),
         ("/tasks/2024-01/reports", {"text": "x", "percent": 1, "evidence": ["ftp://x"]},
-         "body.evidence"),
+         "body.evidence", "佐证材料"),
         ("/tasks/2024-01/extension/request", {"new_deadline": "2024年9月", "reason": "x"},
-         "body.new_deadline"),
-        ("/tasks/2024-01/reports", b'{"text": "\\ud800", "percent": 1}', "body.text"),
+         "body.new_deadline", "新的完成时限不是有效日期（应为 2026-12-31 格式）"),
+        ("/tasks/2024-01/reports", b'{"text": "\\ud800", "percent": 1}', "body.text",
+         "进展情况含有无法保存的字符"),
         ("/tasks/2024-01/extension/request", {"new_deadline": 0, "reason": "x"},
-         "body.new_deadline"),  # not 1970-01-01
+         "body.new_deadline", "新的完成时限不是有效日期"),  # not 1970-01-01
         ("/tasks", row("2024-09", milestones=[{"name": "x", "due": "2024-06-30T00:00:00"}]),
-         "body.milestones.0.due"),
-        ("/tasks/2024-01/reports", {"text": "x", "percent": "5"}, "body.percent"),
-        ("/tasks/2024-01/reports", {"text": "x", "percent": True}, "body.percent"),
-        ("/tasks/import", {"rows": [row("2024-09")], "dry_run": "yes"}, "body.dry_run"),
-        ("/tasks/bad%20code/claim", None, "path.code"),
-        ("/tokens", {"role": "root"}, "body.role"),
+         "body.milestones.0.due", "第1项阶段节点时限不是有效日期"),
+        ("/tasks/2024-01/reports", {"text": "x", "percent": "5"}, "body.percent", "进度应为整数"),
+        ("/tasks/2024-01/reports", {"text": "x", "percent": True}, "body.percent",
+         "进度应为整数"),
+        ("/tasks/import", {"rows": [row("2024-09")], "dry_run": "yes"}, "body.dry_run",
+         "试运行应为布尔值（是或否）"),
+        ("/tasks/bad%20code/claim", None, "path.code",
+         "任务编号只能由字母、数字和 - _ . 组成（如 2024-07）"),
+        ("/tokens", {"role": "root"}, "body.role", "角色应为「县委改革办」、「单位联络员」"),
     ],
 )  # fmt: skip
 def test_a_request_that_fails_validation_names_the_field(
-    api: Api, path: str, body: Any, field: str
+    api: Api, path: str, body: Any, field: str, said: str
 ) -> None:
+    """The field stays an identifier in `fields`; the messages name it in Chinese (issue 14)."""
     before = api.services.ledger.recorder.max_notification_id()
     answer = api.post(path, api.tokens.office, body)
     assert answer.status_code == 422, answer.text
     assert answer.json()["error"] == "validation_error"
-    assert field in [f["field"] for f in answer.json()["fields"]]
-    assert field in answer.json()["message"]
+    named = {f["field"]: f["message"] for f in answer.json()["fields"]}
+    assert field in named
+    assert said in named[field]
+    assert said in answer.json()["message"]
+    assert answer.json()["message"].startswith("请求参数有误：")
+    assert not ENGLISH_WORD.findall(answer.json()["message"]), answer.json()["message"]
     assert api.services.ledger.recorder.max_notification_id() == before
 
 

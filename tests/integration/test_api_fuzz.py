@@ -7,6 +7,7 @@ The number of cases is bounded so the whole run stays well under a minute.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -33,7 +34,48 @@ from duban.settings.config import load_config
 from tests.conftest import FakeClock
 from tests.support.api import OFFICE, bearer, sample_rows, write_config
 
+ENGLISH_WORD = re.compile(r"[A-Za-z]{3,}")
+# The config's keys, which a message may tell the office to set (identifiers the admin types),
+# ... and the commands and options it may tell them to use (`duban init`, `--name`).
+CONFIG_KEY = re.compile(
+    r"\[\[?[a-z_.]+\]\]?|\b[a-z_]+ = (?:true|false)|\bduban(?: [a-z]+)+|--[a-z-]+"
+)
+QUOTED = re.compile(r"「[^」]*」")  # what the caller sent, as the message quotes it
+CODES = frozenset({"API", "JSON", "UTF", "PDF", "Excel", "URL"})  # names, not English
+
+
+def chinese_error_messages(_ctx: Any, response: Any, case: Any) -> bool | None:
+    """Issue 14: every 4xx `message` (and each field's) is Chinese, with no English word
+    besides what the caller sent and the message quotes (a task code, a unit's name)."""
+    if not 400 <= response.status_code < 500:
+        return None
+    body = response.json()
+    texts = [body.get("message", ""), *(f.get("message", "") for f in body.get("fields", []))]
+    sent = sorted(_strings(case.path_parameters, case.query, case.body), key=len, reverse=True)
+    for text in texts:
+        rest = CONFIG_KEY.sub(" ", QUOTED.sub(" ", text))
+        for value in sent:
+            rest = rest.replace(value, " ")
+        english = set(ENGLISH_WORD.findall(rest)) - CODES
+        if english:
+            raise AssertionError(f"English {sorted(english)} in an error message: {texts}")
+    return None
+
+
+def _strings(*values: Any) -> list[str]:
+    found: list[str] = []
+    for value in values:
+        if isinstance(value, str) and value:
+            found.append(value)
+        elif isinstance(value, dict):
+            found += _strings(*value.keys(), *value.values())
+        elif isinstance(value, list | tuple):
+            found += _strings(*value)
+    return found
+
+
 CHECKS = [
+    chinese_error_messages,
     not_a_server_error,
     status_code_conformance,
     content_type_conformance,

@@ -158,3 +158,34 @@ def test_only_the_office_records_a_measure(api: Api) -> None:
     co_view = api.call("GET", "/api/v1/accountability", "co").json()
     assert [m["unit"] for m in co_view] == [CO_UNIT]
     assert api.call("GET", "/api/v1/accountability?year=1999", "office").status_code == 422
+
+
+def test_the_lead_units_report_answers_instructions(api: Api) -> None:
+    api.call("POST", TASK, "official", {"text": "请报送推进方案", "answer_by": "2024-03-08"})
+    api.call("POST", TASK, "office", {"text": "请跟踪"})
+    assert api.call("POST", f"/api/v1/tasks/{CODE}/claim", "lead").status_code == 200
+    reports = f"/api/v1/tasks/{CODE}/reports"
+    before = api.events()
+    refused = api.call(
+        "POST", reports, "co", {"text": "配合推进", "percent": 10, "answers": ["all"]}
+    )
+    assert (refused.status_code, refused.json()["error"]) == (403, "forbidden")
+    assert "只有牵头单位" in refused.json()["message"]
+    bad = api.call("POST", reports, "lead", {"text": "x", "percent": 10, "answers": ["2024-99/1"]})
+    assert bad.status_code == 422
+    assert "不是任务 2024-01 的批示" in bad.json()["message"]
+    assert api.events() == before, "a refused report saves nothing"
+    body = {"text": "推进方案已报送", "percent": 30, "answers": [f"{CODE}/1"]}
+    done = api.call("POST", reports, "lead", body)
+    assert done.status_code == 200, done.text
+    assert done.json()["message"].endswith(f"已答复批示 {CODE}/1")
+    listed = api.call("GET", TASK, "office").json()
+    assert [(i["ref"], i["answered"], i["answer_text"]) for i in listed] == [
+        (f"{CODE}/1", True, "推进方案已报送"),
+        (f"{CODE}/2", False, None),
+    ]
+    rest = api.call("POST", reports, "lead", {"text": "已跟踪", "percent": 40, "answers": ["all"]})
+    assert rest.status_code == 200, rest.text
+    assert api.call("GET", f"/api/v1/tasks/{CODE}", "lead").json()["open_instructions"] == []
+    plain = api.call("POST", reports, "lead", {"text": "继续推进", "percent": 50})
+    assert plain.status_code == 200, plain.text

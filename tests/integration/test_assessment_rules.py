@@ -187,9 +187,9 @@ def test_every_new_point_names_its_rule_and_its_event(year: tuple[Services, Any]
         ("配合任务逾期未完成", "T1", -2.5, "任务交办"),
     ]
     notes = {(p["kind"], p["note"]) for u in report["units"] for p in u["points"]}
-    assert ("instruction_unanswered", "要求2025-12-05前回复，未回复") in notes
-    assert ("instruction_unanswered", "要求2025-12-10前回复，2025-12-12才回复") in notes
-    assert ("lead_overdue", "完成时限2025-12-15，截至2025-12-31未完成") in notes
+    assert ("instruction_unanswered", "要求2025年12月5日前回复，未回复") in notes
+    assert ("instruction_unanswered", "要求2025年12月10日前回复，2025年12月12日才回复") in notes
+    assert ("lead_overdue", "完成时限2025年12月15日，截至2025年12月31日未完成") in notes
     assert ("measure_criticism", "T1逾期未完成（县改办〔2025〕7号）") in notes
     recorder = svc.ledger.recorder
     for unit in report["units"]:
@@ -256,24 +256,31 @@ def test_the_quarterly_and_annual_reports_list_the_measures(
     annual = annual_assessment(ctx, 2025, dt.date(2025, 12, 31))
     assert annual["measures"] == q4["measures"]
     text = render_markdown(annual)
-    assert "| 无任务 | 县审计局 | — | — | — |" in text
+    assert "- 无任务 县审计局" in text  # a list: WeCom and DingTalk render no table
     assert "T1 县发展和改革局 通报批评：T1逾期未完成（县改办〔2025〕7号）" in text
     assert "约谈" in render_markdown(q4)
     page = render_html(annual)
     assert "<h3>无任务：县审计局</h3>" in page
     assert "<td>县改办〔2025〕8号</td>" in page
-    assert "要求2025-12-05前回复，未回复" in page
+    assert "要求2025年12月5日前回复，未回复" in page
     assert "<td>T1逾期未完成</td>" in render_html(q4)
     path = tmp_path / "a.xlsx"
     write_xlsx(annual, path)
     book = load_workbook(path)
-    ranked = list(book["排名"].iter_rows(min_row=3, values_only=True))
+    ranked = list(book["排名"].iter_rows(min_row=4, values_only=True))
     assert ranked[-1] == ("无任务", SJJ, None, None, None)
-    details = list(book["得分明细"].iter_rows(min_row=3, values_only=True))
+    details = list(book["得分明细"].iter_rows(min_row=4, values_only=True))
     assert not any(str(cell).startswith(("ReformTask.", "Instruction.")) for r in details
                    for cell in r)  # fmt: skip
-    measures = list(book["追责问责"].iter_rows(min_row=3, values_only=True))
-    assert measures[0] == ("2025-12-22", "T1", FGJ, "通报批评", "T1逾期未完成", "县改办〔2025〕7号")
+    measures = list(book["追责问责"].iter_rows(min_row=4, values_only=True))
+    assert measures[0] == (
+        "2025年12月22日",
+        "T1",
+        FGJ,
+        "通报批评",
+        "T1逾期未完成",
+        "县改办〔2025〕7号",
+    )
 
 
 def test_the_command_line_shows_the_same_assessment(
@@ -314,9 +321,9 @@ def test_an_older_view_is_rebuilt_and_new_events_fold_in(year: tuple[Services, F
     clock.now = at(12, 30)
     _measure(svc, "T2", CZJ, "accountability", "县改办〔2025〕9号")
     report = annual_assessment(report_context(svc), 2025, dt.date(2025, 12, 31))
-    # CZJ: 99.5 − 5 (问责) = 94.5, tied with JYJ: both first, FGJ third
+    # CZJ: 99.5 − 5 (问责) = 94.5, tied with JYJ: both first (in the config's order), FGJ third
     assert [(u["rank"], u["unit"], u["score"]) for u in report["units"]][:3] == [
-        (1, JYJ, 94.5),
         (1, CZJ, 94.5),
+        (1, JYJ, 94.5),
         (3, FGJ, 92.0),
     ]

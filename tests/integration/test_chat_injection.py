@@ -184,6 +184,6 @@ def test_hostile_names_reach_the_chats_as_plain_text(
     for readable in ("点我", "所有人", "加粗", "县财政局", "通报", "伪造的任务", "删除"):
         assert readable in everything, readable  # the names are shown, only made inert
     titles = [m.title or received(m).text.split("\n", 1)[0] for m in hostile]
-    assert any("月分析" in t for t in titles)
-    assert any("季调度" in t for t in titles)
-    assert any("年督考" in t for t in titles)
+    assert any("全面深化改革工作分析" in t for t in titles)  # 月分析
+    assert any("改革工作调度" in t for t in titles)  # 季调度
+    assert any("全面深化改革督查考核结果" in t for t in titles)  # 年督考

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Iterator
-from typing import Any
+from typing import Any, Literal
 
 import pytest
 
@@ -19,9 +19,12 @@ from domain.instruction import Instruction
 from domain.reminder import ChatMessage
 from domain.roles import Identity
 from duban.app import commands as cmd
+from duban.app import task_commands as tc
 from duban.app.delivery_adapters import deliver_due
+from duban.app.instructions import InstructionDesk
 from duban.app.notices import queue_notices
 from duban.app.services import Services, open_ledger
+from duban.app.sweep import sweep
 from duban.settings.config import parse_config
 from tests.conftest import TZ
 from tests.fakes.platforms import Accepted, FakeClock, FakePlatforms
@@ -95,6 +98,10 @@ def deliver_until_quiet(services: Services, clock: FakeClock) -> None:
     raise AssertionError("still pending")
 
 
+def move_to(clock: FakeClock, moment: dt.datetime) -> None:
+    clock.advance((moment - now_of(clock)).total_seconds())
+
+
 def assigned_and_claimed(services: Services, clock: FakeClock) -> None:
     row = cmd.AssignTask(
         code=CODE,
@@ -110,6 +117,19 @@ def assigned_and_claimed(services: Services, clock: FakeClock) -> None:
     deliver_until_quiet(services, clock)
 
 
+@pytest.fixture
+def claimed(sqlite_url: str, clock: FakeClock, fake: FakePlatforms) -> Callable[[str], Services]:
+    """The county on one platform's robots, its task assigned and claimed, the 交办 notice
+    delivered: `claimed("wecom")`."""
+
+    def make(platform: str) -> Services:
+        services = county(sqlite_url, fake, clock, platform)
+        assigned_and_claimed(services, clock)
+        return services
+
+    return make
+
+
 def extension_requested(services: Services) -> None:
     services.ledger.request_extension(
         CODE, cmd.RequestExtension(new_deadline=dt.date(2027, 3, 31), reason="需省级批复"), LIAISON
@@ -122,38 +142,29 @@ def completion_submitted(services: Services) -> None:
     )
 
 
-def plan_submitted(services: Services) -> None:
-    services.ledger.submit_plan("FA-01", "政务服务改革实施方案", UNIT, CODE, OFFICE)
+def decided(
+    asked: Callable[[Services], None], command: tc.TaskCommand[Any], reason: str
+) -> Callable[[Services], None]:
+    """The unit asks (`asked`), then the office decides with `command` and `reason`."""
+
+    def make(services: Services) -> None:
+        asked(services)
+        command.run(services.ledger, CODE, command.parse(reason=reason), OFFICE)
+
+    return make
 
 
-def grant(services: Services) -> None:
-    extension_requested(services)
-    services.ledger.grant_extension(CODE, cmd.DecideExtension(reason="同意延期"), OFFICE)
+def reviewed(verdict: Literal["approve", "return"], reason: str) -> Callable[[Services], None]:
+    """The unit submits a plan for 前置初审; the office approves or returns it."""
+
+    def make(services: Services) -> None:
+        services.ledger.submit_plan("FA-01", "政务服务改革实施方案", UNIT, CODE, OFFICE)
+        services.ledger.review_plan("FA-01", verdict, reason, OFFICE)
+
+    return make
 
 
-def deny(services: Services) -> None:
-    extension_requested(services)
-    services.ledger.deny_extension(CODE, cmd.DecideExtension(reason="理由不充分"), OFFICE)
-
-
-def accept(services: Services) -> None:
-    completion_submitted(services)
-    services.ledger.accept_completion(CODE, cmd.Decision(reason="材料齐全"), OFFICE)
-
-
-def return_(services: Services) -> None:
-    completion_submitted(services)
-    services.ledger.return_completion(CODE, cmd.Decision(reason="缺少验收报告"), OFFICE)
-
-
-def approve_plan(services: Services) -> None:
-    plan_submitted(services)
-    services.ledger.review_plan("FA-01", "approve", "同意提交审议", OFFICE)
-
-
-def return_plan(services: Services) -> None:
-    plan_submitted(services)
-    services.ledger.review_plan("FA-01", "return", "目标不够具体", OFFICE)
+grant = decided(extension_requested, tc.GRANT_EXTENSION, "同意延期")
 
 
 def instruct(services: Services) -> None:
@@ -186,25 +197,41 @@ def hold_to_account(services: Services) -> None:
 
 DECISIONS: dict[str, tuple[Callable[[Services], None], str, tuple[str, ...]]] = {
     "grant": (grant, "延期申请已批准", ("调整为**2027年3月31日**", "同意延期")),
-    "deny": (deny, "延期申请未获批准", ("2026年12月31日", "理由不充分")),
-    "accept": (accept, "办结销号", ("予以销号（按期完成）", "材料齐全")),
-    "return": (return_, "办结申请退回", ("缺少验收报告",)),
-    "approve_plan": (approve_plan, "方案通过前置初审", ("FA-01", "同意提交审议")),
-    "return_plan": (return_plan, "方案退回修改", ("FA-01", "目标不够具体")),
+    "deny": (
+        decided(extension_requested, tc.DENY_EXTENSION, "理由不充分"),
+        "延期申请未获批准",
+        ("2026年12月31日", "理由不充分"),
+    ),
+    "accept": (
+        decided(completion_submitted, tc.ACCEPT, "材料齐全"),
+        "办结销号",
+        ("予以销号（按期完成）", "材料齐全"),
+    ),
+    "return": (
+        decided(completion_submitted, tc.RETURN, "缺少验收报告"),
+        "办结申请退回",
+        ("缺少验收报告",),
+    ),
+    "approve_plan": (
+        reviewed("approve", "同意提交审议"),
+        "方案通过前置初审",
+        ("FA-01", "同意提交审议"),
+    ),
+    "return_plan": (reviewed("return", "目标不够具体"), "方案退回修改", ("FA-01", "目标不够具体")),
     "instruction": (instruct, "领导批示", ("抓紧推进，月底前见成效", "2026年12月10日")),
     "accountability": (hold_to_account, "追责问责", ("约谈", "任务推进滞后", "县改办〔2026〕3号")),
 }
 
 
-def decision_messages(services: Services) -> list[ChatMessage]:
+def messages_of(services: Services, kind: str) -> list[ChatMessage]:
     recorder = services.ledger.recorder
     found = recorder.select_notifications(0, 10_000, topics=["domain.reminder:ChatMessage.Queued"])
     events = [services.ledger.mapper.to_domain_event(n) for n in found]
-    return [
-        services.ledger.repository.get(e.originator_id)
-        for e in events
-        if e.kind == "decision_notice"
-    ]
+    return [services.ledger.repository.get(e.originator_id) for e in events if e.kind == kind]
+
+
+def decision_messages(services: Services) -> list[ChatMessage]:
+    return messages_of(services, "decision_notice")
 
 
 def received_by(fake: FakePlatforms, start: int, hook_of: str) -> list[Accepted]:
@@ -214,10 +241,13 @@ def received_by(fake: FakePlatforms, start: int, hook_of: str) -> list[Accepted]
 @pytest.mark.parametrize("decision", sorted(DECISIONS))
 @pytest.mark.parametrize("platform", ["wecom", "dingtalk", "feishu"])
 def test_each_decision_delivers_one_message_to_the_unit_and_the_official(
-    decision: str, platform: str, sqlite_url: str, clock: FakeClock, fake: FakePlatforms
+    decision: str,
+    platform: str,
+    claimed: Callable[[str], Services],
+    clock: FakeClock,
+    fake: FakePlatforms,
 ) -> None:
-    services = county(sqlite_url, fake, clock, platform)
-    assigned_and_claimed(services, clock)
+    services = claimed(platform)
     make, title, phrases = DECISIONS[decision]
     seen = len(fake.accepted)
 
@@ -256,12 +286,11 @@ def test_each_decision_delivers_one_message_to_the_unit_and_the_official(
 
 
 def test_a_decision_at_night_is_held_and_delivered_next_working_morning(
-    sqlite_url: str, clock: FakeClock, fake: FakePlatforms
+    claimed: Callable[[str], Services], clock: FakeClock, fake: FakePlatforms
 ) -> None:
-    services = county(sqlite_url, fake, clock, "dingtalk")
-    assigned_and_claimed(services, clock)
+    services = claimed("dingtalk")
     completion_submitted(services)
-    clock.advance((dt.datetime(2026, 12, 4, 20, 0, tzinfo=TZ) - now_of(clock)).total_seconds())
+    move_to(clock, dt.datetime(2026, 12, 4, 20, 0, tzinfo=TZ))
     seen = len(fake.accepted)
 
     services.ledger.return_completion(CODE, cmd.Decision(reason="缺少验收报告"), OFFICE)
@@ -270,7 +299,7 @@ def test_a_decision_at_night_is_held_and_delivered_next_working_morning(
     assert len(fake.accepted) == seen  # … but not sent outside working hours
 
     # Saturday and Sunday are not working days in 2026-12: Monday 09:00 is the next.
-    clock.advance((dt.datetime(2026, 12, 7, 9, 0, tzinfo=TZ) - now_of(clock)).total_seconds())
+    move_to(clock, dt.datetime(2026, 12, 7, 9, 0, tzinfo=TZ))
     deliver_until_quiet(services, clock)
 
     new = fake.accepted[seen:]
@@ -284,13 +313,10 @@ def test_a_decision_at_night_is_held_and_delivered_next_working_morning(
 
 
 def test_the_sweep_queues_a_decision_it_was_not_told_of(
-    sqlite_url: str, clock: FakeClock, fake: FakePlatforms
+    claimed: Callable[[str], Services], clock: FakeClock
 ) -> None:
     """A decision recorded by another process (no step run after it): the next sweep tells."""
-    from duban.app.sweep import sweep
-
-    services = county(sqlite_url, fake, clock, "wecom")
-    assigned_and_claimed(services, clock)
+    services = claimed("wecom")
     grant(services)
 
     sweep(services, now_of(clock))
@@ -321,3 +347,38 @@ def test_a_reason_is_escaped_and_masked_and_a_task_without_official_tells_the_un
     text = "".join(message.parts)
     assert "退回理由：见［附件］（http：//evil.example） ＜＠all＞ 联系139＊＊＊＊5678" in text
     assert "13912345678" not in text
+
+
+@pytest.mark.parametrize("platform", ["wecom", "feishu"])
+def test_an_overdue_instruction_urges_the_unit_and_the_official_who_wrote_it(
+    platform: str, claimed: Callable[[str], Services], clock: FakeClock, fake: FakePlatforms
+) -> None:
+    """The leading official writes a 批示 to be answered by Wednesday; on Thursday the sweep
+    urges it: one message to the unit's robot and one to the official's, each delivered and
+    recorded with the platform's answer; sweeping again sends nothing more."""
+    services = claimed(platform)
+    desk = InstructionDesk(services.ledger, TZ)
+    desk.issue(CODE, "请于周三前报送推进方案", dt.date(2026, 12, 2), Identity("official", OFFICIAL))
+    queue_notices(services, now_of(clock))
+    deliver_until_quiet(services, clock)
+    seen = len(fake.accepted)
+
+    move_to(clock, dt.datetime(2026, 12, 3, 10, 0, tzinfo=TZ))
+    for _ in range(2):
+        sweep(services, now_of(clock))
+        deliver_until_quiet(services, clock)
+
+    urges = {m.channel: m for m in messages_of(services, "instruction_urge")}
+    assert sorted(urges) == ["fgj", "wang"]
+    for message in urges.values():
+        assert message.status == "delivered"
+        assert message.title == f"批示催办｜{CODE}"
+        attempts = [e for e in services.ledger.events.get(message.id)
+                    if type(e).__name__ == "AttemptRecorded"]  # fmt: skip
+        assert attempts
+        assert all(a.answer["ok"] and a.answer["platform"] == platform for a in attempts)
+    assert urges["fgj"].mention_mobiles == ["13800000001"]
+    assert urges["wang"].mention_mobiles == []
+    heard = [m for m in fake.accepted[seen:] if "批示" in m.text and "至今未答复" in m.text]
+    assert len(heard) == 2
+    assert len({m.robot for m in heard}) == 2

@@ -197,7 +197,9 @@ def test_after_max_attempts_of_outage_the_message_fails_and_the_office_is_told(
     assert len(events(services, key, "AttemptRecorded")) == 3
     (notice,) = fake.messages("wecom")
     assert "多次重试仍未送达" in notice.text
-    assert "HTTP 502" in notice.text
+    assert "状态码 502" in notice.text
+    assert "发往县发展和改革局群的消息" in notice.text  # the unit's name, not the code ``fgj``
+    assert "消息投递失败｜县发展和改革局" in notice.text
 
 
 # ---- 5. mentions that notify ----------------------------------------------------------------

@@ -11,15 +11,21 @@ from typing import Any
 import pytest
 
 from domain.errors import Forbidden, TaskClosed
-from domain.instruction import InstructionAlreadyAnswered, InstructionNotFound
+from domain.instruction import (
+    Instruction,
+    InstructionAlreadyAnswered,
+    InstructionError,
+    InstructionNotFound,
+)
 from domain.roles import Identity
 from duban.app import commands as cmd
 from duban.app.accountability import AccountabilityRegister
 from duban.app.errors import Conflict, InvalidRequest
 from duban.app.instruction_urging import urge_instructions
 from duban.app.instructions import InstructionDesk, instruction_index, open_counts
+from duban.app.notices import queue_notices
 from duban.app.reads import ReadModels
-from duban.app.services import Services
+from duban.app.services import Services, open_ledger
 from duban.app.sweep import sweep
 from tests.conftest import TZ, FakeClock
 from tests.support.sweep import (
@@ -137,6 +143,107 @@ def test_each_reader_sees_the_instructions_of_their_tasks(services: Services) ->
     assert open_counts(services.ledger) == {CODE: 1, "2026-02": 1}
 
 
+# ---- a report answers --------------------------------------------------------------------------
+
+
+def _report(text: str, percent: int = 40) -> cmd.ReportProgress:
+    return cmd.ReportProgress(text=text, percent=percent)
+
+
+def _task_events(services: Services) -> list[Any]:
+    return stored(services, "ReformTask.ProgressReported")
+
+
+def test_the_lead_units_report_answers_the_instructions_it_names(
+    services: Services, clock: FakeClock
+) -> None:
+    desk = _desk(services)
+    first = desk.issue(CODE, "请报送推进方案", dt.date(2026, 12, 2), THE_OFFICIAL)["ref"]
+    second = desk.issue(CODE, "请改革办跟踪", None, OFFICE)["ref"]
+    third = desk.issue(CODE, "请同步报送风险清单", None, OFFICE)["ref"]
+    services.ledger.claim(CODE, LEAD)
+    clock.now = START + dt.timedelta(hours=1)
+
+    said = desk.report(CODE, _report("推进方案已报送县政府"), [first, f" {first} "], LEAD)
+
+    assert said == f"{CODE} 进展已报送（40%），已答复批示 {first}"
+    shown = {i["ref"]: i for i in desk.of_task(CODE, OFFICE)}
+    assert (shown[first]["answered"], shown[first]["answer_text"]) == (True, "推进方案已报送县政府")
+    assert shown[first]["answered_by"] == LEAD.actor
+    assert shown[first]["answered_at"] == clock.now.isoformat()
+    assert not shown[second]["answered"]
+    assert [e.text for e in _task_events(services)] == ["推进方案已报送县政府"]
+    # `all`: every instruction still open, the office recording the report for the unit.
+    said = desk.report(CODE, _report("风险清单已报送", 50), ["all"], OFFICE)
+    assert said.endswith(f"已答复批示 {second}、{third}")
+    assert all(i["answered"] for i in desk.of_task(CODE, OFFICE))
+    assert open_counts(services.ledger) == {}
+    with pytest.raises(InstructionError, match="没有待答复的批示"):
+        desk.report(CODE, _report("再报一次"), ["all"], LEAD)
+    with pytest.raises(InstructionAlreadyAnswered):
+        desk.report(CODE, _report("再报一次"), [first], LEAD)
+    assert len(_task_events(services)) == 2, "a refused answer saves no report either"
+
+
+@pytest.mark.parametrize(
+    ("who", "answers", "error", "match"),
+    [
+        (CO, ["all"], Forbidden, "只有牵头单位县发展和改革局可以答复"),
+        (CO, [f"{CODE}/1"], Forbidden, f"不能答复批示 {CODE}/1"),
+        (THE_OFFICIAL, ["all"], Forbidden, "只有任务牵头单位的联络员"),
+        (LEAD, ["2026-02/1"], InvalidRequest, "不是任务 2026-01 的批示"),
+        (LEAD, ["第一条"], InvalidRequest, "批示编号"),
+        (LEAD, ["all", f"{CODE}/1"], InvalidRequest, "不能与具体编号同时使用"),
+        (LEAD, [f"{CODE}/9"], InstructionNotFound, "没有编号为"),
+    ],
+)
+def test_a_report_that_may_not_answer_is_refused_and_saves_nothing(
+    services: Services, who: Identity, answers: list[str], error: type[Exception], match: str
+) -> None:
+    desk = _desk(services)
+    desk.issue(CODE, "请报送推进方案", None, THE_OFFICIAL)
+    services.ledger.claim(CODE, LEAD)
+    before = _events(services)
+    with pytest.raises(error, match=match):
+        desk.report(CODE, _report("配合单位的进展"), answers, who)
+    assert _events(services) == before
+    assert not desk.of_task(CODE, OFFICE)[0]["answered"]
+
+
+def test_the_report_and_its_answer_are_one_transaction(
+    services: Services, clock: FakeClock, store_url: str
+) -> None:
+    """Another writer answers the instruction after this report loaded it and before it saves:
+    the save fails as a whole, so the report is not stored without its answer; reloaded, the
+    instruction is answered already and the report is refused (nothing of it stored)."""
+    desk = _desk(services)
+    ref = desk.issue(CODE, "请报送推进方案", None, THE_OFFICIAL)["ref"]
+    services.ledger.claim(CODE, LEAD)
+    other = open_ledger(store_url, clock)  # a second process on the same store
+    repository = services.ledger.repository
+    get = repository.get
+    raced: list[bool] = []
+
+    def get_then_race(aggregate_id: Any, *args: Any, **kwargs: Any) -> Any:
+        found = get(aggregate_id, *args, **kwargs)
+        if isinstance(found, Instruction) and not raced:
+            raced.append(True)
+            InstructionDesk(other, TZ).answer(ref, "另一处已答复", LEAD)
+        return found
+
+    repository.get = get_then_race  # type: ignore[method-assign]
+    try:
+        with pytest.raises(Conflict, match="已于2026年11月30日答复"):
+            desk.report(CODE, _report("推进方案已报送"), [ref], LEAD)
+    finally:
+        repository.get = get  # type: ignore[method-assign]
+        other.close()
+    assert raced
+    assert _task_events(services) == [], "no report without its answer"
+    (answer,) = stored(services, "Instruction.Answered")
+    assert answer.text == "另一处已答复"
+
+
 # ---- urging -----------------------------------------------------------------------------------
 
 
@@ -152,10 +259,15 @@ def test_an_unanswered_instruction_is_urged_after_its_date_once_per_urge(
     for moment in working_hours(dt.date(2026, 11, 30), dt.date(2026, 12, 8), range(8, 20)):
         for _ in range(2):  # every sweep twice: nothing more
             _sweep(services, clock, moment)
-    urges = _urges(services)
+    urges = [u for u in _urges(services) if u.channel == "fgj"]
     assert [u.at for u in urges] == [
         dt.datetime(2026, 12, 3, 9, 0, tzinfo=TZ),
         dt.datetime(2026, 12, 8, 9, 0, tzinfo=TZ),
+    ]
+    # The official who issued it hears each urge too, in their own chat, @-mentioning nobody.
+    official = [u for u in _urges(services) if u.channel != "fgj"]
+    assert [(u.channel, u.at, u.mention_mobiles) for u in official] == [
+        ("wang", u.at, []) for u in urges
     ]
     first, again = urges
     assert (first.channel, first.task_codes, first.mention_mobiles) == (
@@ -176,7 +288,7 @@ def test_an_unanswered_instruction_is_urged_after_its_date_once_per_urge(
     desk.answer(ref, "方案已报送", LEAD)
     for moment in working_hours(dt.date(2026, 12, 9), dt.date(2026, 12, 21)):
         _sweep(services, clock, moment)
-    assert len(_urges(services)) == 2
+    assert len(_urges(services)) == 4  # two urges, each to the unit's chat and the official's
     assert instruction_index(services.ledger).past_due(dt.date(2026, 12, 21)) == []
 
 
@@ -189,17 +301,61 @@ def test_urging_waits_for_working_time_and_stops_when_the_task_closes(
     assert urge_instructions(services, saturday) == 0
     assert urge_instructions(services, evening) == 0
     monday = dt.datetime(2026, 12, 7, 10, 0, tzinfo=TZ)
-    sweep(services, monday, dry_run=True)
+    dry = sweep(services, monday, dry_run=True)
     assert _urges(services) == [], "a dry run queues nothing"
+    # … but its report shows the urge it would queue, as the sweep would queue it.
+    assert dry.instruction_urges == 1
+    ((key, channel),) = [(m.message_key, m.channel) for m in dry.urge_messages]
+    assert (key.startswith("instruction_urge|"), channel) == (True, "fgj")
     assert urge_instructions(services, monday, dry_run=True) == 1
     assert _urges(services) == []
-    assert urge_instructions(services, monday) == 1
-    assert urge_instructions(services, monday) == 0
     clock.now = monday
+    real = sweep(services, monday)
+    assert (real.instruction_urges, [m.message_key for m in real.urge_messages]) == (1, [key])
+    assert [u.message_key for u in _urges(services)] == [key]
+    assert urge_instructions(services, monday) == 0
+    assert sweep(services, monday).instruction_urges == 0
     services.ledger.cancel(CODE, cmd.Decision(reason="并入其他任务"), OFFICE)
     later = dt.datetime(2026, 12, 21, 10, 0, tzinfo=TZ)
     assert urge_instructions(services, later) == 0
     assert len(_urges(services)) == 1
+
+
+def test_the_issuing_official_hears_the_instruction_and_its_urges_in_their_own_chat(
+    store_url: str, clock: FakeClock
+) -> None:
+    """李四 leads the task and writes a 批示; a re-import then makes 王建国 its leading official.
+    The 批示's notice reaches the unit, the task's official and the one who wrote it; its urges
+    reach the unit and the one who wrote it, one message per chat, never twice."""
+    officials = [
+        {"name": OFFICIAL, "mobile": "13900000001", "channel": "wang"},
+        {"name": "李四", "mobile": "13900000002", "channel": "leaders"},
+    ]
+    services = county(store_url, clock, officials=officials)
+    assign(services, CODE, dt.date(2027, 6, 30), official="李四")
+    ref = _desk(services).issue(CODE, "请周三前报送", dt.date(2026, 12, 2), OTHER_OFFICIAL)["ref"]
+    row = cmd.AssignTask(code=CODE, title=f"改革任务{CODE}", lead_unit=FGJ, official=OFFICIAL,
+                         deadline=dt.date(2027, 6, 30), deadline_text="2027-06-30")  # fmt: skip
+    services.ledger.import_tasks([row], OFFICE)
+
+    queue_notices(services, START)
+    told = [e for e in stored(services, "ChatMessage.Queued") if e.kind == "decision_notice"]
+    assert sorted(e.channel for e in told) == ["fgj", "leaders", "wang"]
+    assert all(e.title == f"领导批示｜{CODE}" for e in told)
+
+    for moment in working_hours(dt.date(2026, 12, 3), dt.date(2026, 12, 3)):
+        for _ in range(2):
+            _sweep(services, clock, moment)
+    urges = _urges(services)
+    assert sorted((u.channel, u.mention_mobiles) for u in urges) == [
+        ("fgj", [FGJ_LIAISON]),
+        ("leaders", []),
+    ]
+    assert all(ref in u.parts[0] for u in urges)
+    assert len({u.message_key for u in urges}) == 2
+    # One urge in the index, whatever the chats: the next one waits its interval as before.
+    (facts,) = instruction_index(services.ledger).of_task(CODE)
+    assert [u["seq"] for u in facts["urges"]] == [0]
 
 
 def test_only_unanswered_instructions_past_their_date_are_read(services: Services) -> None:

@@ -92,18 +92,19 @@ def test_a_task_trail_tells_its_story_with_every_message_about_it(
         "完成时限 2024年4月底",
         "县发展和改革局 张伟 签收任务",
         "县发展和改革局 张伟 报送进展：30%，方案已起草",
-        "系统（duban） 发出催办（deadline，时限 2024-04-30），通知 lead_unit、office，经 fgj",
-        "系统（duban） 生成消息「督办提醒」，发往群 fgj，共 1 段",
-        "系统（duban） 投递第 1 段：平台未接受（rate_limited，45009）",
-        "系统（duban） 投递第 1 段：平台已接受",
-        "系统（duban） 确认消息已送达",
-        "系统（duban） Sticker.Stuck：colour=红；task_codes=2024-07",
+        "系统（督办提醒） 发出催办（完成时限，时限 2024年4月30日），"
+        "通知牵头单位县发展和改革局、县委改革办，经县发展和改革局群",
+        "系统（督办提醒） 生成消息「督办提醒」，发往县发展和改革局群，共 1 段",
+        "系统（督办提醒） 投递第 1 段：平台未接受（错误码 45009）",
+        "系统（督办提醒） 投递第 1 段：平台已接受",
+        "系统（督办提醒） 确认消息已送达",
+        "系统（督办提醒） 其他事项：红；2024-07",  # an unknown type: no type or field name
     ]
     assert summaries(views, "2024-08")[1:] == [
-        "系统（duban） 生成消息「督办提醒」，发往群 fgj，共 1 段",
-        "系统（duban） 投递第 1 段：平台未接受（rate_limited，45009）",
-        "系统（duban） 投递第 1 段：平台已接受",
-        "系统（duban） 确认消息已送达",
+        "系统（督办提醒） 生成消息「督办提醒」，发往县发展和改革局群，共 1 段",
+        "系统（督办提醒） 投递第 1 段：平台未接受（错误码 45009）",
+        "系统（督办提醒） 投递第 1 段：平台已接受",
+        "系统（督办提醒） 确认消息已送达",
     ]
 
 
@@ -118,7 +119,7 @@ def test_the_global_trail_has_everything_in_order_with_the_directory_changes(
     assert [e["position"] for e in entries] == list(range(1, (last or 0) + 1))
     directory = [e for e in entries if e["type"].startswith(("Unit.", "ChannelRecord."))]
     assert [e["tasks"] for e in directory] == [[]] * len(directory)
-    assert "改革办 登记单位 县发展和改革局（群 fgj，联络员 张伟）" in [
+    assert "改革办 登记单位 县发展和改革局（县发展和改革局群，联络员 张伟）" in [
         e["summary"] for e in directory
     ]
     report = next(e for e in entries if e["type"] == "ReformTask.ProgressReported")

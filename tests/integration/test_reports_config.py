@@ -103,10 +103,10 @@ def test_the_commands_refuse_a_bad_period_or_a_missing_output(
         encoding="utf-8",
     )
     for args, message in (
-        (("monthly", "2024-13"), "错误: month must be in 1..12"),
-        (("quarterly", "2024Q5"), "错误: quarter must be YYYYQn: '2024Q5'"),
-        (("monthly", "2024-03", "--format", "xlsx"), "错误: --format xlsx 需要 --output 文件路径"),
-        (("assessment", "abc"), "Invalid value for 'year'"),
+        (("monthly", "2024-13"), "错误：month must be in 1..12"),
+        (("quarterly", "2024Q5"), "错误：quarter must be YYYYQn: '2024Q5'"),
+        (("monthly", "2024-03", "--format", "xlsx"), "错误：--format xlsx 需要 --output 文件路径"),
+        (("assessment", "abc"), "错误：参数「年度」的值无效：应为整数"),
     ):
         done = _duban(config, "report", *args)
         assert done.returncode == 2, (args, done.stderr)

@@ -35,7 +35,8 @@ from tests.support.clock import FIXED_NOW, NOW_ENV
 __all__ = ["CSV_EVERY_SHEET", "libreoffice_convert", "needs_libreoffice", "year"]
 
 HEADERS = ["序号", "编号", "改革任务", "牵头单位", "配合单位", "领衔领导", "完成时限",
-           "当前状态", "红黄绿灯", "进度", "最近报送", "逾期天数"]  # fmt: skip
+           "阶段节点", "进展情况", "进度", "最近报送日期", "当前状态", "红黄绿灯",
+           "逾期工作日"]  # fmt: skip
 
 
 def test_the_monthly_ledger_has_chinese_headers_and_one_row_per_task(
@@ -47,13 +48,14 @@ def test_the_monthly_ledger_has_chinese_headers_and_one_row_per_task(
     book = load_workbook(path)
     assert book.sheetnames[:2] == ["台账", "汇总"]
     sheet = book["台账"]
-    assert [c.value for c in sheet[2]] == HEADERS == [c[0] for c in LEDGER_COLUMNS]
-    rows = list(sheet.iter_rows(min_row=3, values_only=True))
+    assert [c.value for c in sheet[3]] == HEADERS == [c[0] for c in LEDGER_COLUMNS]
+    rows = list(sheet.iter_rows(min_row=4, values_only=True))
     assert len(rows) == 35
     assert [r[1] for r in rows] == [f"2024-{n:02d}" for n in range(1, 36)]
-    overdue = {r[1]: r[11] for r in rows if r[11]}
-    assert overdue == {"2024-06": 31, "2024-19": 31, "2024-32": 31}
-    summary = list(book["汇总"].iter_rows(min_row=3, values_only=True))
+    overdue = {r[1]: r[13] for r in rows if r[13]}
+    # due 06-30, open at 07-31: 23 working days (the board's count), not 31 calendar days
+    assert overdue == {"2024-06": 23, "2024-19": 23, "2024-32": 23}
+    summary = list(book["汇总"].iter_rows(min_row=4, values_only=True))
     assert summary[-1][:2] == ("合计", 35)
 
 
@@ -165,7 +167,7 @@ def test_the_command_line_writes_each_format(
     month = today.isoformat()[:7]
     done = _duban(config, "report", "monthly", month, "--format", "xlsx", "--output", str(out))
     assert done.returncode == 0, done.stderr
-    assert load_workbook(out)["台账"].max_row == 2 + 35
+    assert load_workbook(out)["台账"].max_row == 3 + 35
     html = tmp_path / "q.html"
     quarter = f"{today.year}Q{(today.month - 1) // 3 + 1}"
     done = _duban(config, "report", "quarterly", quarter, "--format", "html", "--output", str(html))

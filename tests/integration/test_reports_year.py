@@ -274,7 +274,7 @@ def test_every_point_links_to_its_event_and_the_points_add_up_to_the_score(year:
     ]
     (overdue,) = [p for p in hr["points"] if p["kind"] == "co_overdue"]
     assert overdue["event_label"] == "任务交办"  # the obligation behind it
-    assert overdue["note"] == "完成时限2024-08-31，截至2024-12-31未完成"
+    assert overdue["note"] == "完成时限2024年8月31日，截至2024年12月31日未完成"
 
 
 def test_a_changed_rule_changes_the_scores_without_touching_the_events(year: Year) -> None:
@@ -330,9 +330,9 @@ def test_the_march_analysis(year: Year) -> None:
 def test_the_july_analysis(year: Year) -> None:
     report = monthly_analysis(context(year.ledger), "2024-07")
     # open at 07-31 with a deadline before it: 2024-06, 2024-19, 2024-32, all due 06-30:
-    # 31 days overdue (07-31 - 06-30)
+    # 23 working days overdue (July 2024's working days, as the board counts)
     overdue = {(o["code"], o["days_overdue"]) for o in report["overdue"]}
-    assert overdue == {("2024-06", 31), ("2024-19", 31), ("2024-32", 31)}
+    assert overdue == {("2024-06", 23), ("2024-19", 23), ("2024-32", 23)}
     assert [(e["task_code"], e["rung"]) for e in report["escalations"]] == [
         ("2024-29", "urge"),
         ("2024-29", "supervise"),

@@ -22,7 +22,7 @@ def test_a_round_opened_on_a_holiday_is_dated_the_first_working_day(store_url: s
     assert opened.opened_on == dt.date(2024, 10, 8)  # the first working day after 国庆
     # 10-09, 10, 11, 12 (Saturday 调休), 14
     assert opened.due_date == dt.date(2024, 10, 14)
-    assert all("2024-10-14" in m.parts[0] for m in result.messages)
+    assert all("2024年10月14日" in m.parts[0] for m in result.messages)
     svc.ledger.close()
 
 

@@ -92,5 +92,5 @@ def test_round_messages_are_queued_in_the_outbox_with_the_units_liaisons(store_u
     fgj = next(m for m in queued if m.channel == "fgj")
     assert fgj.task_codes == ["A"]
     assert fgj.mention_mobiles == ["13800000001"]
-    assert "2024-03-08" in fgj.parts[0]
+    assert "2024年3月8日" in fgj.parts[0]
     svc.ledger.close()

@@ -132,7 +132,7 @@ def test_a_bad_working_day_rule_is_refused_at_start_with_its_key(tmp_path: Path)
     for command in (["scheduler", "jobs"], ["scheduler", "run"]):
         result = duban(config, *command)
         assert result.returncode == 2
-        assert "schedules.report_round:" in result.stderr
+        assert "[schedules] report_round：" in result.stderr
         assert "workday 0 of month 09:00" in result.stderr
 
 

@@ -118,7 +118,7 @@ def test_an_invalid_cron_expression_is_refused_at_start_with_its_key(
     for command in (["scheduler", "jobs"], ["scheduler", "run"]):
         result = run_cli(config, *command)
         assert result.returncode == 2
-        assert "schedules.sweep:" in result.stderr
+        assert "[schedules] sweep：" in result.stderr
         assert "1-8" in result.stderr
 
 
@@ -139,7 +139,7 @@ audience = ["lead_unit", "office"]
     config = write_config(tmp_path / "bad.toml", sqlite_url, ladder)
     result = run_cli(config, "scheduler", "jobs")
     assert result.returncode == 2
-    assert "ladder.rungs[1]:" in result.stderr
+    assert "[ladder] rungs 第2项：" in result.stderr
     assert "urge" in result.stderr
 
 

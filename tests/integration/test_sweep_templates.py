@@ -52,7 +52,7 @@ def test_the_admins_template_renders_the_digest(tmp_path: Path, sqlite_url: str)
 
 def test_a_broken_template_is_refused_at_start(tmp_path: Path, sqlite_url: str) -> None:
     (tmp_path / "digest.md.j2").write_text("{% for x in %}", encoding="utf-8")
-    with pytest.raises(ConfigError, match="templates:"):
+    with pytest.raises(ConfigError, match="templates："):
         parse_config(raw_config(sqlite_url, tmp_path))
-    with pytest.raises(ConfigError, match="templates:"):
+    with pytest.raises(ConfigError, match="templates："):
         parse_config(raw_config(sqlite_url, tmp_path / "missing"))

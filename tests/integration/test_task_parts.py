@@ -182,7 +182,7 @@ def test_a_co_unit_reports_before_the_lead_unit_claims(ledger: Ledger, clock: Fa
     ]
     text = render_markdown(report)
     assert "配合单位报送" in text
-    assert "2024-03-04 2024-01 县财政局 李娜：已测算配套资金" in text
+    assert "2024年3月4日 2024-01 县财政局 李娜：已测算配套资金" in text
     # the month before shows none
     assert (
         monthly_analysis(ReportContext(views.reports, CAL, 5), "2024-02")["co_unit_reports"] == []

@@ -140,5 +140,5 @@ def test_the_office_short_name_comes_from_the_config() -> None:
     assert parse_config(CHATS).documents.office_short == "县改办"
     chosen = parse_config({**CHATS, "documents": {"office_short": "某县改办"}})
     assert chosen.documents.office_short == "某县改办"
-    with pytest.raises(ConfigError, match=r"documents\.office_short"):
+    with pytest.raises(ConfigError, match=r"\[documents\] office_short"):
         parse_config({**CHATS, "documents": {"office_short": "县〔改〕办"}})

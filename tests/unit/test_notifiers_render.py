@@ -75,17 +75,17 @@ def test_each_line_has_code_title_unit_deadline_days_report_and_mentions() -> No
     _, body = render_digest("县发改局群", [item], NOW)
     line = next(line for line in body.splitlines() if "2024-07" in line)
     assert line == (
-        "- **2024-07** 深化营商环境改革｜牵头：县发改局｜时限：2024-06-30（逾期3个工作日）"
-        "｜最近报送：2024-05-10 40%｜提醒：@张三 @李四"
+        "- **2024-07** 深化营商环境改革｜牵头：县发改局｜时限：2024年6月30日（逾期3个工作日）"
+        "｜最近报送：2024年5月10日 40%｜提醒：@张三 @李四"
     )
 
 
 @pytest.mark.parametrize(
     ("days", "deadline", "shown"),
     [
-        (-5, date(2024, 6, 30), "2024-06-30（剩余5个工作日）"),
-        (0, date(2024, 6, 30), "2024-06-30（今日到期）"),
-        (7, date(2024, 6, 30), "2024-06-30（逾期7个工作日）"),
+        (-5, date(2024, 6, 30), "2024年6月30日（剩余5个工作日）"),
+        (0, date(2024, 6, 30), "2024年6月30日（今日到期）"),
+        (7, date(2024, 6, 30), "2024年6月30日（逾期7个工作日）"),
         (0, None, "持续推进"),
     ],
 )
@@ -100,9 +100,9 @@ def test_missing_report_says_none() -> None:
 
 
 def test_title_names_the_chat_and_the_day() -> None:
-    title, body = render_digest("县发改局群", [_item("X")], NOW)
-    assert title == "改革任务到期预告｜县发改局群｜2024-05-20"
-    assert body.startswith("截至2024-05-20 09:00，县发改局群共有1项改革任务需要关注")
+    title, body = render_digest("县发改局", [_item("X")], NOW)
+    assert title == "改革任务到期预告｜县发改局｜2024年5月20日"
+    assert body.startswith("截至2024年5月20日 09:00，县发改局共有1项改革任务需要关注")
 
 
 def test_the_title_is_the_most_urgent_rung_of_the_digest() -> None:
@@ -116,7 +116,7 @@ def test_the_title_is_the_most_urgent_rung_of_the_digest() -> None:
     for rung, word in expected.items():
         items = [_item("X", "notice"), _item("Y", rung)]
         title, _ = render_digest("群", items, NOW)
-        assert title == f"改革任务{word}｜群｜2024-05-20"
+        assert title == f"改革任务{word}｜群｜2024年5月20日"
     empty, _ = render_digest("群", [], NOW)
     assert empty.startswith("改革任务督办提醒")
 
@@ -198,4 +198,5 @@ def test_a_claim_rung_keeps_its_own_heading_beside_the_rung_it_shares() -> None:
     headings = re.findall(r"^#### (\S+)（(\d+)项）$", body, flags=re.M)
     assert headings == [("逾期未签收", "1"), ("催办", "2")]
     section = body.split("#### 逾期未签收（1项）", 1)[1].split("#### 催办", 1)[0]
-    assert "2024-02" in section and "2024-01" not in section
+    assert "2024-02" in section
+    assert "2024-01" not in section

@@ -32,7 +32,8 @@ def test_actors_read_as_people() -> None:
     assert who("liaison:县发展和改革局/张伟") == "县发展和改革局 张伟"
     assert who("office:改革办") == "改革办"
     assert who("auditor:县纪委监委督查室") == "县纪委监委督查室"
-    assert who("system:duban") == "系统（duban）"
+    assert who("system:duban") == "系统（督办提醒）"
+    assert who("system:delivery") == "系统（消息投递）"
     assert who(None) == "（未记录）"
 
 
@@ -43,7 +44,7 @@ def test_known_events_are_told_in_chinese() -> None:
     granted = event_of(ReformTask.ExtensionGranted, new_deadline=dt.date(2024, 9, 30),
                        previous_deadline=dt.date(2024, 6, 30), reason="用地未批",
                        actor="office:改革办", at=AT)  # fmt: skip
-    assert describe(granted) == "改革办 批准延期：2024-06-30 → 2024-09-30：用地未批"
+    assert describe(granted) == "改革办 批准延期：2024年6月30日 → 2024年9月30日：用地未批"
     revised = event_of(ReformTask.Revised, changes={"co_units": ["县审计局"]},
                        previous={"co_units": []}, reason="重新导入任务清单",
                        actor="office:改革办", at=AT)  # fmt: skip
@@ -53,12 +54,12 @@ def test_known_events_are_told_in_chinese() -> None:
 def test_unknown_events_are_described_generically_but_readably() -> None:
     e = unknown_event("Survey.Answered", score=4, comments=["好", "快"], actor="official:王建国",
                       at=AT, originator_id="x", originator_version=1, timestamp=AT)  # fmt: skip
-    assert describe(e) == "王建国 Survey.Answered：score=4；comments=好、快"
+    assert describe(e) == "王建国 其他事项：4；好、快"  # no type name, no field name
 
 
 def test_a_known_event_of_an_unexpected_shape_falls_back_to_the_generic_text() -> None:
     e = event_of(ReformTask.ProgressReported, note="新字段", actor="office:改革办", at=AT)
-    assert describe(e) == "改革办 ReformTask.ProgressReported：note=新字段"
+    assert describe(e) == "改革办 报送进展：新字段"  # the event's label, not its type
 
 
 def test_task_codes_follow_the_contract() -> None:
@@ -94,4 +95,4 @@ def test_a_reminder_shows_the_calendar_it_was_computed_with_when_it_has_one() ->
     old = describe(event_of(Reminder.Issued, **fields))
     new = describe(event_of(Reminder.Issued, **fields, calendar_version="2027:通知0123456789ab"))
     assert "日历" not in old  # stored before the field existed: the text it always had
-    assert new == old + "，日历 2027:通知0123456789ab"
+    assert new == old + "，日历依据 2027年通知0123456789ab"

@@ -46,14 +46,14 @@ def test_the_default_config_passes_the_checks() -> None:
 def test_an_invalid_cron_expression_is_named_by_its_key() -> None:
     problems = problems_of(config_with(schedules={"sweep": "0 9 * * 1-8"}))
     assert len(problems) == 1
-    assert problems[0].startswith("schedules.sweep: ")
+    assert problems[0].startswith("[schedules] sweep：")
     assert "1-8" in problems[0]
 
 
 def test_every_invalid_schedule_is_reported_at_once() -> None:
     raw = config_with(schedules={"deliver": "61 * * * *", "chain_head": "every day"})
-    keys = [p.split(":")[0] for p in problems_of(raw)]
-    assert keys == ["schedules.deliver", "schedules.chain_head"]
+    keys = [p.split("：")[0] for p in problems_of(raw)]
+    assert keys == ["[schedules] deliver", "[schedules] chain_head"]
 
 
 def test_a_bad_working_day_rule_is_named_by_its_key() -> None:
@@ -61,7 +61,7 @@ def test_a_bad_working_day_rule_is_named_by_its_key() -> None:
         schedules={"report_round": "workday 0 of month 09:00", "sweep": "every workday"}
     )
     problems = problems_of(raw)
-    assert [p.split(":")[0] for p in problems] == ["schedules.sweep", "schedules.report_round"]
+    assert [p.split("：")[0] for p in problems] == ["[schedules] sweep", "[schedules] report_round"]
     assert "workday 0 of month 09:00" in problems[1]
 
 
@@ -84,7 +84,7 @@ def test_the_defaults_follow_the_calendar() -> None:
 
 def test_a_cron_with_day_and_weekday_is_refused_not_reinterpreted() -> None:
     (problem,) = problems_of(config_with(schedules={"monthly_report": "0 10 3 * 1"}))
-    assert problem.startswith("schedules.monthly_report: ")
+    assert problem.startswith("[schedules] monthly_report：")
 
 
 def test_no_rungs_means_the_default_ladder_with_the_configured_repeat() -> None:
@@ -112,20 +112,20 @@ def test_configured_rungs_get_severity_by_offset_and_known_labels() -> None:
 def test_two_rungs_on_one_offset_name_the_second_rung() -> None:
     rungs = [rung("notice", -5), rung("urge", 1), rung("supervise", 1)]
     (problem,) = problems_of(config_with(ladder={"rungs": rungs}))
-    assert problem.startswith("ladder.rungs[2]: ")
+    assert problem.startswith("[ladder] rungs 第3项：")
     assert "supervise" in problem
 
 
 def test_a_repeated_rung_name_names_its_repetition() -> None:
     rungs = [rung("urge", 1), rung("notice", -5), rung("urge", 3)]
     (problem,) = problems_of(config_with(ladder={"rungs": rungs}))
-    assert problem.startswith("ladder.rungs[2]: ")
+    assert problem.startswith("[ladder] rungs 第3项：")
 
 
 def test_a_rung_name_with_the_key_separator_is_named() -> None:
     rungs = [rung("notice", -5), rung("ur|ge", 1)]
     (problem,) = problems_of(config_with(ladder={"rungs": rungs, "repeat_every": 0}))
-    assert problem.startswith("ladder.rungs[1]: ")
+    assert problem.startswith("[ladder] rungs 第2项：")
 
 
 def test_repeats_are_of_the_top_rung_so_no_urge_rung_is_needed() -> None:
@@ -146,7 +146,7 @@ def test_the_fair_ladder_and_claim_keys_are_configurable_and_checked() -> None:
     assert (default.min_gap, default.claim_within) == (1, 3)
     assert [r.offset for r in default.claim_rungs] == [-1, 0, 1]
     (problem,) = problems_of(config_with(ladder={"min_gap_working_days": 0}))
-    assert problem.startswith("ladder.min_gap_working_days")
+    assert problem.startswith("[ladder] min_gap_working_days")
     clash = [rung("claim_due", 0), rung("claim_due", 1)]
     (problem,) = problems_of(config_with(ladder={"claim_rungs": clash}))
-    assert problem.startswith("ladder.claim_rungs[1]: ")
+    assert problem.startswith("[ladder] claim_rungs 第2项：")

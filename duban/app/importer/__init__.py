@@ -11,7 +11,8 @@ and streaming in `xlsx`), `table` (the table's shape: title rows, header, sectio
 `fields` (the columns and their spellings), `rows` (records → `AssignTask`, deadlines, errors),
 `records` (what they pass each other) and `units` (the lead and co-units checked against the
 config's units, `[import] allow_new_units`).
-Imports `domain`, `duban.app.commands` and (for `units`) the config only.
+Imports `domain`, `duban.app.commands`, `duban.app.validation_messages` (pydantic's errors in
+Chinese) and (for `units`) the config only.
 """
 
 from __future__ import annotations

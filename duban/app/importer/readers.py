@@ -73,7 +73,7 @@ def _csv_problem(exc: csv.Error) -> str:
         return f"这一行有单元格内容过长（超过 {csv.field_size_limit()} 字），无法读取"
     if "NUL" in str(exc):
         return "这一行含有空字符（NUL），文件可能不是文本 CSV"
-    return f"这一行不是合法的 CSV（{exc}），请检查引号是否成对"
+    return "这一行不是合法的 CSV（引号、分隔符有误），请检查引号是否成对"
 
 
 # ---- YAML ----------------------------------------------------------------------------------
@@ -88,7 +88,9 @@ def _read_yaml(data: bytes) -> Found:
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark is not None else 0
-        return Found(errors=[RowError(line, "", f"YAML 格式错误：{exc}")])
+        column = f"第{mark.column + 1}列附近" if mark is not None else ""
+        message = f"YAML 格式错误：{column}无法解析（检查缩进、冒号和引号）"
+        return Found(errors=[RowError(line, "", message)])
     year: int | None = None
     if isinstance(document, dict) and isinstance(node, yaml.MappingNode):
         year = _yaml_year(document)

@@ -33,6 +33,7 @@ from duban.app.importer.records import (
     RowError,
     UncachedFormula,
 )
+from duban.app.validation_messages import problem_message
 
 __all__ = ["MAX_CELL_CHARS", "tasks_of"]
 
@@ -99,7 +100,7 @@ def _pydantic_message(error: ErrorDetails) -> str:
         return error["msg"]
     if kind == "string_pattern_mismatch":
         return "编号只能由字母、数字和 - _ . 组成，如 2024-07"
-    return f"内容不符合要求（{error['msg']}）"
+    return problem_message(error, "")  # pydantic's English never reaches the office
 
 
 def _code_or_none(record: Record) -> str | None:

@@ -5,6 +5,10 @@ the units of the config's `[[units]]` (each with its chat and liaisons), unless 
 `unknown_units` checks a file's rows (the row as the file shows it, the column as headed);
 `unknown_units_in` checks rows sent as JSON (the row's place in the list, from 1). Every
 unknown unit of every row is named; the caller stores nothing when there is any.
+
+A config with no `[[units]]` at all has no directory to check against (a minimal or
+first-run config): nothing is refused then, and `unchecked_units_warning` is the one line the
+import and the single assignment say about it.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ __all__ = [
     "UnitProblem",
     "checked_units",
     "known_units",
+    "unchecked_units_warning",
     "unit_message",
     "unknown_units",
     "unknown_units_in",
@@ -66,6 +71,17 @@ def unknown_units_in(rows: Sequence[AssignTask], config: Config) -> list[UnitPro
         for number, task in enumerate(rows, start=1)
         for field, unit in _unknown(task, known)
     ]
+
+
+def unchecked_units_warning(config: Config) -> str | None:
+    """The warning when no unit is checked because the config lists none (None otherwise, and
+    when `[import] allow_new_units = true` says so on purpose)."""
+    if config.units or config.imports.allow_new_units:
+        return None
+    return (
+        "注意：配置文件未列出单位名录（[[units]]），本次未核对牵头单位和配合单位；"
+        "请在配置文件中逐一列出各单位及其工作群和联络员"
+    )
 
 
 def unit_message(unit: str) -> str:

@@ -92,9 +92,7 @@ def _check_archive(data: bytes, limits: ZipLimits) -> None:
 
 
 def _unreadable(exc: BaseException) -> FileError:
-    return FileError(
-        f"无法读取 Excel 文件（{type(exc).__name__}）：文件可能已损坏或不是 .xlsx 格式，{_SAVE_AS}"
-    )
+    return FileError(f"无法读取 Excel 文件：文件可能已损坏或不是 .xlsx 格式，{_SAVE_AS}")
 
 
 def _workbook(data: bytes) -> Workbook:
