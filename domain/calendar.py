@@ -52,7 +52,7 @@ __all__ = ["SHANGHAI", "SOURCE_LABELS", "CalendarDay", "WorkingCalendar"]
 
 SOURCE_LABELS = {
     "notice": "已导入通知",
-    "chinesecalendar": "chinesecalendar",
+    "chinesecalendar": "内置节假日数据",
     "config": "配置",
     "fallback": "周一至周五推算",
 }

@@ -21,6 +21,7 @@ may still hold (``clamp``). Pure: no I/O, no clock.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import TypeVar
 
 from domain.errors import DomainError
@@ -32,6 +33,7 @@ __all__ = [
     "DateOutOfRange",
     "check_date",
     "check_year",
+    "chinese_date",
     "clamp",
     "in_range",
     "out_of_range_message",
@@ -41,11 +43,69 @@ EARLIEST = dt.date(2000, 1, 1)
 LATEST = dt.date(2099, 12, 31)
 
 
-def _chinese(day: dt.date) -> str:
-    return f"{day.year}年{day.month}月{day.day}日"
+_ISO_DAY = re.compile(r"(\d{4})-(\d{2})-(\d{2})")
+_ISO_TIME = re.compile(r"[T ]\d{2}:\d{2}")
+_NUMERALS = "〇一二三四五六七八九"
 
 
-RANGE_TEXT = f"{_chinese(EARLIEST)}至{_chinese(LATEST)}"
+def chinese_date(value: dt.date | str | None, missing: str = "", *, numerals: bool = False) -> str:
+    """A day as a person reads it: 「2024年6月30日」; with ``numerals``, as a 公文 dates itself:
+    「二〇二四年六月三十日」. The one function every message, report and document writes a
+    day with.
+
+    * a date, or a datetime (its day, in the zone it carries);
+    * an ISO day or moment as text (``2024-06-30``, ``2024-06-26T10:00:00+08:00``): the same;
+    * a text that starts with an ISO day (a last report's ``2024-05-10 40%``): that day
+      written so, the rest kept;
+    * ``None`` or ``""``: ``missing``;
+    * any other text (「2024年底」「持续推进」): unchanged.
+    """
+    if value is None or value == "":
+        return missing
+    rest = ""
+    if isinstance(value, dt.date):
+        day = value
+    else:
+        found = _day_prefix(value)
+        if found is None:
+            return value
+        day, rest = found
+    if numerals:
+        year = "".join(_NUMERALS[int(c)] for c in str(day.year))
+        text = f"{year}年{_numeral(day.month)}月{_numeral(day.day)}日"
+    else:
+        text = f"{day.year}年{day.month}月{day.day}日"
+    return text + rest
+
+
+def _day_prefix(value: str) -> tuple[dt.date, str] | None:
+    """The day a text starts with and what follows it (nothing after an ISO moment's day)."""
+    found = _ISO_DAY.match(value)
+    if found is None:
+        return None
+    try:
+        day = dt.date(*(int(part) for part in found.groups()))
+    except ValueError:
+        return None
+    rest = value[found.end() :]
+    if _ISO_TIME.match(rest):
+        try:
+            dt.datetime.fromisoformat(value)
+        except ValueError:
+            return day, rest
+        return day, ""
+    return day, rest
+
+
+def _numeral(n: int) -> str:
+    """1 … 31 in Chinese numerals: 一, 十, 十二, 二十, 三十一."""
+    if n < 10:
+        return _NUMERALS[n]
+    tens, ones = divmod(n, 10)
+    return ("" if tens == 1 else _NUMERALS[tens]) + "十" + (_NUMERALS[ones] if ones else "")
+
+
+RANGE_TEXT = f"{chinese_date(EARLIEST)}至{chinese_date(LATEST)}"
 
 
 _D = TypeVar("_D", bound=dt.date)

@@ -22,6 +22,7 @@ from uuid import UUID, uuid4
 
 from eventsourcing.domain import Aggregate, DomainEvent, event
 
+from domain.dates import chinese_date
 from domain.errors import DomainError, TaskNotFound
 from domain.ids import natural_id
 
@@ -182,4 +183,4 @@ class Instruction(Aggregate):
 
 
 def _day(at: dt.datetime | None) -> str:
-    return "" if at is None else f"{at.year}年{at.month}月{at.day}日"
+    return chinese_date(at)

@@ -313,7 +313,7 @@ class ReformTask(TaskParts, Aggregate):
         if sets_percent(actor, self.lead_unit):
             self.percent = percent
         elif co_unit_report(actor, self.lead_unit, self.co_units):
-            self._keep_co_unit_report(text, actor, at)
+            self._keep_co_unit_report(text, actor, at, percent)
         self.last_report_at = at
         self.reports += 1
 

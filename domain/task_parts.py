@@ -26,13 +26,17 @@ class TaskParts:
 
     @property
     def co_unit_reports(self) -> list[dict[str, Any]]:
-        """Each co-unit's latest report on the task (unit, who, when, text), in the order the
-        co-units first reported: one entry per co-unit, so it never grows with history."""
+        """Each co-unit's latest report on the task (unit, who, when, text and the percent it gave
+        for its own part), in the order the co-units first reported: one entry per co-unit, so
+        it never grows with history."""
         return [dict(r) for r in self.__dict__.get("_co_unit_reports", [])]
 
-    def _keep_co_unit_report(self, text: str, actor: str, at: dt.datetime) -> None:
+    def _keep_co_unit_report(
+        self, text: str, actor: str, at: dt.datetime, percent: int | None = None
+    ) -> None:
+        """`percent`: the co-unit's own progress on its part (not the task's)."""
         unit = co_unit_of(actor)
-        latest = {"unit": unit, "by": actor, "at": at, "text": text}
+        latest = {"unit": unit, "by": actor, "at": at, "text": text, "percent": percent}
         reports = self.co_unit_reports
         for i, report in enumerate(reports):
             if report["unit"] == unit:

@@ -16,6 +16,7 @@ from typing import Final
 
 from domain.accountability import KIND_LABELS as MEASURE_LABELS
 from domain.calendar import SOURCE_LABELS as _CALENDAR_SOURCES
+from domain.dates import chinese_date
 from domain.plan_review import STATUS_LABELS as _PLAN_STATUS
 from domain.rungs import DIGEST_HEADLINES, RUNG_LABELS
 from domain.task_rules import STATUS_LABELS as _TASK_STATUS
@@ -29,8 +30,10 @@ __all__ = [
     "FIELD_LABELS",
     "LIGHT_LABELS",
     "MEASURE_LABELS",
+    "MILESTONE_VIA_LABELS",
     "PLAN_STATUS_LABELS",
     "PLATFORM_LABELS",
+    "RECOGNITION_KIND_LABELS",
     "RECOGNITION_LABELS",
     "ROLE_LABELS",
     "RUNG_LABELS",
@@ -49,9 +52,7 @@ __all__ = [
 
 UNKNOWN: Final = "其他"
 
-CALENDAR_SOURCE_LABELS: Mapping[str, str] = MappingProxyType(
-    {**_CALENDAR_SOURCES, "chinesecalendar": "内置节假日数据"}
-)
+CALENDAR_SOURCE_LABELS: Mapping[str, str] = MappingProxyType(dict(_CALENDAR_SOURCES))
 
 TASK_STATUS_LABELS: Mapping[str, str] = MappingProxyType(
     {str(code): text for code, text in _TASK_STATUS.items()}
@@ -100,6 +101,15 @@ PLATFORM_LABELS: Mapping[str, str] = MappingProxyType(
 
 RECOGNITION_LABELS: Mapping[str, str] = MappingProxyType(
     {"national": "国家级", "provincial": "省级", "municipal": "市级", "county": "县级"}
+)
+
+RECOGNITION_KIND_LABELS: Mapping[str, str] = MappingProxyType(
+    {"pilot": "改革试点", "exemplar": "改革典型"}
+)
+
+# How a 阶段节点 was confirmed reached (`ReformTask.MilestoneClosed.via`).
+MILESTONE_VIA_LABELS: Mapping[str, str] = MappingProxyType(
+    {"report": "进展报送", "office": "改革办确认", "plan": "方案初审通过"}
 )
 
 EVENT_LABELS: Mapping[str, str] = MappingProxyType(
@@ -230,6 +240,18 @@ FIELD_LABELS: Mapping[str, str] = MappingProxyType(
         "answers": "答复的批示",
         "date": "日期",
         "year": "年度",
+        "previous_deadline": "原完成时限",
+        "on_time": "是否按期",
+        "rung": "提醒类别",
+        "target": "督办事项",
+        "audience": "通知对象",
+        "channels": "发送群",
+        "channel": "发送群",
+        "document_no": "文号",
+        "number": "文号",
+        "via": "确认方式",
+        "on": "实施日期",
+        "changes": "变更内容",
     }
 )
 
@@ -250,6 +272,8 @@ VOCABULARY: Mapping[str, Mapping[str, str]] = MappingProxyType(
         "audience": AUDIENCE_LABELS,
         "platform": PLATFORM_LABELS,
         "recognition": RECOGNITION_LABELS,
+        "recognition_kind": RECOGNITION_KIND_LABELS,
+        "milestone_via": MILESTONE_VIA_LABELS,
         "event": EVENT_LABELS,
         "action": ACTION_LABELS,
         "measure": MEASURE_LABELS,
@@ -274,11 +298,11 @@ def event_label(topic: str) -> str:
 
 
 def date_text(value: object) -> str:
-    """A day as a person reads it: 「2024年6月30日」 (a date, a datetime or an ISO string)."""
-    day = _as_moment(value)
-    if day is None:
-        return str(value) if value not in (None, "") else "无"
-    return f"{day.year}年{day.month}月{day.day}日"
+    """A day as a person reads it: 「2024年6月30日」 (a date, a datetime or an ISO string, as
+    ``domain.dates.chinese_date`` writes it); 「无」 for none, any other value as it is."""
+    if value is None or isinstance(value, dt.date | str):
+        return chinese_date(value, missing="无")
+    return str(value)
 
 
 def moment_text(value: object) -> str:

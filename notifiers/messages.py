@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from domain.dates import chinese_date
 from domain.reminder import ChatMessage
 from domain.vocabulary import PLATFORM_LABELS
 from notifiers.base import DeliveryAnswer, Notifier, OutgoingMessage
@@ -152,7 +153,7 @@ def failure_notice(
 
 def probe_message(channel: str, now: dt.datetime) -> ChatMessage:
     """`duban notify test`'s message for `channel` at `now`."""
-    when = f"{now.year}年{now.month}月{now.day}日 {now:%H:%M:%S}"
+    when = f"{chinese_date(now)} {now:%H:%M:%S}"
     text = f"这是一条来自督办系统的测试消息（{when}），收到即表示机器人配置正确。"
     return ChatMessage(
         message_key=f"test|{channel}|{now.isoformat()}", channel=channel, kind=TEST,

@@ -28,7 +28,6 @@ given to `Renderer`. The defaults are strings in this module, so nothing needs p
 
 from __future__ import annotations
 
-import re
 import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -46,6 +45,7 @@ from jinja2 import (
 )
 from jinja2.sandbox import SandboxedEnvironment
 
+from domain.dates import chinese_date
 from domain.rungs import DIGEST_HEADLINES, RUNG_NAMES, RungName
 
 __all__ = [
@@ -57,7 +57,6 @@ __all__ = [
     "DigestItem",
     "Renderer",
     "Rung",
-    "day_text",
     "days_text",
     "digest_headline",
     "escape_markdown",
@@ -176,21 +175,6 @@ INVISIBLE = frozenset(
 """Characters that hide text or reorder the rest of a line: removed from every value."""
 
 
-_ISO_DAY = re.compile(r"\A(\d{4})-(\d{2})-(\d{2})")
-
-
-def day_text(value: date | str) -> str:
-    """A day as messages write it: 「2024年5月20日」. A text that starts with an ISO date (a
-    last report's 「2024-05-10 40%」) has that date written so."""
-    if isinstance(value, date):
-        return f"{value.year}年{value.month}月{value.day}日"
-    found = _ISO_DAY.match(value)
-    if found is None:
-        return value
-    year, month, dom = (int(part) for part in found.groups())
-    return f"{year}年{month}月{dom}日{value[found.end() :]}"
-
-
 def days_text(days: int) -> str:
     if days > 0:
         return f"逾期{days}个工作日"
@@ -243,7 +227,7 @@ class Renderer:
         )
         env.filters["md"] = escape_markdown
         env.filters["days_text"] = days_text
-        env.filters["day"] = day_text
+        env.filters["day"] = chinese_date  # domain.dates: the one way a day is written
         # Loaded now so that a broken admin template fails at start, not at the first sweep.
         self._title = env.get_template(TITLE_TEMPLATE)
         self._body = env.get_template(BODY_TEMPLATE)

@@ -14,8 +14,9 @@ store's filter are those classes' topics.
 
 Modules: `viewstore` (tables and tracking, both stores), `runner` (catch up, follow,
 rebuild), `facts` (the per-task fold and view the board and the due index share), `board`
-and `lights` (the board and its light rules), `asof`, `audit`, `chain`, `due`, `outbox`,
-`views` (all of one store together), and the report facts and reports.
+and `lights` (the board and its light rules), `asof`, `audit` (with `audit_text`, its
+descriptions), `chain`, `due`, `outbox`, `views` (all of one store together), and the report
+facts and reports.
 
 Using them::
 

@@ -35,7 +35,7 @@ from projections.lights import (
     overdue_working_days,
 )
 from projections.runner import Item
-from projections.viewstore import Step, view_recorder
+from projections.viewstore import Step, ViewRecorder, view_recorder
 
 __all__ = [
     "BOARD_COLUMNS",
@@ -115,10 +115,18 @@ def _progress(facts: Facts, e: Any) -> None:
 
 
 def _keep_co_unit_report(facts: Facts, e: Any) -> None:
-    """Each co-unit's latest report (who, when, text): one entry per co-unit, never more, in
-    the order the co-units first reported (as `ReformTask.co_unit_reports`)."""
+    """Each co-unit's latest report (who, when, text, the percent it gave for its own part):
+    one entry per co-unit, never more, in the order the co-units first reported (as
+    `ReformTask.co_unit_reports`)."""
     unit = co_unit_of(e.actor)
-    latest = {"unit": unit, "by": e.actor, "at": e.at.isoformat(), "text": e.text}
+    percent = getattr(e, "percent", None)
+    latest = {
+        "unit": unit,
+        "by": e.actor,
+        "at": e.at.isoformat(),
+        "text": e.text,
+        "percent": percent,
+    }
     kept = list(facts.get("co_unit_reports", []))
     for i, report in enumerate(kept):
         if report["unit"] == unit:
@@ -243,6 +251,14 @@ SCHEMA = (
     "(unit TEXT NOT NULL, task_id TEXT NOT NULL, PRIMARY KEY (unit, task_id))",
 )
 TABLES = ("board_tasks", "board_units")
+# The shape of the stored facts: a view another version wrote is dropped and rebuilt from the
+# events when opened (`_ensure_format`). 2: a co-unit's report keeps the percent it gave.
+FACTS_FORMAT = "2"
+_META = "CREATE TABLE IF NOT EXISTS {p}board_meta (name TEXT PRIMARY KEY, value TEXT NOT NULL)"
+_SET_META = (
+    "INSERT INTO {p}board_meta (name, value) VALUES (?, ?) "
+    "ON CONFLICT (name) DO UPDATE SET value = excluded.value"
+)
 
 _UPSERT = (
     "INSERT INTO {p}board_tasks (task_id, seq, code, lead_unit, grp, official, facts) "
@@ -345,4 +361,23 @@ def open_board(
     """The board view in the store behind `datastore` (an application's
     `recorder.datastore`), its tables created if new. Catch it up with `runner.catch_up`."""
     view = view_recorder(datastore, "board", SCHEMA, TABLES)
+    _ensure_format(view)
     return Board(BoardProjection(view), calendar or WorkingCalendar(), rules)
+
+
+def _ensure_format(view: ViewRecorder) -> None:
+    """Drop the view (tables and position) when another `FACTS_FORMAT` wrote it, in one
+    transaction, so that the next catch-up rebuilds it from the events."""
+    view.write([(_META, [()])], None)
+    rows = view.select("SELECT value FROM {p}board_meta WHERE name = 'facts'")
+    if rows and rows[0]["value"] == FACTS_FORMAT:
+        return
+    tracking = (
+        f"CREATE TABLE IF NOT EXISTS {view.tracking_table} "
+        "(application_name TEXT PRIMARY KEY, notification_id BIGINT NOT NULL)"
+    )
+    steps: list[Step] = [(f"DROP TABLE IF EXISTS {{p}}{table}", [()]) for table in TABLES]
+    steps.append((f"DROP TABLE IF EXISTS {view.tracking_table}", [()]))
+    steps += [(statement, [()]) for statement in SCHEMA]
+    steps += [(tracking, [()]), (_SET_META, [("facts", FACTS_FORMAT)])]
+    view.write(steps, None)

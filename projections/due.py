@@ -27,7 +27,7 @@ from eventsourcing.domain import DomainEvent
 from eventsourcing.persistence import IntegrityError
 
 from domain.calendar import WorkingCalendar
-from domain.ladder import Ladder, TaskLadderInput, TaskState, next_fire_date
+from domain.ladder import Ladder, TaskLadderInput, TaskState, claim_deadline, next_fire_date
 from domain.reminder import Reminder
 from domain.task import ReformTask, TaskStatus, task_id
 from projections import runner
@@ -188,8 +188,7 @@ def _claim_due(facts: Facts, calendar: WorkingCalendar | None, within: int) -> d
     assigned = facts.get("assigned_at")
     if calendar is None or facts["status"] != TaskStatus.ASSIGNED or not assigned:
         return None
-    day = dt.datetime.fromisoformat(assigned).astimezone(calendar.tz).date()
-    return calendar.add_working_days(day, within)
+    return claim_deadline(dt.datetime.fromisoformat(assigned), calendar, within)
 
 
 def ladder_input(

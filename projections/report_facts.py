@@ -20,6 +20,7 @@ from typing import Any
 from eventsourcing.domain import DomainEvent
 from eventsourcing.utils import get_topic
 
+from domain.dates import chinese_date
 from domain.plan_review import PlanReview
 from domain.report_round import ReportRound
 from domain.task import ReformTask
@@ -44,8 +45,7 @@ __all__ = [
 
 def written_day(day: dt.date | str) -> str:
     """「2024年9月30日」: a day in a note a person reads (facts keep the ISO day beside it)."""
-    value = day if isinstance(day, dt.date) else dt.date.fromisoformat(day[:10])
-    return f"{value.year}年{value.month}月{value.day}日"
+    return chinese_date(day if isinstance(day, dt.date) else dt.date.fromisoformat(day[:10]))
 
 
 def month_of(day: dt.date | str) -> str:

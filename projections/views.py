@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -59,12 +59,14 @@ def open_views(
     app: Application[Any],
     calendar: WorkingCalendar | None = None,
     rules: LightRules = DEFAULT_RULES,
+    chats: Mapping[str, str] | None = None,
 ) -> Views:
-    """The views stored beside `app`'s events (same SQLite file / same PostgreSQL database)."""
+    """The views stored beside `app`'s events (same SQLite file / same PostgreSQL database);
+    `chats`: the config's names of the chats, which the audit trail's texts use."""
     datastore = app.recorder.datastore  # type: ignore[attr-defined]
     return Views(
         open_board(datastore, calendar, rules),
-        open_audit(datastore),
+        open_audit(datastore, chats),
         open_chain(datastore),
         open_reports(datastore),
     )

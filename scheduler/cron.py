@@ -20,14 +20,16 @@ APScheduler only when BOTH do, so such an expression would silently mean somethi
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
 from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.cron import CronTrigger
 
-__all__ = ["CronError", "next_fire_times", "parse_cron"]
+__all__ = ["CronError", "describe_cron", "next_fire_times", "parse_cron"]
 
 _MACROS = {
     "@yearly": "0 0 1 1 *",
@@ -205,6 +207,77 @@ def parse_cron(expr: str, tz: ZoneInfo) -> CronTrigger:
         )
     except ValueError as exc:  # defensive: our own checks should have caught it
         raise _fail(expr, None, str(exc)) from exc
+
+
+_CN_WEEKDAYS = ("周日", "周一", "周二", "周三", "周四", "周五", "周六")
+_MAX_TIMES_LISTED = 6
+
+
+def describe_cron(expr: str) -> str:
+    """A valid crontab as an admin reads it in Chinese: ``0 9 * * 1-5`` → 「周一至周五 09:00」,
+    ``*/15 9-17 * * *`` → 「每天 09:00至17:45每15分钟」, ``0 0 1 1 *`` → 「1月1日 00:00」.
+    Raises ``CronError`` for an invalid one (as ``parse_cron``)."""
+    texts = _split_fields(expr)
+    minute, hour, day, month, weekday = (
+        _field(text, spec, expr) for text, spec in zip(texts, _FIELDS, strict=True)
+    )
+    return f"{_cn_days(day, month, weekday)} {_cn_times(minute.values, hour.values)}"
+
+
+def _runs(values: list[int]) -> list[tuple[int, int]]:
+    """Sorted values as runs of consecutive numbers."""
+    runs: list[tuple[int, int]] = []
+    for value in values:
+        if runs and value == runs[-1][1] + 1:
+            runs[-1] = (runs[-1][0], value)
+        else:
+            runs.append((value, value))
+    return runs
+
+
+def _cn_list(values: frozenset[int], name: Callable[[int], str], order: list[int]) -> str:
+    """「周一至周五」「1、4、7、10月」: runs of three or more as 「a至b」, the rest listed."""
+    parts: list[str] = []
+    for first, last in _runs([v for v in order if v in values]):
+        if last - first >= 2:
+            parts.append(f"{name(first)}至{name(last)}")
+        else:
+            parts.extend(name(v) for v in range(first, last + 1))
+    return "、".join(parts)
+
+
+def _cn_days(day: _Parsed, month: _Parsed, weekday: _Parsed) -> str:
+    all_months, all_days, all_weekdays = (
+        len(month.values) == 12,
+        len(day.values) == 31,
+        len(weekday.values) == 7,
+    )
+    months = "" if all_months else _cn_list(month.values, lambda m: f"{m}月", list(range(1, 13)))
+    if not all_weekdays:
+        week_order = [1, 2, 3, 4, 5, 6, 0]  # Monday first, as an office calendar reads
+        names = _cn_list(weekday.values, lambda d: _CN_WEEKDAYS[d], week_order)
+        return f"{months}每{names}" if months else names
+    if not all_days:
+        days = _cn_list(day.values, lambda d: f"{d}日", list(range(1, 32)))
+        return f"{months}{days}" if months else f"每月{days}"
+    return f"{months}每天" if months else "每天"
+
+
+def _cn_times(minutes: frozenset[int], hours: frozenset[int]) -> str:
+    mins, hrs = sorted(minutes), sorted(hours)
+    if len(mins) * len(hrs) <= _MAX_TIMES_LISTED:
+        return "、".join(f"{h:02d}:{m:02d}" for h in hrs for m in mins)
+    if len(mins) == 1 and len(hrs) == 24:
+        return f"每小时第{mins[0]}分"
+    steps = {b - a for a, b in itertools.pairwise(mins)}
+    step = steps.pop() if len(steps) == 1 else 0
+    whole_hour = step and mins[0] < step and 60 - mins[-1] <= step
+    if whole_hour and len(_runs(hrs)) == 1:
+        first, last = f"{hrs[0]:02d}:{mins[0]:02d}", f"{hrs[-1]:02d}:{mins[-1]:02d}"
+        return f"{first}至{last}每{step if step > 1 else ''}分钟"
+    hour_text = _cn_list(hours, lambda h: f"{h}时", list(range(24)))
+    minute_text = "、".join(str(m) for m in mins)
+    return f"{hour_text}的第{minute_text}分"
 
 
 def next_fire_times(trigger: BaseTrigger, after: dt.datetime, count: int = 3) -> list[dt.datetime]:

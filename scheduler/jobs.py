@@ -30,7 +30,7 @@ from apscheduler.triggers.base import BaseTrigger
 
 from domain.calendar import WorkingCalendar
 from scheduler.cron import next_fire_times
-from scheduler.triggers import parse_schedule
+from scheduler.triggers import describe_schedule, parse_schedule
 
 __all__ = ["DEFAULT_MISFIRE_GRACE_SECONDS", "JobSpec", "Schedule"]
 
@@ -130,11 +130,13 @@ class Schedule:
 
     def describe(self, after: dt.datetime, count: int = 3) -> list[dict[str, Any]]:
         """Plain data for ``duban scheduler jobs``: each job, its schedule text (``cron``: a
-        crontab or a working-day rule) and next fire times."""
+        crontab or a working-day rule, as the config writes it), that schedule in Chinese words
+        (``description``: 「每月第1个工作日 09:00」) and next fire times."""
         return [
             {
                 "name": job.name,
                 "cron": job.cron,
+                "description": describe_schedule(job.cron),
                 "timezone": self.tz.key,
                 "misfire_grace_time": job.misfire_grace_time,
                 "next_fire_times": self.next_fire_times(job, after, count),

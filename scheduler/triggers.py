@@ -33,13 +33,14 @@ from zoneinfo import ZoneInfo
 from apscheduler.triggers.base import BaseTrigger
 
 from domain.calendar import WorkingCalendar
-from scheduler.cron import CronError, parse_cron
+from scheduler.cron import CronError, describe_cron, parse_cron
 
 __all__ = [
     "PERIODS",
     "WorkdayRule",
     "WorkdayTrigger",
     "check_schedule",
+    "describe_schedule",
     "is_workday_rule",
     "parse_schedule",
     "parse_workday_rule",
@@ -208,6 +209,40 @@ def check_schedule(expr: str, tz: ZoneInfo) -> None:
         parse_workday_rule(expr)
     else:
         parse_cron(expr, tz)
+
+
+_PERIOD_WORDS = {"month": "每月", "quarter": "每季度", "year": "每年"}
+
+
+def describe_schedule(expr: str) -> str:
+    """A valid schedule as an admin reads it in Chinese (the expression itself is config
+    syntax, kept for ``--format json``): ``every workday 09:00-17:45/15m`` →
+    「每个工作日 09:00至17:45每15分钟」, ``workday 3 of month 10:00`` → 「每月第3个工作日 10:00」,
+    ``workday -1 of month 16:00`` → 「每月最后一个工作日 16:00」, a crontab as ``describe_cron``.
+    Raises ``CronError`` for an invalid one."""
+    if not is_workday_rule(expr):
+        return describe_cron(expr)
+    rule = parse_workday_rule(expr)  # validates
+    text = " ".join(expr.strip().lower().split())
+    times = "、".join(_times_text(item) for item in text.rsplit(" ", 1)[-1].split(","))
+    if rule.period is None:
+        return f"每个工作日 {times}"
+    if rule.n == -1:
+        nth = "最后一个"
+    elif rule.n < 0:
+        nth = f"倒数第{-rule.n}个"
+    else:
+        nth = f"第{rule.n}个"
+    return f"{_PERIOD_WORDS[rule.period]}{nth}工作日 {times}"
+
+
+def _times_text(item: str) -> str:
+    """``09:00`` as is; ``09:00-17:45/15m`` as 「09:00至17:45每15分钟」."""
+    ranged = _RANGE.match(item)
+    if ranged is None:
+        return item
+    step = int(ranged["step"])
+    return f"{ranged['first']}至{ranged['last']}每{step if step > 1 else ''}分钟"
 
 
 def parse_schedule(expr: str, tz: ZoneInfo, calendar: WorkingCalendar | None = None) -> BaseTrigger:

@@ -1,15 +1,24 @@
-"""What the API answers and the request bodies it adds to `duban.app.commands`: the OpenAPI
-contract."""
+"""What the API answers, and (from `duban.api.bodies`) the request bodies it adds to
+`duban.app.commands`: the OpenAPI contract."""
 
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field
 
+from duban.api.bodies import (
+    ImportRequest,
+    IssueToken,
+    PlanCode,
+    ReportBody,
+    ResubmitPlan,
+    ReviewPlan,
+    RevokeToken,
+    SubmitPlan,
+)
 from duban.api.field_names import FIELD_NAMES, MODEL_FIELD_NAMES
-from duban.app import commands as cmd
 
 __all__ = [
     "FIELD_NAMES",
@@ -40,22 +49,11 @@ __all__ = [
     "TokenView",
 ]
 
-PlanCode = Annotated[
-    str,
-    StringConstraints(
-        strip_whitespace=True, min_length=1, max_length=60, pattern=r"^[0-9A-Za-z\-_.]+$"
-    ),
-]
 Light = Literal["red", "yellow", "green", "closed"]
-MAX_IMPORT_ROWS = 5000
 
 
 class _Answer(BaseModel):
     model_config = ConfigDict(extra="forbid")
-
-
-class _Body(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
 
 # ---- errors ------------------------------------------------------------------------------
@@ -96,6 +94,9 @@ class CoUnitReportView(_Answer):
     by: str
     at: dt.datetime
     text: str
+    percent: int | None = Field(
+        default=None, description="the co-unit's own progress on its part (not the task's)"
+    )
 
 
 class TaskView(_Answer):
@@ -203,33 +204,6 @@ class EventView(BaseModel):
     recorded_at: dt.datetime
 
 
-class ImportRequest(_Body):
-    """交办 in bulk: the rows of a 改革要点 list as JSON; one bad row and nothing is imported."""
-
-    rows: list[cmd.AssignTask] = Field(min_length=1, max_length=MAX_IMPORT_ROWS)
-    dry_run: bool = False
-
-
-InstructionRef = Annotated[
-    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)
-]
-
-
-class ReportBody(cmd.ReportProgress):
-    """进展报送; `answers` names the 领导批示 the lead unit's report answers (its text is the
-    answer): refs like ``2024-01/1``, or ``all`` for every open one of the task."""
-
-    answers: tuple[InstructionRef, ...] = Field(
-        default=(),
-        max_length=50,
-        description="领导批示 this report answers: refs like 2024-01/1, or all",
-    )
-
-    def progress(self) -> cmd.ReportProgress:
-        """The report without its answers (the command the ledger carries out)."""
-        return cmd.ReportProgress.model_validate(self.model_dump(exclude={"answers"}))
-
-
 class ImportChangeView(_Answer):
     code: str
     action: Literal["create", "revise", "unchanged"]
@@ -239,6 +213,9 @@ class ImportChangeView(_Answer):
 class ImportResult(_Answer):
     dry_run: bool
     changes: list[ImportChangeView]
+    warnings: list[str] = Field(
+        default_factory=list, description="提示：e.g. the units were not checked (no [[units]])"
+    )
 
 
 class Assigned(_Answer):
@@ -247,31 +224,6 @@ class Assigned(_Answer):
 
 
 # ---- plans (前置初审) -----------------------------------------------------------------------
-
-
-class SubmitPlan(_Body):
-    plan_code: PlanCode
-    title: cmd.Name
-    unit: cmd.Name | None = Field(
-        default=None, description="the submitting unit; a liaison's own unit when omitted"
-    )
-    task_code: cmd.TaskCode | None = None
-    milestone: cmd.Name | None = Field(
-        default=None, description="the task's 阶段节点 the plan's approval reaches"
-    )
-    text: cmd.Text = ""
-
-
-class ResubmitPlan(_Body):
-    """A returned plan, revised: its next version (the title stays when omitted)."""
-
-    title: cmd.Name | None = None
-    text: cmd.Text = ""
-
-
-class ReviewPlan(_Body):
-    verdict: Literal["opinion", "approve", "return"]
-    text: cmd.Reason
 
 
 class PlanVersionView(_Answer):
@@ -305,17 +257,6 @@ class PlanView(_Answer):
 
 
 # ---- tokens ------------------------------------------------------------------------------
-
-
-class IssueToken(_Body):
-    role: Literal["office", "liaison", "official", "auditor"]
-    name: cmd.Name | None = None
-    unit: cmd.Name | None = None
-    reason: Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000)] = ""
-
-
-class RevokeToken(_Body):
-    reason: Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000)] = ""
 
 
 class TokenView(_Answer):

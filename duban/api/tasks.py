@@ -33,7 +33,7 @@ from duban.app import commands as cmd
 from duban.app import task_commands as tc
 from duban.app.audit_view import audit_for, codes_visible_to
 from duban.app.dates import in_range, out_of_range_message
-from duban.app.importer import unit_message, unknown_units_in
+from duban.app.importer import unchecked_units_warning, unit_message, unknown_units_in
 from duban.app.instructions import InstructionDesk, open_counts, open_instructions
 from duban.app.notices import queue_notices_now
 from duban.app.reads import BoardQuery
@@ -184,7 +184,8 @@ def import_rows(body: ImportRequest, ctx: Ctx, who: Caller) -> ImportResult:
     if not body.dry_run:
         queue_notices_now(ctx.reads.services)  # 交办通知 queued at once
     views = [ImportChangeView.model_validate(vars(c)) for c in changes]
-    return ImportResult(dry_run=body.dry_run, changes=views)
+    warnings = [w] if (w := unchecked_units_warning(ctx.config)) else []
+    return ImportResult(dry_run=body.dry_run, changes=views, warnings=warnings)
 
 
 def _refuse_unknown_units(rows: list[cmd.AssignTask], ctx: ServiceContext) -> None:

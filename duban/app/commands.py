@@ -108,7 +108,7 @@ class ReportProgress(_Command):
     def _links(cls, value: tuple[str, ...]) -> tuple[str, ...]:
         for link in value:
             if not _URL.match(link):
-                raise ValueError("佐证材料须是以 http:// 或 https:// 开头的链接")
+                raise ValueError("佐证材料须是网页链接（网址），暂不支持其他形式的地址")
         return value
 
 

@@ -25,10 +25,11 @@ from reportlab.pdfbase.cidfonts import UnicodeCIDFont
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.platypus import Flowable, HRFlowable, Paragraph, SimpleDocTemplate, Spacer, Table
 
+from domain.dates import chinese_date
 from duban.app.documents import Document, target_name
 from duban.settings.config import Config
 
-__all__ = ["FONT_CANDIDATES", "chinese_date", "document_pdf"]
+__all__ = ["FONT_CANDIDATES", "document_pdf"]
 
 log = structlog.get_logger(__name__)
 
@@ -39,7 +40,6 @@ FONT_CANDIDATES = (
     "/usr/share/fonts/truetype/droid/DroidSansFallbackFull.ttf",
 )
 RED = colors.HexColor("#D40000")
-_DIGITS = "〇一二三四五六七八九"
 
 
 @functools.cache
@@ -57,19 +57,6 @@ def _font(configured: str | None) -> str:
     log.warning("document_font_missing", tried=[configured, *FONT_CANDIDATES])
     pdfmetrics.registerFont(UnicodeCIDFont("STSong-Light"))
     return "STSong-Light"
-
-
-def chinese_date(day: object) -> str:
-    """2026-12-02 → 二〇二六年十二月二日 (the date of a 公文)."""
-    year, month, dom = (int(x) for x in str(day)[:10].split("-"))
-    return f"{''.join(_DIGITS[int(c)] for c in str(year))}年{_number(month)}月{_number(dom)}日"
-
-
-def _number(n: int) -> str:
-    if n < 10:
-        return _DIGITS[n]
-    tens, ones = divmod(n, 10)
-    return ("" if tens == 1 else _DIGITS[tens]) + "十" + (_DIGITS[ones] if ones else "")
 
 
 def _styles(font: str) -> dict[str, ParagraphStyle]:
@@ -100,10 +87,12 @@ def _facts(doc: Document, s: dict[str, ParagraphStyle]) -> Table:
         ("牵头单位", doc.unit),
         ("配合单位", "、".join(doc.co_units) or "无"),
         ("领衔领导", doc.official or "无"),
-        ("完成时限", chinese_date(deadline.isoformat())),
+        ("完成时限", chinese_date(deadline, numerals=True)),
     ]
     if doc.target != "deadline":
-        rows.append(("督办事项", f"{target_name(doc.target)}（{chinese_date(doc.due)}）"))
+        rows.append(
+            ("督办事项", f"{target_name(doc.target)}（{chinese_date(doc.due, numerals=True)}）")
+        )
     table = Table(
         [[_p(k, s["cell"]), _p(v, s["cell"])] for k, v in rows],
         colWidths=[32 * mm, 128 * mm],
@@ -169,7 +158,7 @@ def document_pdf(doc: Document, config: Config) -> bytes:
         _history(doc, s),
         Spacer(1, 14 * mm),
         _p(header, s["sign"]),
-        _p(chinese_date(doc.at.date().isoformat()), s["sign"]),
+        _p(chinese_date(doc.at, numerals=True), s["sign"]),  # 二〇二六年十二月二日
     ]
     pdf.build(story)
     return buffer.getvalue()

@@ -18,6 +18,7 @@ from typing import Any, Protocol, TypeVar
 from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.domain import Aggregate
 
+from domain.dates import chinese_date
 from domain.document import DocumentSequence
 from domain.document_number import (
     DOCUMENT_KINDS,
@@ -89,7 +90,7 @@ def document_reason(
 ) -> str:
     """Why the document is issued, as the office writes it."""
     late = f"已逾期{overdue_days}个工作日" if overdue_days > 0 else "已到期"
-    what = f"{_target_text(target)}为{due.year}年{due.month}月{due.day}日，{late}"
+    what = f"{_target_text(target)}为{chinese_date(due)}，{late}"
     if kind == "supervise":
         again = f"现第{repeat + 1}次予以督办" if repeat else "现予督办"
         return f"该任务{what}，经催办仍未完成，{again}，请牵头单位抓紧办理并及时报送进展。"
@@ -140,7 +141,7 @@ def number_documents(
 
 
 class Issuing(Protocol):
-    """What the sweep knows of a rung it issues (`duban.app.sweep._Issue`)."""
+    """What the sweep knows of a rung it issues (`duban.app.sweep_plan.Issue`)."""
 
     @property
     def key(self) -> str: ...

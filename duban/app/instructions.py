@@ -21,7 +21,7 @@ from typing import Any
 from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.persistence import IntegrityError
 
-from domain.dates import in_range, out_of_range_message
+from domain.dates import chinese_date, in_range, out_of_range_message
 from domain.errors import Forbidden, TaskClosed
 from domain.instruction import (
     Instruction,
@@ -284,7 +284,7 @@ def _facts_of(i: Instruction) -> dict[str, Any]:
 
 
 def _day_text(day: dt.date) -> str:
-    return f"{day.year}年{day.month}月{day.day}日"
+    return chinese_date(day)
 
 
 def _view(facts: dict[str, Any], today: dt.date) -> dict[str, Any]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+from domain.dates import chinese_date
 from duban.app.masking import mask_mobiles
 from notifiers.render import escape_markdown
 from projections.due_deliveries import ASSIGNMENT_NOTICE
@@ -40,7 +41,6 @@ def text(value: object) -> str:
 
 
 def day_text(day: dt.date | None) -> str:
-    """A date as the office writes it (`2026年12月7日`); `持续推进` for none."""
-    if day is None:
-        return "持续推进"
-    return f"{day.year}年{day.month}月{day.day}日"
+    """A date as the office writes it (`2026年12月7日`, `domain.dates.chinese_date`); `持续推进`
+    for none (a task without a deadline)."""
+    return chinese_date(day, missing="持续推进")

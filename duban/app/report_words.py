@@ -6,15 +6,16 @@ keep ISO dates and codes: they take the report dict as the builders return it.
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from domain.dates import chinese_date
 from domain.vocabulary import LIGHT_LABELS
 
 __all__ = [
     "LIGHT_WORDS",
     "QUARTER_WORDS",
+    "chinese_date",
     "cn_date",
     "dated_line",
     "milestones_text",
@@ -28,19 +29,10 @@ QUARTER_WORDS = {1: "第一季度", 2: "第二季度", 3: "第三季度", 4: "�
 LIGHT_WORDS: Mapping[str, str] = {c: LIGHT_LABELS[c] for c in ("red", "yellow", "green", "closed")}
 
 
-def cn_date(value: str | dt.date | None) -> str:
-    """「2024年7月31日」 from a date or an ISO date (or the date part of an ISO moment); text that
-    is not a date (「2024年底」, 「持续推进」) is returned as it is, None as empty."""
-    if value is None or value == "":
-        return ""
-    if isinstance(value, dt.date):
-        day = value
-    else:
-        try:
-            day = dt.date.fromisoformat(value[:10])
-        except ValueError:
-            return value
-    return f"{day.year}年{day.month}月{day.day}日"
+cn_date = chinese_date
+"""「2024年7月31日」 from a date or an ISO date (or an ISO moment's day); text that is not a date
+(「2024年底」, 「持续推进」) as it is, None as empty: `domain.dates.chinese_date` itself, under
+the name the report builders use."""
 
 
 def official_title(report: Mapping[str, Any]) -> str:

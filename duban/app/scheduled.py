@@ -25,7 +25,7 @@ from duban.app.report_kinds import ANNUAL, MONTHLY, QUARTERLY, ReportKind
 from duban.app.services import Services
 from duban.app.sweep import sweep
 
-__all__ = ["JOBS", "MISFIRE_GRACE_SECONDS", "Job", "job_runs", "run_delivery"]
+__all__ = ["JOBS", "JOB_LABELS", "MISFIRE_GRACE_SECONDS", "Job", "job_runs", "run_delivery"]
 
 log = structlog.get_logger(__name__)
 
@@ -112,6 +112,18 @@ JOBS: dict[str, Job] = {
     "chain_head": chain_head_job,
     "calendar_watch": calendar_watch_job,
 }
+
+JOB_LABELS: dict[str, str] = {
+    "sweep": "催办扫描",
+    "deliver": "消息投递",
+    "report_round": "月度报送轮次",
+    "monthly_report": "月分析",
+    "quarterly_report": "季调度",
+    "annual_assessment": "年督考",
+    "chain_head": "台账校验值存证",
+    "calendar_watch": "节假日安排检查",
+}
+"""Each job as an admin reads it (`duban scheduler jobs`, the preview's 发送时间 lines)."""
 
 _MINUTE = 60
 _HOUR = 60 * _MINUTE

@@ -17,6 +17,7 @@ from domain.calendar import WorkingCalendar
 from domain.dates import EARLIEST, LATEST
 from domain.holiday_notice import HolidayNotice, NoticeDays
 from duban.app.ledger import Ledger
+from duban.app.routing import chat_names
 from duban.settings.config import Config
 from duban.settings.store import store_env
 from projections.board import LightRules
@@ -86,7 +87,7 @@ class Services:
 
     def views(self) -> Views:
         """The read models beside the store's events, with the office's calendar and lights."""
-        return open_views(self.ledger, self.calendar, self.light_rules)
+        return open_views(self.ledger, self.calendar, self.light_rules, chat_names(self.config))
 
 
 def recorded_notices(ledger: Ledger) -> dict[int, NoticeDays]:
@@ -121,7 +122,12 @@ def calendar_from_config(
     start, end = config.working_hours.times()
 
     def uncovered(year: int) -> None:
-        log.warning("calendar_year_not_covered", year=year, fallback="Monday-Friday")
+        log.warning(
+            "calendar_year_not_covered",
+            year=year,
+            fallback="Monday-Friday",
+            message=f"{year}年节假日安排尚未导入，暂按周一至周五计算工作日",
+        )
 
     return WorkingCalendar(
         extra_holidays=frozenset(config.calendar.extra_holidays),

@@ -3,8 +3,9 @@
 PRODUCT.md rules 3-5. A sweep catches up the due index (`projections/due.py`), asks the
 ladder what is due for the few tasks whose `next_check` has come, routes each reminder to the
 chats of its audience, renders one digest per chat (most urgent first, split only at the
-platform's size limit) and writes, in ONE `ledger.save`, the `Reminder` aggregates, the
-`EscalationRecorded` events of 催办 and above, and the queued `ChatMessage` per chat.
+platform's size limit; these steps are `duban.app.sweep_plan`) and writes, in ONE
+`ledger.save`, the `Reminder` aggregates, the `EscalationRecorded` events of 催办 and above,
+and the queued `ChatMessage` per chat.
 
 Each rung fires once because a reminder's id is its ladder key: when another node (or a
 second sweep) issued some of the same reminders first, the save fails as a whole with
@@ -19,11 +20,10 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-import hashlib
 import random
 import time
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -33,21 +33,19 @@ from eventsourcing.persistence import IntegrityError
 
 from domain.calendar import WorkingCalendar
 from domain.errors import DomainError
-from domain.ladder import DueReminder, Ladder, Rung, due_reminders
+from domain.ladder import Ladder
 from domain.reminder import ChatMessage, Reminder
-from domain.rungs import RUNG_NAMES
 from domain.task import ReformTask, task_id
 from duban.app.documents import number_issues
 from duban.app.errors import SweepError
 from duban.app.instruction_urging import Urge, urge
 from duban.app.notices import queue_notices
-from duban.app.routing import Directory, Route, one_per_chat
+from duban.app.routing import Directory
 from duban.app.services import Services, calendar_from_config
+from duban.app.sweep_plan import Issue, PlannedMessage, Setting, issues_due, plan_messages
 from duban.settings.config import Config
-from notifiers.limits import split_for_platform
-from notifiers.render import DigestItem, Renderer
-from notifiers.render import Rung as RenderRung
-from projections.due import DueIndex, DueTask, open_due_index
+from notifiers.render import Renderer
+from projections.due import DueIndex, open_due_index
 
 __all__ = [
     "ACTOR",
@@ -98,57 +96,15 @@ def _renderer(template_dir: str | None) -> Renderer:
     return Renderer(Path(template_dir) if template_dir else None)
 
 
-@dataclass
-class _Setting:
-    """What one sweep plans with, built once (its attempts share it)."""
-
-    ladder: Ladder
-    calendar: WorkingCalendar
-    directory: Directory
-    renderer: Renderer
-    index: DueIndex
-
-
-def _setting(services: Services) -> _Setting:
+def _setting(services: Services) -> Setting:
     config = services.config
     ladder = ladder_from_config(config)
     calendar = services.calendar
     index = open_index(services, ladder, calendar)
-    return _Setting(ladder, calendar, Directory(config), _renderer(config.templates), index)
+    return Setting(ladder, calendar, Directory(config), _renderer(config.templates), index)
 
 
-# ---- planning ------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class PlannedMessage:
-    """One digest for one chat, as it is queued (and as `--dry-run` and preview show it)."""
-
-    message_key: str
-    channel: str
-    title: str
-    parts: tuple[str, ...]
-    mention_mobiles: tuple[str, ...]
-    reminder_keys: tuple[str, ...]
-    task_codes: tuple[str, ...]
-
-
-@dataclass(frozen=True)
-class _Issue:
-    task: DueTask
-    due: DueReminder
-    routes: tuple[Route, ...]
-    document_no: str | None = None  # the 督办单 / 通报 it issues (duban.app.documents)
-
-    @property
-    def key(self) -> str:
-        return self.due.key.as_str()
-
-    @property
-    def escalates(self) -> bool:
-        """催办 and above: a rung after the date it is about is a fact about the task (the
-        签收 rungs are about the claim, not the deadline: they are messages only)."""
-        return self.due.rung.offset > 0 and not self.due.target.is_claim
+# ---- the report ----------------------------------------------------------------------------------
 
 
 @dataclass
@@ -171,89 +127,6 @@ class SweepReport:
         return sum(self.rungs.values())
 
 
-def _render_rung(rung: Rung) -> RenderRung:
-    """The digest groups by the five default rungs; a custom rung joins the one of its
-    severity (1 = notice … 5 = bulletin) so that it is shown, never dropped."""
-    if rung.name in RUNG_NAMES:
-        return rung.name
-    return RUNG_NAMES[min(max(rung.severity, 1), len(RUNG_NAMES)) - 1]
-
-
-def _digest_item(
-    issue: _Issue, route: Route, calendar: WorkingCalendar, today: dt.date
-) -> DigestItem:
-    task, due = issue.task, issue.due
-    title = task.title
-    if due.target.is_milestone:
-        title = f"{title}（节点：{due.target.target.split(':', 1)[1]}）"
-    elif due.target.is_claim:
-        title = f"{title}（尚未签收；此处时限为签收时限）"
-    return DigestItem(
-        task_code=task.code,
-        title=title,
-        rung=_render_rung(due.rung),
-        rung_label=due.label,
-        deadline=due.target.due,
-        days=calendar.working_days_between(due.target.due, today),
-        last_report=task.last_report.isoformat() if task.last_report else None,
-        lead_unit=task.lead_unit,
-        mention_names=route.names,
-        document_no=issue.document_no,
-    )
-
-
-def _message_key(channel: str, now: dt.datetime, keys: Iterable[str]) -> str:
-    digest = hashlib.sha256("\n".join(sorted(keys)).encode()).hexdigest()[:16]
-    return f"{channel}|{now:%Y%m%dT%H%M}|{digest}"
-
-
-def _plan_messages(
-    issues: Sequence[_Issue], setting: _Setting, now: dt.datetime
-) -> list[PlannedMessage]:
-    """Everything due for one chat becomes one digest (rule 5)."""
-    per_chat: dict[str, list[tuple[_Issue, Route]]] = {}
-    for issue in issues:
-        for route in issue.routes:
-            per_chat.setdefault(route.channel, []).append((issue, route))
-    local = now.astimezone(setting.calendar.tz)
-    return [
-        _chat_message(channel, entries, setting, local)
-        for channel, entries in sorted(per_chat.items())
-    ]
-
-
-def _chat_message(
-    channel: str,
-    entries: list[tuple[_Issue, Route]],
-    setting: _Setting,
-    now: dt.datetime,
-) -> PlannedMessage:
-    items = [_digest_item(issue, route, setting.calendar, now.date()) for issue, route in entries]
-    title, body = setting.renderer.render_digest(setting.directory.chat_name(channel), items, now)
-    mobiles = tuple(dict.fromkeys(m for _, route in entries for m in route.mobiles))
-    keys = tuple(dict.fromkeys(issue.key for issue, _ in entries))
-    return PlannedMessage(
-        message_key=_message_key(channel, now, keys),
-        channel=channel,
-        title=title,
-        parts=split_for_platform(setting.directory.platform(channel), body, title, mobiles),
-        mention_mobiles=mobiles,
-        reminder_keys=keys,
-        task_codes=tuple(dict.fromkeys(issue.task.code for issue, _ in entries)),
-    )
-
-
-def _issues(tasks: Sequence[DueTask], setting: _Setting, now: dt.datetime) -> list[_Issue]:
-    found: list[_Issue] = []
-    for task in tasks:
-        for due in due_reminders(
-            task.ladder_input, setting.ladder, setting.calendar, now, task.fired, task.delivered
-        ):
-            routes = setting.directory.routes(task, due.rung)
-            found.append(_Issue(task, due, one_per_chat(routes)))
-    return found
-
-
 # ---- writing -------------------------------------------------------------------------------------
 
 
@@ -263,7 +136,7 @@ class _StaleIndex(Exception):
 
 def _aggregates(
     services: Services,
-    issues: Sequence[_Issue],
+    issues: Sequence[Issue],
     messages: Sequence[PlannedMessage],
     now: dt.datetime,
 ) -> list[Aggregate]:
@@ -289,7 +162,7 @@ def _aggregates(
 
 
 def _escalated_tasks(
-    services: Services, issues: Sequence[_Issue], now: dt.datetime
+    services: Services, issues: Sequence[Issue], now: dt.datetime
 ) -> list[Aggregate]:
     tasks: dict[str, ReformTask] = {}
     for issue in (i for i in issues if i.escalates):
@@ -335,14 +208,14 @@ def chat_messages(
 
 
 def _attempt(
-    services: Services, setting: _Setting, now: dt.datetime, report: SweepReport
+    services: Services, setting: Setting, now: dt.datetime, report: SweepReport
 ) -> list[Aggregate] | None:
     """Plan against the caught-up index; the aggregates to save (None on a dry run)."""
     setting.index.catch_up(services.ledger)
     today = now.astimezone(setting.calendar.tz).date()
     tasks = setting.index.due(today) if setting.calendar.is_working_time(now) else []
-    issues, documents = number_issues(services, _issues(tasks, setting, now), now, ACTOR)
-    messages = _plan_messages(issues, setting, now)
+    issues, documents = number_issues(services, issues_due(tasks, setting, now), now, ACTOR)
+    messages = plan_messages(issues, setting, now)
     report.tasks_checked = len(tasks)
     report.rungs = dict(Counter(i.due.rung.name for i in issues))
     report.messages = messages

@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 
 from duban.app.calendar_notices import NoticeUnreadable, import_notice, year_overview
+from duban.app.vocabulary import label
 from duban.cli.common import (
     AsOpt,
     Fmt,
@@ -77,10 +78,15 @@ def show_command(year: int, fmt: FormatOpt = Fmt.table, as_: AsOpt = "office") -
         return
     days = overview["days"]
     assert isinstance(days, list)
-    rows = [{**d, "kind": _KINDS[d["kind"]]} for d in days]
+    # sources by the vocabulary's words (「内置节假日数据」), never the library's name
+    rows = [
+        {**d, "kind": _KINDS[d["kind"]], "source_label": label("calendar_source", d["source"])}
+        for d in days
+    ]
     sha = overview["notice_sha256"]
     note = f"（SHA-256 {str(sha)[:12]}）" if sha else ""
-    typer.echo(f"{year}年日历来源：{overview['source_label']}{note}")
+    source = label("calendar_source", str(overview["source"]))
+    typer.echo(f"{year}年日历来源：{source}{note}")
     if rows:
         echo(rows, fmt, SHOW_COLUMNS)
     else:

@@ -36,6 +36,7 @@ from duban.settings.logs import configure_logging
 __all__ = [
     "EXIT_CODES",
     "NOW_ENV",
+    "ROLE_NAMES",
     "AsOpt",
     "Fmt",
     "FormatOpt",
@@ -88,7 +89,8 @@ AsOpt = Annotated[
         "--as",
         help=(
             "办理人：office[:姓名]（改革办）、liaison:单位/姓名（联络员）、"
-            "official:姓名（领衔领导）、auditor:姓名（审计人员）"
+            "official:姓名（领衔领导）、auditor:姓名（审计人员）；角色也可写中文，"
+            "如 联络员:县财政局/李娜"
         ),
     ),
 ]
@@ -101,9 +103,21 @@ def _main(
     log_level: Annotated[
         str, typer.Option(envvar="DUBAN_LOG_LEVEL", help="日志级别：DEBUG、INFO、WARNING、ERROR")
     ] = "WARNING",
+    log_json: Annotated[
+        bool | None,
+        typer.Option(
+            "--log-json/--log-text",
+            envvar="DUBAN_LOG_JSON",
+            help=(
+                "日志写成每行一条 JSON（标准错误输出不是终端时的默认）；"
+                "--log-text：只写中文提示（在终端上的默认）"
+            ),
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     _state.config = config
-    configure_logging(log_level)
+    configure_logging(log_level, json=log_json)
 
 
 def fail(message: str, code: int = 1) -> NoReturn:
@@ -212,10 +226,30 @@ def _in_range(day: _D, option: str) -> _D:
     return day
 
 
+# The roles `--as` also takes by their Chinese names (「--as 联络员:县财政局/李娜」).
+ROLE_NAMES: dict[str, str] = {
+    "改革办": "office",
+    "县委改革办": "office",
+    "联络员": "liaison",
+    "单位联络员": "liaison",
+    "领导": "official",
+    "领衔领导": "official",
+    "审计": "auditor",
+    "审计人员": "auditor",
+}
+_ROLE_CHOICES = (
+    "office[:姓名]（改革办）、liaison:单位/姓名（联络员）、official:姓名（领导）、"
+    "auditor:姓名（审计），角色也可写中文，如 联络员:县财政局/李娜"
+)
+
+
 def parse_identity(text: str) -> Identity:
-    role, _, rest = text.partition(":")
+    """`--as ROLE[:…]`, the role by its code (office, liaison, official, auditor) or its
+    Chinese name (改革办, 联络员, 领导, 审计); else one line naming the choices and exit 2."""
+    typed, _, rest = text.partition(":")
+    role = ROLE_NAMES.get(typed.strip(), typed)
     if role not in ROLES:
-        fail(f"--as：没有「{role}」这一角色，可用 office、liaison、official、auditor", 2)
+        fail(f"--as：无法识别的角色，应为 {_ROLE_CHOICES}", 2)
     if role == "liaison":
         unit, _, name = rest.partition("/")
         if not unit:

@@ -12,12 +12,14 @@ from __future__ import annotations
 
 import importlib
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
 from duban.app import task_commands as tc
+from duban.app.vocabulary import RECOGNITION_LABELS
 from duban.cli.common import (
     AsOpt,
     Fmt,
@@ -67,9 +69,11 @@ def import_(
     fmt: FormatOpt = Fmt.table,
 ) -> None:
     """导入改革要点任务清单（CSV、XLSX、YAML）：全部导入或全部不导入。"""
-    from duban.app.importer import checked_units, read_task_list
+    from duban.app.importer import checked_units, read_task_list, unchecked_units_warning
 
     result = checked_units(read_task_list(file), services().config)
+    if warning := unchecked_units_warning(services().config):
+        typer.echo(warning, err=True)
     if result.errors:
         for error in result.errors:
             typer.echo(f"{file.name} {error}", err=True)
@@ -264,23 +268,32 @@ def task_cancel(code: CodeArg, reason: ReasonOpt, as_: AsOpt = "office") -> None
     _perform(tc.CANCEL, code, as_, reason=reason)
 
 
+RECOGNITION_KINDS = {"pilot": "改革试点", "exemplar": "改革典型"}
+
+
+def _choice(option: str, typed: str, labels: Mapping[str, str]) -> str:
+    """The code of a choice typed by its Chinese name (改革试点, 省级) or its code (pilot,
+    provincial); else one line naming the Chinese choices and exit 2."""
+    value = typed.strip()
+    by_label = {text: code for code, text in labels.items()}
+    if value in labels:
+        return value
+    if value not in by_label:
+        fail(f"{option}：应为{'、'.join(labels.values())}之一", 2)
+    return by_label[value]
+
+
 @task_app.command("recognise")
 def task_recognise(
     code: CodeArg,
-    kind: Annotated[
-        str, typer.Option("--kind", help="类别：pilot（改革试点）、exemplar（改革典型）")
-    ],
-    level: Annotated[
-        str,
-        typer.Option(
-            "--level",
-            help="级别：national（国家级）、provincial（省级）、municipal（市级）、county（县级）",
-        ),
-    ],
+    kind: Annotated[str, typer.Option("--kind", help="类别：改革试点、改革典型")],
+    level: Annotated[str, typer.Option("--level", help="级别：国家级、省级、市级、县级")],
     title: Annotated[str, typer.Option("--title", help="名称")],
     as_: AsOpt = "office",
 ) -> None:
     """记录改革试点、改革典型（改革办）。"""
+    kind = _choice("--kind", kind, RECOGNITION_KINDS)
+    level = _choice("--level", level, RECOGNITION_LABELS)
     _perform(tc.RECOGNISE, code, as_, kind=kind, level=level, title=title)
 
 

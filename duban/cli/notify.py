@@ -1,7 +1,10 @@
 """`duban deliver` (one delivery pass over the outbox) and `duban notify test CHANNEL`.
 
-Both print what the platforms answered — kind, code and their message, scrubbed of keys — and
-the robots by fingerprint only: a webhook is a credential and is never printed.
+Both print one line per attempt, in Chinese: the chat as a person calls it (「县委编办群」), the
+platform (企业微信/钉钉/飞书) and the robot by fingerprint only (a webhook is a credential and is
+never printed), the verdict, the HTTP status (「状态码200」) and the platform's error code when
+it is not 0. On a failure the platform's own words follow, scrubbed of keys (「平台说明：…」);
+`--format json` keeps every field as the platform answered.
 """
 
 from __future__ import annotations
@@ -12,6 +15,8 @@ from typing import Annotated, Any
 import typer
 
 from duban.app.delivery_adapters import DeliveryReport, NotifierError, open_deliverer
+from duban.app.routing import chat_names
+from duban.app.vocabulary import PLATFORM_LABELS
 from duban.cli.common import (
     AsOpt,
     Fmt,
@@ -23,6 +28,7 @@ from duban.cli.common import (
     services,
 )
 from duban.cli.output import to_json
+from duban.cli.sweep import chat_heading
 
 __all__ = ["notify_app", "register"]
 
@@ -51,8 +57,9 @@ def deliver(now: NowOpt = None, fmt: FormatOpt = Fmt.table, as_: AsOpt = "office
     if fmt is Fmt.json:
         typer.echo(to_json(report.as_dict()))
         return
+    names = chat_names(svc.config)
     for attempt in report.attempts:
-        typer.echo(_attempt_line(attempt))
+        typer.echo(_attempt_line(attempt, names))
     typer.echo(report.summary())
 
 
@@ -61,7 +68,7 @@ def notify_test(channel: str, fmt: FormatOpt = Fmt.table, as_: AsOpt = "office")
     require(as_, "admin")
     svc = services()
     if all(c.name != channel for c in svc.config.channels):
-        fail(f"没有名为 {channel} 的群聊（channels）", 2)
+        fail(f"配置文件中没有代号为「{channel}」的群", 2)
     try:
         with open_deliverer(svc) as deliverer:
             report = deliverer.send_test(channel, _moment(None))
@@ -70,16 +77,17 @@ def notify_test(channel: str, fmt: FormatOpt = Fmt.table, as_: AsOpt = "office")
     if fmt is Fmt.json:
         typer.echo(to_json(report.as_dict()))
     else:
-        _print_test(channel, report)
+        _print_test(channel, report, chat_names(svc.config))
     if not report.delivered:
         raise typer.Exit(1)
 
 
-def _print_test(channel: str, report: DeliveryReport) -> None:
+def _print_test(channel: str, report: DeliveryReport, names: dict[str, str]) -> None:
     if not report.attempts:
-        typer.echo(f"{channel}: 机器人正限流，{_wait_text(report)}后再试")
+        chat = chat_heading(channel, names).strip("【】")
+        typer.echo(f"{chat}：机器人正限流，{_wait_text(report)}后再试")
     for attempt in report.attempts:
-        typer.echo(_attempt_line(attempt))
+        typer.echo(_attempt_line(attempt, names))
     typer.echo("已送达" if report.delivered else "未送达")
 
 
@@ -89,15 +97,33 @@ def _wait_text(report: DeliveryReport) -> str:
     return f"{max(report.next_at - report.now.timestamp(), 0):.0f} 秒"
 
 
-def _attempt_line(attempt: dict[str, Any]) -> str:
-    verdict = "成功" if attempt["ok"] else attempt["kind"]
-    code = attempt["code"] if attempt["code"] is not None else "-"
-    status = attempt["http_status"] if attempt["http_status"] is not None else "-"
-    return (
-        f"{attempt['channel']} 第{attempt['part'] + 1}/{attempt['parts']}部分 "
-        f"{attempt['platform']} 机器人 {attempt['robot']}: {verdict} "
-        f"code={code} HTTP={status} {attempt['detail']}"
+_VERDICTS = {
+    "ok": "成功",
+    "retry_later": "暂未送达，稍后重试",
+    "config": "失败：机器人配置错误",
+    "content": "失败：消息内容被拒",
+}
+
+
+def _attempt_line(attempt: dict[str, Any], names: dict[str, str]) -> str:
+    """「县委编办群 第1/1部分 企业微信机器人 41418df7…：成功（状态码200）」."""
+    chat = chat_heading(attempt["channel"], names).strip("【】")
+    platform = PLATFORM_LABELS.get(attempt["platform"], "群")
+    answer = []
+    if attempt["code"] not in (None, 0):
+        answer.append(f"错误码{attempt['code']}")
+    if attempt["http_status"] is not None:
+        answer.append(f"状态码{attempt['http_status']}")
+    elif not attempt["ok"]:
+        answer.append("网络连接失败或超时")
+    line = (
+        f"{chat} 第{attempt['part'] + 1}/{attempt['parts']}部分 {platform}机器人 "
+        f"{attempt['robot']}：{_VERDICTS.get(attempt['kind'], '未送达')}"
     )
+    line += f"（{'，'.join(answer)}）" if answer else ""
+    if not attempt["ok"] and attempt["detail"]:
+        line += f"；平台说明：{attempt['detail']}"
+    return line
 
 
 def register(app: typer.Typer) -> None:

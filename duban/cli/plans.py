@@ -170,7 +170,9 @@ def task_parts_lines(state: dict[str, Any]) -> list[str]:
     for report in state.get("co_unit_reports", []):
         at = report["at"]
         when = at.strftime("%Y-%m-%d %H:%M") if hasattr(at, "strftime") else str(at)[:16]
-        lines.append(f"配合单位报送：{who(report['by'])}（{when}）：{report['text']}")
+        percent = report.get("percent")
+        own = f"（本单位进度{percent}%）" if percent is not None else ""
+        lines.append(f"配合单位报送：{who(report['by'])}（{when}）：{report['text']}{own}")
     return lines
 
 

@@ -1,9 +1,10 @@
 """`duban scheduler jobs|run|preview` (`preview` is the sweep module's `preview_command`).
 
-`jobs` shows every configured schedule with its next fire times, computed with the office
-calendar, so that an admin sees at once whether `workday 1 of month 09:00` or `0 9 * * 1-5`
-means what they think (the first working day of each month, 调休 and holidays included;
-Monday to Friday in crontab numbering).
+`jobs` shows every configured schedule in words (「每月第1个工作日 09:00」, 「周一至周五 09:00」)
+with its next fire times, computed with the office calendar, so that an admin sees at once
+whether `workday 1 of month 09:00` or `0 9 * * 1-5` means what they think (the first working
+day of each month, 调休 and holidays included; Monday to Friday in crontab numbering). The
+expressions themselves, as the config writes them, are in `--format json`.
 `run` runs the scheduler in the foreground until SIGINT or SIGTERM. Both reach the scheduler
 through the composition root (`duban.bootstrap`), which wires its jobs and its leadership.
 """
@@ -16,6 +17,7 @@ from typing import Annotated, Any
 
 import typer
 
+from duban.app.scheduled import JOB_LABELS
 from duban.bootstrap import (
     DEFAULT_LEASE_SECONDS,
     SchedulerAlreadyRunning,
@@ -34,7 +36,7 @@ scheduler_app = typer.Typer(
 )
 
 _WEEKDAYS = ("周一", "周二", "周三", "周四", "周五", "周六", "周日")
-JOB_COLUMNS = [("name", "任务"), ("cron", "计划"), ("next", "下次触发")]
+JOB_COLUMNS = [("label", "任务"), ("plan", "计划"), ("next", "下次触发")]
 
 
 class JobsFmt(StrEnum):
@@ -78,7 +80,13 @@ def _moment(moment: dt.datetime) -> str:
 
 
 def _table_row(row: dict[str, Any]) -> dict[str, Any]:
-    return {**row, "next": "；".join(_moment(t) for t in row["next_fire_times"])}
+    """The job's Chinese name and its schedule in words; the config's expression (``cron``)
+    and the job's key stay in ``--format json``."""
+    return {
+        "label": JOB_LABELS.get(row["name"], "其他任务"),
+        "plan": row["description"],
+        "next": "；".join(_moment(t) for t in row["next_fire_times"]),
+    }
 
 
 def run(

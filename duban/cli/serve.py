@@ -101,7 +101,11 @@ def serve(
     finally:
         svc.ledger.close()
     if server.stopped_by:
-        typer.echo(f"已停止（{server.stopped_by}）")
+        typer.echo(f"已停止（{_STOP_REASONS.get(server.stopped_by, '收到停止信号')}）")
+
+
+_STOP_REASONS = {"SIGTERM": "收到终止信号", "SIGINT": "收到中断信号"}
+"""How `serve` says why it stopped (the signal's name stays in the log)."""
 
 
 def _pinned_clock() -> str:
@@ -162,6 +166,8 @@ def token_list(fmt: FormatOpt = Fmt.table, as_: AsOpt = "office") -> None:
     """已签发的全部令牌、其绑定的角色和单位、是否已吊销（不显示令牌本身）。"""
     with user_errors():
         rows = _tokens().tokens(parse_identity(as_))
+    if fmt is not Fmt.json:  # the role by its Chinese name; its code stays in --format json
+        rows = [{**row, "role": ROLE_LABELS.get(row["role"], "其他")} for row in rows]
     echo(rows, fmt, TOKEN_COLUMNS)
 
 

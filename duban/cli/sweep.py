@@ -11,8 +11,10 @@ import typer
 
 from duban.app.instruction_urging import URGE_KIND
 from duban.app.preview import PreviewMessage, preview
-from duban.app.scheduled import run_delivery
+from duban.app.routing import chat_names
+from duban.app.scheduled import JOB_LABELS, run_delivery
 from duban.app.sweep import PlannedMessage, SweepReport, sweep
+from duban.app.vocabulary import label
 from duban.cli.common import (
     AsOpt,
     Fmt,
@@ -25,7 +27,7 @@ from duban.cli.common import (
 )
 from duban.cli.output import to_json
 
-__all__ = ["preview_command", "register", "sweep_command"]
+__all__ = ["chat_heading", "preview_command", "register", "sweep_command"]
 
 NowOpt = Annotated[
     str | None,
@@ -40,10 +42,29 @@ def _parse_now(text: str | None) -> dt.datetime:
     return parse_moment(text, "--now", svc.config.tz)
 
 
-def _message_text(message: PlannedMessage | PreviewMessage) -> str:
+UNKNOWN_CHAT = "工作群"  # a channel the config no longer names
+
+
+def chat_heading(channel: str, names: dict[str, str]) -> str:
+    """The chat a message goes to as a person calls it: 「【县委编办群】」, never ``[bb]``."""
+    name = names.get(channel)
+    if name is None:
+        return f"【{UNKNOWN_CHAT}】"
+    return f"【{name if name.endswith('群') else name + '群'}】"
+
+
+def _message_text(message: PlannedMessage | PreviewMessage, names: dict[str, str]) -> str:
     mentions = " ".join(f"@{m}" for m in message.mention_mobiles)
-    head = f"[{message.channel}] {message.title}" + (f"  {mentions}" if mentions else "")
+    head = chat_heading(message.channel, names) + message.title
+    head += f"  {mentions}" if mentions else ""
     return "\n".join([head, *message.parts, ""])
+
+
+def _rung_counts(rungs: dict[str, int]) -> str:
+    """「通报×1，今日签收到期×2」: each rung by its Chinese name (a configured rung the
+    vocabulary lacks by the name the config gives it), in the report's order."""
+    shown = [f"{label('rung', name)}×{count}" for name, count in sorted(rungs.items())]
+    return "，".join(shown) or "无"
 
 
 def _print_report(report: SweepReport, delivered: Any, fmt: Fmt) -> None:
@@ -54,9 +75,10 @@ def _print_report(report: SweepReport, delivered: Any, fmt: Fmt) -> None:
         typer.echo(to_json(data))
         return
     messages = [*report.messages, *report.urge_messages]
+    names = chat_names(services().config)
     for message in messages:
-        typer.echo(_message_text(message))
-    rungs = "，".join(f"{name}×{count}" for name, count in sorted(report.rungs.items())) or "无"
+        typer.echo(_message_text(message, names))
+    rungs = _rung_counts(report.rungs)
     verb = "将发出" if report.dry_run else "已排队"
     suffix = "（试运行，未写入）" if report.dry_run else ""
     urges = f"，其中批示催复 {report.instruction_urges} 条" if report.instruction_urges else ""
@@ -102,9 +124,10 @@ def preview_command(
     if fmt is Fmt.json:
         typer.echo(to_json([{**asdict(m), "held": m.held} for m in messages]))
         return
+    names = chat_names(services().config)
     for message in messages:
         typer.echo(_preview_head(message))
-        typer.echo(_message_text(message))
+        typer.echo(_message_text(message, names))
     urges = sum(1 for m in messages if m.kind == URGE_KIND)
     among = f"，其中批示催复 {urges} 条" if urges else ""
     typer.echo(f"共 {len(messages)} 条消息{among}（预演，未写入、未发送）")
@@ -112,7 +135,7 @@ def preview_command(
 
 def _preview_head(message: PreviewMessage) -> str:
     """发送时间 and the job; 入队时间 beside it when the message waits for working time."""
-    head = f"发送时间 {message.at:%Y-%m-%d %H:%M}  {message.job}"
+    head = f"发送时间 {message.at:%Y-%m-%d %H:%M}  {JOB_LABELS.get(message.job, '其他任务')}"
     if message.held:
         head += f"  入队时间 {message.queued_at:%Y-%m-%d %H:%M}（非工作时间，顺延至工作时间发送）"
     return head

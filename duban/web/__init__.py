@@ -92,22 +92,15 @@ def deadline_note(deadline: str | None, text: str | None) -> str | None:
     return written
 
 
-def co_unit_reports(
-    row: dict[str, Any], trail: list[dict[str, Any]], tz: dt.tzinfo
-) -> list[dict[str, Any]]:
+def co_unit_reports(row: dict[str, Any], tz: dt.tzinfo) -> list[dict[str, Any]]:
     """Each co-unit's latest report (unit, day, percent, text), in the order they first
-    reported; the percent the co-unit gave for its part is the one its report event recorded
-    (it is not the task's)."""
-    percents = {
-        (entry.get("actor"), entry.get("at")): (entry.get("data") or {}).get("percent")
-        for entry in trail
-        if str(entry.get("type", "")).endswith("ProgressReported")
-    }
+    reported; the percent is the one the co-unit gave for its own part (not the task's), as
+    the board keeps it with the report (None for a report stored before it kept one)."""
     return [
         {
             "unit": report["unit"],
             "day": _day(report["at"], tz),
-            "percent": percents.get((report["by"], report["at"])),
+            "percent": report.get("percent"),
             "text": report["text"],
         }
         for report in row.get("co_unit_reports", [])
@@ -178,15 +171,14 @@ def task_page(request: Request, code: str, ctx: Ctx) -> HTMLResponse:
         page = {"message": exc.message, "office": ctx.config.office.name}
         return templates.TemplateResponse(request, "not_found.html", page, status_code=404)
     tz = ctx.config.tz
-    trail = ctx.reads.audit(task=code)
     context = {
         "task": row,
         "deadline_note": deadline_note(row["assigned_deadline"], row["deadline_text"]),
         "instructions": open_instructions(ctx.ledger, code, ctx.reads.today()),
-        "co_reports": co_unit_reports(row, trail, tz),
+        "co_reports": co_unit_reports(row, tz),
         "milestones": state["milestones"],
         "notes": state["notes"],
-        "entries": timeline(trail, tz, chat_names(ctx.config)),
+        "entries": timeline(ctx.reads.audit(task=code), tz, chat_names(ctx.config)),
         "fmt": lambda value: format_value(value, tz),
         "office": ctx.config.office.name,
         "banner": _banner(ctx),

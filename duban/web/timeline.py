@@ -1,9 +1,12 @@
 """A task's audit trail as a person reads it: when, what (in Chinese), who, and what was recorded.
 
 Entries come from the audit trail projection, so reminders, messages and delivery attempts
-that name the task appear beside its own events. They are rendered generically: a known event
-type gets a short Chinese name, any other shows its own type; the trail's one-line summary says
-what happened and every recorded field is listed under it. A chat message's events (queued,
+that name the task appear beside its own events. Each entry's name is the event's label in the
+one vocabulary (`duban.app.vocabulary`), the trail's one-line summary says what happened, and
+under it (「记录详情」) the recorded fields a person reads, by their Chinese names and with their
+values in words (a rung as 催办, an audience as 牵头单位, a chat by its name, a date as
+「2026年6月15日」); the store's own keys (reminder keys, sequence numbers, the calendar data's
+version) are never listed. A chat message's events (queued,
 each delivery attempt, delivered or failed) are folded into one entry: what was sent to which
 chat and how it ended (「已送达 县委编办群 09:02」), its attempts listed under it. Mobile numbers
 (the @-mentions of liaisons, numbers typed into titles and notes) are masked here and again by
@@ -13,52 +16,28 @@ the templates (`duban.web.masked`), with the one masking rule of `duban.app.mask
 from __future__ import annotations
 
 import datetime as dt
-import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from duban.app.masking import mask_mobiles
+from duban.app.vocabulary import (
+    AUDIENCE_LABELS,
+    MEASURE_LABELS,
+    MILESTONE_VIA_LABELS,
+    RECOGNITION_KIND_LABELS,
+    RECOGNITION_LABELS,
+    RUNG_LABELS,
+    TARGET_LABELS,
+    UNKNOWN,
+    date_text,
+    event_label,
+    field_label,
+)
 
 __all__ = ["UNKNOWN_CHAT", "TimelineEntry", "format_value", "timeline"]
 
-EVENT_LABELS = {
-    "Assigned": "交办",
-    "Revised": "修改任务",
-    "Claimed": "签收",
-    "ProgressReported": "进展报送",
-    "ExtensionRequested": "申请延期",
-    "ExtensionGranted": "批准延期",
-    "ExtensionDenied": "不予延期",
-    "CompletionSubmitted": "申请办结",
-    "CompletionAccepted": "销号",
-    "CompletionReturned": "退回办结申请",
-    "Cancelled": "撤销",
-    "EscalationRecorded": "升级督办",
-    "Recognised": "试点/典型",
-    "MilestoneClosed": "阶段节点完成",
-    "Instruction.Issued": "领导批示",
-    "Instruction.Answered": "答复批示",
-    "AccountabilityMeasure.Recorded": "记录问责",
-    "Reminder.Issued": "发出提醒",
-    "ChatMessage.Queued": "消息待发",
-    "ChatMessage.AttemptRecorded": "投递尝试",
-    "ChatMessage.Delivered": "消息已送达",
-    "ChatMessage.Failed": "消息投递失败",
-}
-FIELD_LABELS = {
-    "title": "任务", "text": "内容", "percent": "进度(%)", "evidence": "佐证材料",
-    "reason": "理由", "new_deadline": "新时限", "previous_deadline": "原时限",
-    "summary": "办结情况", "on_time": "按时完成", "kind": "类别", "level": "级别",
-    "rung": "梯度", "target": "对象", "due": "到期日", "changes": "变更", "previous": "原值",
-    "lead_unit": "牵头单位", "co_units": "配合单位", "official": "领衔领导", "group": "专责小组",
-    "area": "领域", "deadline": "完成时限", "deadline_text": "时限原文", "milestones": "阶段节点",
-    "notes": "备注", "channels": "群", "channel": "群", "audience": "通知对象",
-    "status": "状态", "attempt": "第几次", "response": "平台应答", "error": "错误",
-    "answer_by": "答复时限", "number": "编号", "task_code": "任务编号", "unit": "单位",
-    "name": "名称", "via": "方式",
-}  # fmt: skip
 _META = frozenset(
     {"originator_id", "originator_version", "originator_topic", "timestamp", "actor", "at", "code"}
 )
@@ -88,7 +67,7 @@ def format_value(value: Any, tz: ZoneInfo) -> str:
     if isinstance(value, list | tuple):
         return "、".join(format_value(v, tz) for v in value) or "—"
     if isinstance(value, dict):
-        return json.dumps(value, ensure_ascii=False, default=str)
+        return "；".join(format_value(v, tz) for v in value.values()) or "—"
     return "—" if value is None else str(value)
 
 
@@ -102,8 +81,8 @@ def _when(text: str | None, tz: ZoneInfo) -> str:
 
 
 def _label(event_type: str) -> str:
-    last_two = ".".join(event_type.split(".")[-2:])
-    return EVENT_LABELS.get(last_two) or EVENT_LABELS.get(event_type.rsplit(".", 1)[-1], event_type)
+    shown = event_label(event_type)
+    return "其他事项" if shown == UNKNOWN else shown
 
 
 def _severity(event_type: str) -> str:
@@ -132,8 +111,9 @@ def timeline(
         else:
             messages[message] = [entry]
             shown.append(messages[message])
+    named = chats or {}
     return [
-        _entry(item, tz) if isinstance(item, dict) else _message(item, tz, chats or {})
+        _entry(item, tz, named) if isinstance(item, dict) else _message(item, tz, named)
         for item in reversed(shown)
     ]
 
@@ -145,14 +125,10 @@ def _message_id(entry: dict[str, Any]) -> str | None:
     return str(found) if found else None
 
 
-def _entry(entry: dict[str, Any], tz: ZoneInfo) -> TimelineEntry:
+def _entry(entry: dict[str, Any], tz: ZoneInfo, chats: Mapping[str, str]) -> TimelineEntry:
     event_type = str(entry.get("type", ""))
     data: dict[str, Any] = entry.get("data") or {}
-    details = [
-        (FIELD_LABELS.get(key, key), mask_mobiles(format_value(value, tz)))
-        for key, value in data.items()
-        if key not in _META
-    ]
+    details = [(label, mask_mobiles(text)) for label, text in _details(event_type, data, chats)]
     return TimelineEntry(
         when=_when(entry.get("at") or entry.get("recorded_at"), tz),
         label=_label(event_type),
@@ -162,6 +138,98 @@ def _entry(entry: dict[str, Any], tz: ZoneInfo) -> TimelineEntry:
         details=details,
         severity=_severity(event_type),
     )
+
+
+# ---- 记录详情: the recorded fields a person reads ----------------------------------------------
+
+
+def _details(
+    event_type: str, data: Mapping[str, Any], chats: Mapping[str, str]
+) -> list[tuple[str, str]]:
+    """(Chinese field name, value in words) for each recorded field a person reads, in the
+    event's order; a field without a way to be told (a key, a sequence number, a version) and
+    an empty one are left out."""
+    shown: list[tuple[str, str]] = []
+    for key, value in data.items():
+        if key in _META or value in (None, "", [], {}):
+            continue
+        text = _value(event_type, key, value, chats)
+        if text:
+            shown.append((field_label(key), text))
+    return shown
+
+
+def _value(event_type: str, key: str, value: Any, chats: Mapping[str, str]) -> str | None:
+    """A field's value as a person reads it, or None for a field that is not shown."""
+    told = _FORMATS.get(key)
+    return told(value, event_type, chats) if told else None
+
+
+_Format = Callable[[Any, str, Mapping[str, str]], str | None]  # (value, event type, chats)
+
+
+def _coded(table: Mapping[str, str]) -> _Format:
+    return lambda value, _type, _chats: "、".join(table.get(str(v), UNKNOWN) for v in _many(value))
+
+
+def _target(value: Any, _type: str, _chats: Mapping[str, str]) -> str:
+    kind, _, name = str(value).partition(":")
+    return TARGET_LABELS.get(kind, "督办事项") + (f"「{name}」" if name else "")
+
+
+def _kind(value: Any, event_type: str, _chats: Mapping[str, str]) -> str:
+    """A 问责's kind (约谈 …) or a task's 试点/典型."""
+    table = MEASURE_LABELS if event_type.startswith("Accountability") else RECOGNITION_KIND_LABELS
+    return table.get(str(value), UNKNOWN)
+
+
+def _changes(value: Any, event_type: str, chats: Mapping[str, str]) -> str | None:
+    if not isinstance(value, Mapping):
+        return None
+    told = [(k, _value(event_type, k, v, chats)) for k, v in value.items()]
+    return "；".join(f"{field_label(k)} {v}" for k, v in told if v) or None
+
+
+def _chats(value: Any, _type: str, chats: Mapping[str, str]) -> str:
+    return "、".join(chats.get(str(c), UNKNOWN_CHAT) for c in _many(value))
+
+
+_TEXT = ("title", "text", "reason", "summary", "evidence", "lead_unit", "co_units", "official",
+         "group", "area", "deadline_text", "notes", "unit", "name", "document_no")  # fmt: skip
+_DAYS = ("deadline", "new_deadline", "previous_deadline", "due", "answer_by", "on")
+_FORMATS: Mapping[str, _Format] = {
+    **{key: lambda value, _type, _chats: _plain(value) for key in _TEXT},
+    **{key: lambda value, _type, _chats: date_text(value) for key in _DAYS},
+    "rung": _coded(RUNG_LABELS),
+    "audience": _coded(AUDIENCE_LABELS),
+    "level": _coded(RECOGNITION_LABELS),
+    "via": _coded(MILESTONE_VIA_LABELS),
+    "channel": _chats,
+    "channels": _chats,
+    "percent": lambda value, _type, _chats: f"{value}%",
+    "on_time": lambda value, _type, _chats: "按期" if value else "逾期",
+    "target": _target,
+    "kind": _kind,
+    # a 督办单's or 通报's number; an instruction's own (an int) is in its summary
+    "number": lambda value, _type, _chats: value if isinstance(value, str) else None,
+    "milestones": lambda value, _type, _chats: "、".join(_milestone(m) for m in _many(value)),
+    "changes": _changes,
+}
+
+
+def _many(value: Any) -> list[Any]:
+    return list(value) if isinstance(value, list | tuple) else [value]
+
+
+def _plain(value: Any) -> str:
+    return "、".join(str(v) for v in _many(value) if v not in (None, ""))
+
+
+def _milestone(milestone: Any) -> str:
+    if not isinstance(milestone, Mapping):
+        return str(milestone)
+    due = milestone.get("due")
+    return f"{milestone.get('name', '')}（{date_text(due)}）" if due else str(milestone.get("name"))
 
 
 # ---- a chat message, folded -----------------------------------------------------------------
@@ -190,7 +258,7 @@ def _message(
     kind, outcome = _outcome(by_kind, chat, when, tz, attempts)
     return TimelineEntry(
         when=when,
-        label=EVENT_LABELS[f"ChatMessage.{kind}"],
+        label=_label(f"ChatMessage.{kind}"),
         type=f"{_MESSAGE}{kind}",
         who=mask_mobiles(str(queued.get("who", ""))),
         summary=mask_mobiles(f"「{title}」发往{chat}" if title else f"发往{chat}"),

@@ -6,6 +6,7 @@ report answers that it was the co-unit's, the task's percent untouched."""
 
 from __future__ import annotations
 
+import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -19,6 +20,7 @@ from duban.app.services import Services
 from duban.bootstrap import bootstrap
 from duban.settings.config import load_config
 from tests.support.api import CO_UNIT, LEAD_UNIT, OFFICE, bearer, row, write_config
+from tests.support.server import DUBAN
 
 NO_UNITS = """\
 timezone = "Asia/Shanghai"
@@ -123,3 +125,24 @@ def test_a_co_units_report_answers_that_it_was_the_co_units(
     assert answer.status_code == 200, answer.text
     assert answer.json()["message"] == f"2026-01 配合单位进展已报送（{CO_UNIT}，本单位进度60%）"
     assert api.get("/api/v1/tasks/2026-01", headers=bearer(token)).json()["percent"] == 0
+
+
+def test_an_import_under_a_config_without_units_warns_through_the_api_and_the_cli(
+    tmp_path: Path,
+) -> None:
+    config = tmp_path / "duban.toml"
+    config.write_text(NO_UNITS.format(store=f"sqlite:///{tmp_path / 'a.db'}"), "utf-8")
+    for api, token, _ in _serve(config):
+        rows = [row("2026-01", lead_unit="县教体局", co_units=[], official=None)]
+        answer = api.post("/api/v1/tasks/import", headers=bearer(token), json={"rows": rows})
+        assert answer.status_code == 200, answer.text
+        assert [w[:12] for w in answer.json()["warnings"]] == ["注意：配置文件未列出单位"]
+    (tmp_path / "tasks.csv").write_text(
+        "编号,改革任务,牵头单位,完成时限\n2026-02,试点任务,县教体局,2026-12-31\n", "utf-8"
+    )
+    done = subprocess.run(
+        [str(DUBAN), "--config", str(config), "import", "tasks.csv", "--dry-run"],
+        cwd=tmp_path, capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert "未核对牵头单位和配合单位" in done.stderr

@@ -141,7 +141,8 @@ def test_a_full_run_at_debug_leaks_no_key_token_hook_id_or_secret(
     assert any(e["event"] == "delivery.attempt" for e in logs)
     assert any(e["event"] == "delivery.failed" for e in logs)
     assert "已送达" in test.stdout
-    assert "code=0" in test.stdout
+    assert "钉钉机器人" in test.stdout
+    assert "：成功（状态码200）" in test.stdout
     for name in ("fgj", "ding", "fei"):
         assert message_state(services, keys[name]).status == "delivered"
     assert message_state(services, keys["bad"]).status == "failed"

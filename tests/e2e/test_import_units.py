@@ -92,7 +92,7 @@ def test_a_bad_allow_switch_is_a_config_error(workdir: Path) -> None:
     )
     done = duban(workdir, "import", "unknown.csv", "--dry-run")
     assert done.returncode == 2
-    assert "import.allow_new_units" in done.stderr
+    assert "[import] allow_new_units" in done.stderr
 
 
 # ---- the HTTP import ---------------------------------------------------------------------
@@ -131,7 +131,7 @@ def test_the_api_refuses_unknown_units_naming_each_field(
         "body.rows.1.lead_unit",
         "body.rows.2.co_units",
     ]
-    assert "第2行：单位「县教体局」不在配置的单位名录中" in body["fields"][0]["message"]
+    assert "第2行牵头单位：单位「县教体局」不在配置的单位名录中" in body["fields"][0]["message"]
     assert "县卫健委" in body["fields"][1]["message"]
     assert _stored(services) == before
     assert api.get("/api/v1/board", headers=bearer(token)).json()["rows"] == []

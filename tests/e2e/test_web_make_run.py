@@ -82,7 +82,7 @@ def test_make_run_serves_the_sample_board_and_the_printed_token_reports(workdir:
     finally:
         code = _stop(process)
     assert code == 0
-    assert "已停止（SIGINT）" in (workdir / "run.out").read_text(encoding="utf-8")
+    assert "已停止（收到中断信号）" in (workdir / "run.out").read_text(encoding="utf-8")
 
     again, printed_again = _start(workdir, port)
     try:

@@ -72,7 +72,8 @@ def test_serve_stops_gracefully_on_sigterm_and_sigint(config: Path, tmp_path: Pa
     for sig in (signal.SIGTERM, signal.SIGINT):
         process = start_serve(config, tmp_path / sig.name, "--no-scheduler")
         assert process.stop(sig) == 0
-        assert f"已停止（{sig.name}）" in process.output()
+        said = {signal.SIGTERM: "收到终止信号", signal.SIGINT: "收到中断信号"}[sig]
+        assert f"已停止（{said}）" in process.output()
 
 
 @pytest.mark.postgres
@@ -291,7 +292,7 @@ def test_a_delivered_message_is_one_timeline_line_with_its_attempts_folded(
         r'<li class="entry [^"]*">(.*?)</li>\s*(?=<li class="entry|</ol>)', page, re.S
     )
     labels = [_found(r'<b class="label">(.*?)</b>', entry, 1) for entry in timeline]
-    assert labels == ["领导批示", "进展报送", "消息已送达", "交办"]
+    assert labels == ["领导批示", "报送进展", "消息已送达", "交办"]  # the one vocabulary
     message = timeline[2]
     assert "已送达 县发展和改革局、县财政局、县教育局群 10:02" in _text(message)
     assert re.search(r"<details class=\"attempts\"><summary>投递记录（1 次）</summary>", message)

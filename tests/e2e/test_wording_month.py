@@ -84,6 +84,7 @@ class Month:
         self._count += 1
         out, err = self.folder / f"{self._count}.out", self.folder / f"{self._count}.err"
         env = {**os.environ, "DUBAN_CONFIG": str(self.config), NOW_ENV: at, "COLUMNS": "100"}
+        env["DUBAN_LOG_JSON"] = "0"  # a person at a terminal: log lines as they read them
         code = self.zygote.run(list(args), env=env, cwd=self.folder, out=out, err=err)
         stdout = out.read_text(encoding="utf-8", errors="replace")
         stderr = err.read_text(encoding="utf-8", errors="replace")

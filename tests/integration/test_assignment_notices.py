@@ -191,6 +191,8 @@ def test_a_store_written_before_the_step_does_not_announce_its_history(
 
 
 def test_the_task_audit_trail_shows_the_notice(services: Services) -> None:
+    """The message to 县财政局's chat (`czj`; the office's is `office`) is told as sent there."""
+    services.ledger.reconcile_directory(services.config, OFFICE)  # as `duban init` records it
     services.ledger.import_tasks(ROWS, OFFICE)
     queue_notices(services, NOW)
     views = services.views()
@@ -198,7 +200,26 @@ def test_the_task_audit_trail_shows_the_notice(services: Services) -> None:
 
     trail = [e["summary"] for e in views.audit.entries("2026-02")]
 
-    assert any("交办通知｜县财政局" in s and "czj" in s for s in trail)
+    assert any("交办通知｜县财政局｜2026-12-02" in s and "发往县财政局群" in s for s in trail)
+    assert not any("czj" in s or "县委改革办群" in s for s in trail)
+
+
+def test_a_chat_the_trail_has_no_record_of_is_not_called_the_offices(services: Services) -> None:
+    """Without the directory recorded, the trail cannot tell whose chat `czj` is: it says
+    「工作群」, not the office's chat (it used to); with the config's names, 县财政局群."""
+    services.ledger.import_tasks(ROWS, OFFICE)
+    queue_notices(services, NOW)
+    views = services.views()
+    runner.catch_up(services.ledger, views.audit.projection)
+
+    bare = [e["summary"] for e in views.audit.entries("2026-02")]
+    views.audit.chats = {"czj": "县财政局", "office": "县委改革办"}
+    named = [e["summary"] for e in views.audit.entries("2026-02")]
+
+    notice = "生成消息「交办通知｜县财政局｜2026-12-02」"
+    assert any(notice in s and "发往工作群" in s for s in bare)
+    assert not any("县委改革办群" in s for s in bare)
+    assert any(notice in s and "发往县财政局群" in s for s in named)
 
 
 def test_a_reimport_tells_only_the_units_new_to_a_task(services: Services) -> None:

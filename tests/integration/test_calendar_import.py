@@ -185,7 +185,7 @@ def test_show_names_the_source_of_each_year(config: Path) -> None:
     data = json.loads(ok(config, "calendar", "show", "2027", "--format", "json"))
     assert data["source"] == "notice"
     assert {d["source"] for d in data["days"]} == {"notice"}
-    assert "chinesecalendar" in ok(config, "calendar", "show", "2024").splitlines()[0]
+    assert "内置节假日数据" in ok(config, "calendar", "show", "2024").splitlines()[0]
     assert "周一至周五推算" in ok(config, "calendar", "show", "2028")
 
 

@@ -28,6 +28,7 @@ from duban.app.sweep import sweep
 from duban.settings.config import parse_config
 from tests.conftest import TZ
 from tests.fakes.platforms import Accepted, FakeClock, FakePlatforms
+from tests.support.delivery import deliver_until_quiet
 
 OFFICE = Identity("office", "改革办")
 UNIT = "县发展和改革局"
@@ -87,15 +88,6 @@ def fake(clock: FakeClock) -> Iterator[FakePlatforms]:
 
 def now_of(clock: FakeClock) -> dt.datetime:
     return dt.datetime.fromtimestamp(clock(), TZ)
-
-
-def deliver_until_quiet(services: Services, clock: FakeClock) -> None:
-    for _ in range(100):
-        report = deliver_due(services, now_of(clock), clock=clock)
-        if report.next_at is None:
-            return
-        clock.advance(max(report.next_at - clock(), 0.0) + 0.01)
-    raise AssertionError("still pending")
 
 
 def move_to(clock: FakeClock, moment: dt.datetime) -> None:

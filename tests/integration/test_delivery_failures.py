@@ -24,13 +24,13 @@ from tests.integration.test_delivery_flow import (
     START,
     channel,
     county_config,
-    deliver_until_quiet,
     digest_lines,
     message_state,
     queue_digest,
     robot_url,
     services_for,
 )
+from tests.support.delivery import deliver_until_quiet
 
 THROTTLES = {"wecom": 45009, "dingtalk": 130101, "feishu": 11232}
 

@@ -19,7 +19,7 @@ import pytest
 from domain.reminder import ChatMessage
 from domain.roles import Identity
 from duban.app import commands as cmd
-from duban.app.delivery_adapters import DeliveryReport, deliver_due
+from duban.app.delivery_adapters import deliver_due
 from duban.app.notices import queue_notices
 from duban.app.services import Services, open_ledger
 from duban.app.sweep import sweep
@@ -30,6 +30,7 @@ from projections import runner
 from projections.outbox import open_outbox
 from tests.conftest import TZ
 from tests.fakes.platforms import Accepted, FakeClock, FakePlatforms, _Reply
+from tests.support.delivery import deliver_until_quiet
 
 OFFICE = Identity("office", "改革办")
 UNIT = "县发展和改革局"
@@ -142,21 +143,6 @@ def digest_lines(count: int) -> str:
     return "".join(
         f"- **2024-{i:03d}** 第{i}项改革任务｜逾期{i % 9}个工作日\n" for i in range(count)
     )
-
-
-def deliver_until_quiet(
-    services: Services, clock: FakeClock, max_passes: int = 200
-) -> list[DeliveryReport]:
-    """Delivery passes, the clock moved to whenever the last pass said something can go next."""
-    reports: list[DeliveryReport] = []
-    for _ in range(max_passes):
-        now = dt.datetime.fromtimestamp(clock(), TZ)
-        report = deliver_due(services, now, clock=clock)
-        reports.append(report)
-        if report.next_at is None:
-            return reports
-        clock.advance(max(report.next_at - clock(), 0.0) + 0.01)
-    raise AssertionError(f"still pending after {max_passes} passes")
 
 
 def message_state(services: Services, key: str) -> ChatMessage:

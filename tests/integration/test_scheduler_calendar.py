@@ -118,11 +118,11 @@ def test_the_table_shows_the_working_day_rules(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
     assert "计划" in lines[1]
-    sweep = next(line for line in lines if line.startswith("sweep "))
-    assert "every workday 09:00-17:45/15m" in sweep
+    sweep = next(line for line in lines if line.startswith("催办扫描 "))
+    assert "每个工作日 09:00至17:45每15分钟" in sweep
     assert "2024-10-12 周六 09:00" in sweep  # the 调休 Saturday
-    round_line = next(line for line in lines if line.startswith("report_round "))
-    assert "workday 1 of month 09:00" in round_line
+    round_line = next(line for line in lines if line.startswith("月度报送轮次 "))
+    assert "每月第1个工作日 09:00" in round_line
     assert "2024-11-01 周五 09:00" in round_line
 
 

@@ -93,17 +93,10 @@ def test_the_table_lists_every_job_with_its_cron_and_three_fire_times(
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
     assert "Asia/Shanghai" in lines[0]
-    sweep_line = next(line for line in lines if line.startswith("sweep "))
-    assert "0 9 * * 1-5" in sweep_line
+    sweep_line = next(line for line in lines if line.startswith("催办扫描 "))
+    assert "周一至周五 09:00" in sweep_line  # the crontab in words; the expression is in json
     assert "2024-06-10 周一 09:00；2024-06-11 周二 09:00；2024-06-12 周三 09:00" in sweep_line
-    names = [
-        "deliver",
-        "report_round",
-        "monthly_report",
-        "quarterly_report",
-        "annual_assessment",
-        "chain_head",
-    ]
+    names = ["消息投递", "月度报送轮次", "月分析", "季调度", "年督考", "台账校验值存证"]
     for name in names:
         assert any(line.startswith(f"{name} ") for line in lines), name
 

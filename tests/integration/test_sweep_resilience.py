@@ -199,7 +199,7 @@ def test_the_preview_command_shows_the_sending_time_beside_the_queueing_time(
     shown = duban(config, *window, "--format", "json")
 
     assert table.returncode == 0, table.stderr
-    assert "发送时间 2024-10-08 09:00  report_round  入队时间 2024-10-01 09:00" in table.stdout
+    assert "发送时间 2024-10-08 09:00  月度报送轮次  入队时间 2024-10-01 09:00" in table.stdout
     assert "非工作时间，顺延至工作时间发送" in table.stdout
     assert shown.returncode == 0, shown.stderr
     rounds = [m for m in json.loads(shown.stdout) if m["job"] == "report_round"]

@@ -145,7 +145,13 @@ def test_a_co_unit_reports_before_the_lead_unit_claims(ledger: Ledger, clock: Fa
     assert state["status"] == "assigned"
     assert state["percent"] == 0  # a co-unit's report never sets the percent
     assert state["co_unit_reports"] == [
-        {"unit": "县财政局", "by": CO.actor, "at": clock.now, "text": "已测算配套资金"}
+        {
+            "unit": "县财政局",
+            "by": CO.actor,
+            "at": clock.now,
+            "text": "已测算配套资金",
+            "percent": 80,
+        }
     ]
     with pytest.raises(errors.NotClaimed):  # the lead unit still claims first
         ledger.report("2024-01", cmd.ReportProgress(text="x", percent=10), LEAD)
@@ -162,6 +168,7 @@ def test_a_co_unit_reports_before_the_lead_unit_claims(ledger: Ledger, clock: Fa
             "by": CO.actor,
             "at": clock.now.isoformat(),
             "text": "已测算配套资金",
+            "percent": 80,  # the co-unit's own progress, kept with its report
         }
     ]
 
@@ -196,6 +203,8 @@ def test_a_co_units_later_report_replaces_its_earlier_one(ledger: Ledger, clock:
     assert [r["text"] for r in ledger.task("2024-01", OFFICE)["co_unit_reports"]] == ["第二次"]
     row = board_row(ledger, dt.date(2024, 3, 8))
     assert [r["text"] for r in row["co_unit_reports"]] == ["第二次"]  # type: ignore[attr-defined]
+    assert [r["percent"] for r in row["co_unit_reports"]] == [20]  # type: ignore[attr-defined]
+    assert [r["percent"] for r in ledger.task("2024-01", OFFICE)["co_unit_reports"]] == [20]
 
 
 # ---- acceptance 5: 前置初审 -----------------------------------------------------------------

@@ -69,6 +69,13 @@ ALLOWED_WORDS = frozenset(
     }
     # the format names as typed after --format
     | {"table", "json", "jsonl", "csv", "xlsx", "html", "pdf", "toml", "yaml"}
+    # input syntax a person types (the lead's list, issue 14): the role codes of `--as`, the log
+    # level names, the HTTP header words, a config key, the time-zone name, the key to stop
+    # `duban serve`, and `all` as the --answers value
+    | {"office", "liaison", "official", "auditor"}
+    | {"DEBUG", "INFO", "WARNING", "ERROR"}
+    | {"Authorization", "Bearer"}
+    | {"allow_new_units", "Asia/Shanghai", "Ctrl-C", "all"}
 )
 # The words of a `duban …` command line quoted to the operator ("请运行 duban calendar import").
 COMMAND_WORDS = frozenset(
@@ -142,6 +149,18 @@ SURFACES = (
 _B, _E = r"(?<![A-Za-z0-9_])", r"(?![A-Za-z0-9_])"
 # Spans taken out before looking for words, in this order.
 _ALLOWED_SPANS = (
+    # allowed words written with a `/` or `-` (Asia/Shanghai, Ctrl-C), which `_TOKEN` splits
+    re.compile(
+        _B
+        + "(?:"
+        + "|".join(re.escape(w) for w in sorted(ALLOWED_WORDS) if "/" in w or "-" in w)
+        + ")"
+        + _E
+    ),
+    # config syntax the admin types, as a message quotes it: [[units]], [import] allow_new_units
+    # = true (a config key is an identifier the admin wrote, not prose)
+    re.compile(r"\[\[?[a-z_]+\]\]?(?:[ \t]+[a-z_]+(?:[ \t]*=[ \t]*(?:true|false|\d+))?)?"),
+    re.compile(_B + r"[a-z]+_[a-z_]+[ \t]*=[ \t]*(?:true|false|\d+)" + _E),  # key = value
     re.compile(r"https?://[^\s）)」，。；]+"),  # URLs
     re.compile(r"(?<![\w/])(?:/[\w.@%+-]+)+/?"),  # absolute paths, API paths (/api/v1/tasks)
     re.compile(

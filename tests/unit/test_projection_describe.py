@@ -6,7 +6,9 @@ import datetime as dt
 from types import SimpleNamespace
 from typing import Any
 
+from domain.accountability import AccountabilityMeasure
 from domain.holiday_notice import CalendarOverrides, HolidayNotice
+from domain.instruction import Instruction
 from domain.reminder import Reminder
 from domain.task import ReformTask
 from projections.audit import describe, task_codes_of, who
@@ -16,7 +18,7 @@ AT = dt.datetime(2024, 3, 2, 10, 0, tzinfo=dt.UTC)
 
 def event_of(cls: type, **fields: Any) -> Any:
     """An event as the store's mapper decodes it: its class, and whatever state was stored."""
-    event = object.__new__(cls)
+    event: Any = object.__new__(cls)
     object.__setattr__(event, "__dict__", fields)
     return event
 
@@ -96,3 +98,29 @@ def test_a_reminder_shows_the_calendar_it_was_computed_with_when_it_has_one() ->
     new = describe(event_of(Reminder.Issued, **fields, calendar_version="2027:通知0123456789ab"))
     assert "日历" not in old  # stored before the field existed: the text it always had
     assert new == old + "，日历依据 2027年通知0123456789ab"
+
+
+def test_instructions_and_accountability_measures_are_told_in_chinese() -> None:
+    """They used to fall back to the generic text (「类别 interview；无；…」)."""
+    issued = event_of(Instruction.Issued, task_code="2026-01", unit="县委编办", text="请加快推进",
+                      answer_by=dt.date(2026, 6, 20), actor="official:王建国", at=AT,
+                      number=1)  # fmt: skip
+    assert describe(issued) == (
+        "王建国 作出批示 2026-01/1：请加快推进；请县委编办于2026年6月20日前答复"
+    )
+    answered = event_of(Instruction.Answered, text="已制定方案",
+                        actor="liaison:县委编办/张伟", at=AT)  # fmt: skip
+    assert describe(answered) == "县委编办 张伟 答复批示：已制定方案"
+    measure = event_of(AccountabilityMeasure.Recorded, task_code="2026-01", unit="县委编办",
+                       kind="interview", reason="逾期未完成", document_no="县改办〔2026〕3号",
+                       actor="office:改革办", at=AT, on=None)  # fmt: skip
+    assert describe(measure) == (
+        "改革办 记录约谈：县委编办，文号 县改办〔2026〕3号，事由 逾期未完成"
+    )
+    assert "interview" not in describe(measure)
+    assert "无" not in describe(measure)
+
+
+def test_the_generic_text_leaves_out_empty_fields() -> None:
+    e = unknown_event("Survey.Answered", score=4, note=None, tags=[], actor="office:改革办", at=AT)
+    assert describe(e) == "改革办 其他事项：4"  # no stray 「无」 for the empty ones

@@ -7,7 +7,7 @@ from typing import Any
 
 from domain.ladder import DEFAULT_LADDER, Rung, TaskLadderInput
 from duban.app.routing import Directory
-from duban.app.sweep import _render_rung, ladder_from_config
+from duban.app.sweep import ladder_from_config
 from duban.settings.config import parse_config
 from notifiers.limits import split_for_platform
 from notifiers.split import utf8_len
@@ -82,8 +82,8 @@ def test_co_units_are_told_without_mentions_and_unknown_units_fall_back_to_the_o
 
 def test_a_custom_rung_is_shown_in_the_group_of_its_severity() -> None:
     rung = Rung("extra", 20, frozenset({"office"}), False, False, 9, "约谈")
-    assert _render_rung(rung) == "bulletin"
-    assert _render_rung(DEFAULT_LADDER.rung("notice")) == "notice"
+    assert rung.counts_as == "bulletin"
+    assert DEFAULT_LADDER.rung("notice").counts_as == "notice"
 
 
 def test_a_long_digest_is_split_within_the_platform_limit_with_room_for_the_header() -> None:

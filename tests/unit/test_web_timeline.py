@@ -71,7 +71,7 @@ def test_a_message_still_waiting_or_failed_says_so() -> None:
     waiting = timeline(_trail(), TZ, CHATS)[1]
     assert (waiting.label, waiting.outcome) == ("消息待发", "待发送 县委编办群（已尝试 1 次）")
     failed = timeline(_trail(_message("Failed", "11:00", reason="群机器人已停用")), TZ, CHATS)
-    assert [e.label for e in failed] == ["签收", "消息投递失败", "交办"]
+    assert [e.label for e in failed] == ["签收", "消息发送失败", "交办"]  # the one vocabulary
     assert failed[1].outcome == "投递失败 县委编办群 11:00"
     assert failed[1].severity == "alert"
 
@@ -94,7 +94,7 @@ def test_two_messages_stay_two_entries_and_a_chat_no_longer_configured_is_named_
 def test_other_events_are_not_folded() -> None:
     trail = [_entry("ReformTask.ProgressReported", f"09:0{i}", text=f"第{i}次") for i in range(3)]
     shown = timeline(trail, TZ, CHATS)
-    assert [e.label for e in shown] == ["进展报送"] * 3
+    assert [e.label for e in shown] == ["报送进展"] * 3  # the one vocabulary
     assert all(e.outcome == "" and e.attempts == [] for e in shown)
 
 
@@ -139,3 +139,67 @@ def test_the_terminal_board_names_each_co_unit_with_its_last_report_day() -> Non
     }
     assert co_reports_text(row, TZ) == "县财政局 2026-03-12；县教育局 未报送"  # office time
     assert co_reports_text({"co_units": [], "co_unit_reports": []}, TZ) == ""
+
+
+def test_record_details_show_what_a_person_reads_and_never_the_stores_keys() -> None:
+    """A reminder's details: the rung, what it is about, whom and which chats, in words; its
+    key, sequence number and calendar data version are left out (they used to be listed)."""
+    reminder = _entry(
+        "Reminder.Issued",
+        "10:00",
+        key="2026-01|deadline|2026-05-15|bulletin|3",
+        task_code="2026-01",
+        target="milestone:完成清单",
+        due="2026-05-15",
+        rung="bulletin",
+        seq=3,
+        audience=["lead_unit", "co_units", "leaders", "office"],
+        channels=["bb", "gone"],
+        calendar_version="2026:chinesecalendar 1.11.0",
+    )
+    numbered = _entry(
+        "DocumentSequence.Numbered",
+        "10:00",
+        reminder_key="2026-01|deadline|2026-05-15|bulletin|3",
+        number="县改办通〔2026〕1号",
+        rung="bulletin",
+    )
+    measure = _entry("AccountabilityMeasure.Recorded", "11:00") | {
+        "data": {
+            "kind": "interview",  # the keyword `kind` is _entry's own
+            "document_no": "县改办〔2026〕3号",
+            "on": None,
+            "reason": "逾期未完成",
+            "unit": "县委编办",
+        }
+    }
+    assigned = _entry(
+        "ReformTask.Assigned",
+        "08:00",
+        title="深化改革",
+        milestones=[{"due": "2026-06-15", "name": "完成清单"}],
+        deadline=None,
+    )
+    shown = {e.label: e for e in timeline([assigned, reminder, numbered, measure], TZ, CHATS)}
+
+    assert shown["发出提醒"].details == [
+        ("督办事项", "阶段节点「完成清单」"),
+        ("时限", "2026年5月15日"),
+        ("提醒类别", "通报"),
+        ("通知对象", "牵头单位、配合单位、县领导、县委改革办"),
+        ("发送群", f"县委编办群、{UNKNOWN_CHAT}"),
+    ]
+    assert shown["编发文号"].details == [("文号", "县改办通〔2026〕1号"), ("提醒类别", "通报")]
+    assert shown["记录问责"].details == [
+        ("类别", "约谈"),
+        ("文号", "县改办〔2026〕3号"),
+        ("理由", "逾期未完成"),
+        ("单位", "县委编办"),
+    ]
+    assert shown["交办"].details == [
+        ("名称", "深化改革"),
+        ("阶段节点", "完成清单（2026年6月15日）"),
+    ]
+    every = " ".join(f"{k} {v}" for e in shown.values() for k, v in e.details)
+    for code in ("bulletin", "lead_unit", "bb", "seq", "chinesecalendar", "interview", "{"):
+        assert code not in every

@@ -23,7 +23,12 @@ from duban.app.importer.fields import FIELD_LABELS
 from duban.app.importer.readers import READERS, FileKind
 from duban.app.importer.records import FileError, ImportResult, RowError
 from duban.app.importer.rows import MAX_CELL_CHARS, tasks_of
-from duban.app.importer.units import checked_units, unit_message, unknown_units_in
+from duban.app.importer.units import (
+    checked_units,
+    unchecked_units_warning,
+    unit_message,
+    unknown_units_in,
+)
 
 __all__ = [
     "FIELD_LABELS",
@@ -35,6 +40,7 @@ __all__ = [
     "checked_units",
     "parse_task_list",
     "read_task_list",
+    "unchecked_units_warning",
     "unit_message",
     "unknown_units_in",
 ]
