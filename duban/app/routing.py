@@ -20,9 +20,18 @@ import structlog
 from domain.ladder import Rung
 from domain.vocabulary import AUDIENCE_LABELS
 from duban.settings.config import Config
+from projections.audit_text import UNKNOWN_CHAT
 from projections.due import DueTask
 
-__all__ = ["SOME_UNITS", "Directory", "Route", "chat_names", "one_per_chat"]
+__all__ = [
+    "SOME_UNITS",
+    "UNKNOWN_CHAT",
+    "Directory",
+    "Route",
+    "chat_names",
+    "chat_titles",
+    "one_per_chat",
+]
 
 log = structlog.get_logger(__name__)
 
@@ -110,6 +119,12 @@ class Directory:
     def chat_name(self, channel: str) -> str:
         """Whom a message to `channel` addresses: 「县委编办」, never the code name ``bb``."""
         return self.names.get(channel, SOME_UNITS)
+
+
+def chat_titles(config: Config) -> dict[str, str]:
+    """Every configured chat as a line names the chat itself: 「县委编办群」 (`chat_names` + 群);
+    a channel missing from it is shown as `UNKNOWN_CHAT`, 「工作群」."""
+    return {c: n if n.endswith("群") else f"{n}群" for c, n in chat_names(config).items()}
 
 
 def one_per_chat(routes: Iterable[Route]) -> tuple[Route, ...]:

@@ -15,7 +15,7 @@ from typing import Annotated, Any
 import typer
 
 from duban.app.delivery_adapters import DeliveryReport, NotifierError, open_deliverer
-from duban.app.routing import chat_names
+from duban.app.routing import chat_titles
 from duban.app.vocabulary import PLATFORM_LABELS
 from duban.cli.common import (
     AsOpt,
@@ -57,7 +57,7 @@ def deliver(now: NowOpt = None, fmt: FormatOpt = Fmt.table, as_: AsOpt = "office
     if fmt is Fmt.json:
         typer.echo(to_json(report.as_dict()))
         return
-    names = chat_names(svc.config)
+    names = chat_titles(svc.config)
     for attempt in report.attempts:
         typer.echo(_attempt_line(attempt, names))
     typer.echo(report.summary())
@@ -77,7 +77,7 @@ def notify_test(channel: str, fmt: FormatOpt = Fmt.table, as_: AsOpt = "office")
     if fmt is Fmt.json:
         typer.echo(to_json(report.as_dict()))
     else:
-        _print_test(channel, report, chat_names(svc.config))
+        _print_test(channel, report, chat_titles(svc.config))
     if not report.delivered:
         raise typer.Exit(1)
 

@@ -11,7 +11,7 @@ import typer
 
 from duban.app.instruction_urging import URGE_KIND
 from duban.app.preview import PreviewMessage, preview
-from duban.app.routing import chat_names
+from duban.app.routing import UNKNOWN_CHAT, chat_titles
 from duban.app.scheduled import JOB_LABELS, run_delivery
 from duban.app.sweep import PlannedMessage, SweepReport, sweep
 from duban.app.vocabulary import label
@@ -42,15 +42,10 @@ def _parse_now(text: str | None) -> dt.datetime:
     return parse_moment(text, "--now", svc.config.tz)
 
 
-UNKNOWN_CHAT = "工作群"  # a channel the config no longer names
-
-
-def chat_heading(channel: str, names: dict[str, str]) -> str:
-    """The chat a message goes to as a person calls it: 「【县委编办群】」, never ``[bb]``."""
-    name = names.get(channel)
-    if name is None:
-        return f"【{UNKNOWN_CHAT}】"
-    return f"【{name if name.endswith('群') else name + '群'}】"
+def chat_heading(channel: str, titles: dict[str, str]) -> str:
+    """The chat a message goes to as a person calls it: 「【县委编办群】」, never ``[bb]``
+    (`titles`: `duban.app.routing.chat_titles`)."""
+    return f"【{titles.get(channel, UNKNOWN_CHAT)}】"
 
 
 def _message_text(message: PlannedMessage | PreviewMessage, names: dict[str, str]) -> str:
@@ -75,7 +70,7 @@ def _print_report(report: SweepReport, delivered: Any, fmt: Fmt) -> None:
         typer.echo(to_json(data))
         return
     messages = [*report.messages, *report.urge_messages]
-    names = chat_names(services().config)
+    names = chat_titles(services().config)
     for message in messages:
         typer.echo(_message_text(message, names))
     rungs = _rung_counts(report.rungs)
@@ -124,7 +119,7 @@ def preview_command(
     if fmt is Fmt.json:
         typer.echo(to_json([{**asdict(m), "held": m.held} for m in messages]))
         return
-    names = chat_names(services().config)
+    names = chat_titles(services().config)
     for message in messages:
         typer.echo(_preview_head(message))
         typer.echo(_message_text(message, names))

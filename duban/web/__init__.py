@@ -30,7 +30,7 @@ from duban.app.errors import TaskNotFound
 from duban.app.instructions import open_counts, open_instructions
 from duban.app.reads import LIGHT_LABELS, BoardQuery, unit_summaries
 from duban.app.roles import Identity
-from duban.app.routing import chat_names as routing_chat_names
+from duban.app.routing import chat_titles
 from duban.settings.config import Config
 from duban.web.charts import unit_bars
 from duban.web.context import Ctx
@@ -60,16 +60,6 @@ def _choices(rows: list[dict[str, Any]], config: Config) -> dict[str, list[str]]
 def _in_order(names: set[str], order: Iterable[str]) -> list[str]:
     listed = [name for name in dict.fromkeys(order) if name in names]
     return [*listed, *sorted(names - set(listed))]
-
-
-def chat_names(config: Config) -> dict[str, str]:
-    """Channel name → the chat as a page names it: the one naming rule of the messages
-    (`duban.app.routing.chat_names`: the units it serves, the office, the leaders, an
-    official, or its configured display name) as a chat, 「县委编办群」."""
-    return {
-        channel: name if name.endswith("群") else f"{name}群"
-        for channel, name in routing_chat_names(config).items()
-    }
 
 
 _DATE_TEXT = re.compile(r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?$")
@@ -178,7 +168,7 @@ def task_page(request: Request, code: str, ctx: Ctx) -> HTMLResponse:
         "co_reports": co_unit_reports(row, tz),
         "milestones": state["milestones"],
         "notes": state["notes"],
-        "entries": timeline(ctx.reads.audit(task=code), tz, chat_names(ctx.config)),
+        "entries": timeline(ctx.reads.audit(task=code), tz, chat_titles(ctx.config)),
         "fmt": lambda value: format_value(value, tz),
         "office": ctx.config.office.name,
         "banner": _banner(ctx),

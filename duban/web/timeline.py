@@ -22,6 +22,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from duban.app.masking import mask_mobiles
+from duban.app.routing import UNKNOWN_CHAT  # a channel the config no longer names
 from duban.app.vocabulary import (
     AUDIENCE_LABELS,
     MEASURE_LABELS,
@@ -235,7 +236,6 @@ def _milestone(milestone: Any) -> str:
 # ---- a chat message, folded -----------------------------------------------------------------
 
 _MESSAGE = "ChatMessage."
-UNKNOWN_CHAT = "工作群"  # a channel the config no longer names
 
 
 def _message(

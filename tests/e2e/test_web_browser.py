@@ -103,7 +103,7 @@ def test_a_person_filters_the_board_by_unit_and_reads_a_task(
     timeline = browser.texts("#timeline li")
     # newest first; the 交办通知 the import queued is on the task's timeline (not yet delivered)
     kinds = [t.split("\n")[1].split(" ")[0] for t in timeline]
-    assert kinds == ["进展报送", "签收", "消息待发", "交办"]
+    assert kinds == ["报送进展", "签收", "消息待发", "交办"]
     assert "交办通知" in timeline[2]
     assert "重点项目谋划清单已印发" in timeline[0]
     assert f"{LEAD_UNIT} 张伟" in timeline[0]
@@ -141,7 +141,7 @@ def test_a_delivered_message_is_one_line_on_a_phone_and_its_attempts_open_withou
     browser.open(f"{url}/tasks/2024-01")
     timeline = browser.texts("#timeline li.entry")
     kinds = [t.split("\n")[1].split(" ")[0] for t in timeline]
-    assert kinds == ["进展报送", "签收", "消息已送达", "交办"]  # no line per attempt
+    assert kinds == ["报送进展", "签收", "消息已送达", "交办"]  # no line per attempt
     assert f"已送达 {LEAD_UNIT}、{CO_UNIT}、县教育局群 09:30" in timeline[2]
     attempts = browser.find("#timeline details.attempts")
     shown = "return document.querySelector('#timeline details.attempts ol').offsetHeight"

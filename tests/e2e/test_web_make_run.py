@@ -77,7 +77,7 @@ def test_make_run_serves_the_sample_board_and_the_printed_token_reports(workdir:
         assert "55%" in row
         assert "推进中" in row
         page = httpx.get(f"{url}/tasks/2024-01").text
-        assert "进展报送" in page
+        assert "报送进展" in page
         assert "重点项目谋划清单已印发" in page
     finally:
         code = _stop(process)

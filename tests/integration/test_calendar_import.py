@@ -214,7 +214,7 @@ def test_sweep_now_follows_the_imported_notice_and_records_its_version(
     sha = json.loads(ok(config, "calendar", "show", "2027", "--format", "json"))["notice_sha256"]
     issued = [e for e in audit(config) if e["type"] == "Reminder.Issued"]
     assert [e["data"]["calendar_version"] for e in issued] == [f"2027:通知{sha[:12]}"] * 3
-    assert all(e["summary"].endswith(f"，日历 2027:通知{sha[:12]}") for e in issued)
+    assert all(e["summary"].endswith(f"，日历依据 2027年通知{sha[:12]}") for e in issued)
 
 
 # ---- in process: a corrected notice, and the office calendar rebuilt -----------------------------

@@ -9,9 +9,10 @@ from __future__ import annotations
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from duban.app.routing import chat_titles
 from duban.cli.projections import co_reports_text, tasks_text
 from duban.settings.config import parse_config
-from duban.web import chat_names, deadline_note
+from duban.web import deadline_note
 from duban.web.timeline import UNKNOWN_CHAT, timeline
 
 TZ = ZoneInfo("Asia/Shanghai")
@@ -106,7 +107,7 @@ def test_chats_are_named_by_the_units_the_office_and_the_leaders() -> None:
             "units": [{"name": "县委编办", "channel": "bb"}],
         }
     )
-    assert chat_names(config) == {
+    assert chat_titles(config) == {
         "bb": "县委编办群",
         "leaders": "县领导群",
         "office": "县委改革办群",
