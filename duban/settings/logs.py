@@ -81,6 +81,18 @@ def redact_processor(
     return {key: _scrub(value) for key, value in event_dict.items()}
 
 
+class _CurrentStderr:
+    """Whatever `sys.stderr` is when a line is written, not the one at configure time: a
+    process that swaps it (a test runner capturing output, an embedding host) never has the
+    logger writing to a stream that was closed since."""
+
+    def write(self, text: str) -> int:
+        return sys.stderr.write(text)
+
+    def flush(self) -> None:
+        sys.stderr.flush()
+
+
 class PersonRenderer:
     """The text format: an entry with a ``message`` as 「警告：<message>」, any other as
     structlog's console line (see the module docstring)."""
@@ -116,6 +128,6 @@ def configure_logging(level: str = "INFO", json: bool | None = None) -> None:
             renderer,
         ],
         wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelName(level)),
-        logger_factory=structlog.PrintLoggerFactory(file=sys.stderr),
+        logger_factory=structlog.PrintLoggerFactory(file=_CurrentStderr()),  # type: ignore[arg-type]
         cache_logger_on_first_use=False,
     )

@@ -137,7 +137,7 @@ def exports(tmp_path_factory: pytest.TempPathFactory) -> Exports:
 # What each workbook must show (as text): the titles and names it has a column for.
 SHOWN = {
     "board": {*TITLES.values(), *NAMES},
-    "monthly": {*TITLES.values(), UNIT, CO_UNIT, OFFICIAL},
+    "monthly": {*TITLES.values(), UNIT, CO_UNIT, f"县委常委{OFFICIAL}"},  # with the title
     "quarterly": {*TITLES.values(), UNIT, GROUP},
     "assessment": {UNIT, CO_UNIT},
 }

@@ -42,6 +42,7 @@ from duban.app.importer import read_task_list
 from duban.app.sweep import sweep
 from duban.bootstrap import bootstrap
 from duban.settings.config import load_config
+from notifiers.render import CLOSING, CLOSINGS
 from tests.conftest import FakeClock
 from tests.reliability.conftest import (
     CORPUS,
@@ -460,7 +461,10 @@ def test_the_web_board_shows_a_hostile_title_escaped(
         assert live not in hostile.html + task_page
 
 
-_TEMPLATE_LINE = re.compile(r"^(截至.*|#### .+（\d+项）|- \*\*[PI]-\d\d\*\* .*|)$")
+_CLOSINGS = "|".join(re.escape(line) for line in {CLOSING, *CLOSINGS.values()})
+_TEMPLATE_LINE = re.compile(
+    r"^(截至.*|#### .+（\d+项）|- \*\*[PI]-\d\d\*\* .*|" + _CLOSINGS + r"|)$"
+)  # the template's own lines, its closing lines exactly
 _MARKUP = set("[]()<>*_#`|~\\@!&")
 _BIDI_OVERRIDES = {chr(c) for c in range(0x202A, 0x202F)}
 

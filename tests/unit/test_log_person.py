@@ -58,3 +58,19 @@ def test_a_message_is_redacted_like_any_field(monkeypatch: pytest.MonkeyPatch) -
     line = _logged(monkeypatch, False, message="机器人地址 https://x/bot/v2/hook/abcdef123 无效")
     assert "abcdef123" not in line
     assert line.startswith("警告：")
+
+
+def test_a_line_goes_to_the_stderr_of_the_moment_not_one_closed_since(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A runner that captured stderr while the CLI configured logging closes that stream
+    afterwards; the next warning must reach the stderr in place then (it used to raise
+    「I/O operation on closed file」 inside whatever command logged next)."""
+    first = io.StringIO()
+    monkeypatch.setattr(sys, "stderr", first)
+    configure_logging("WARNING", json=False)
+    first.close()
+    second = io.StringIO()
+    monkeypatch.setattr(sys, "stderr", second)
+    structlog.get_logger("t").warning("calendar_year_not_covered", message=MESSAGE)
+    assert second.getvalue().strip() == f"警告：{MESSAGE}"
