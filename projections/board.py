@@ -35,7 +35,7 @@ from projections.lights import (
     overdue_working_days,
 )
 from projections.runner import Item
-from projections.viewstore import Step, ViewRecorder, view_recorder
+from projections.viewstore import Step, ViewRecorder, ensure_view_version, view_recorder
 
 __all__ = [
     "BOARD_COLUMNS",
@@ -254,11 +254,6 @@ TABLES = ("board_tasks", "board_units")
 # The shape of the stored facts: a view another version wrote is dropped and rebuilt from the
 # events when opened (`_ensure_format`). 2: a co-unit's report keeps the percent it gave.
 FACTS_FORMAT = "2"
-_META = "CREATE TABLE IF NOT EXISTS {p}board_meta (name TEXT PRIMARY KEY, value TEXT NOT NULL)"
-_SET_META = (
-    "INSERT INTO {p}board_meta (name, value) VALUES (?, ?) "
-    "ON CONFLICT (name) DO UPDATE SET value = excluded.value"
-)
 
 _UPSERT = (
     "INSERT INTO {p}board_tasks (task_id, seq, code, lead_unit, grp, official, facts) "
@@ -366,18 +361,5 @@ def open_board(
 
 
 def _ensure_format(view: ViewRecorder) -> None:
-    """Drop the view (tables and position) when another `FACTS_FORMAT` wrote it, in one
-    transaction, so that the next catch-up rebuilds it from the events."""
-    view.write([(_META, [()])], None)
-    rows = view.select("SELECT value FROM {p}board_meta WHERE name = 'facts'")
-    if rows and rows[0]["value"] == FACTS_FORMAT:
-        return
-    tracking = (
-        f"CREATE TABLE IF NOT EXISTS {view.tracking_table} "
-        "(application_name TEXT PRIMARY KEY, notification_id BIGINT NOT NULL)"
-    )
-    steps: list[Step] = [(f"DROP TABLE IF EXISTS {{p}}{table}", [()]) for table in TABLES]
-    steps.append((f"DROP TABLE IF EXISTS {view.tracking_table}", [()]))
-    steps += [(statement, [()]) for statement in SCHEMA]
-    steps += [(tracking, [()]), (_SET_META, [("facts", FACTS_FORMAT)])]
-    view.write(steps, None)
+    """Drop and recreate the view when another `FACTS_FORMAT` wrote it (see viewstore)."""
+    ensure_view_version(view, "board_meta", "facts", FACTS_FORMAT, TABLES, SCHEMA)

@@ -11,7 +11,7 @@ import json
 from typing import Any
 
 from projections.board import Facts
-from projections.viewstore import Step, ViewRecorder, view_recorder
+from projections.viewstore import ViewRecorder, ensure_view_version, view_recorder
 
 __all__ = [
     "INSERT_FACT",
@@ -43,11 +43,6 @@ SCHEMA = (
 TABLES = ("report_tasks", "report_task_months", "report_facts", "report_plans")
 # The version of the tables above (see the module docstring).
 SCHEMA_VERSION = "4"  # 3: co-unit reports, old deadline, 批示, 问责; 4: the latest report text
-_META = "CREATE TABLE IF NOT EXISTS {p}report_meta (name TEXT PRIMARY KEY, value TEXT NOT NULL)"
-_SET_META = (
-    "INSERT INTO {p}report_meta (name, value) VALUES (?, ?) "
-    "ON CONFLICT (name) DO UPDATE SET value = excluded.value"
-)
 
 UPSERT_TASK = (
     "INSERT INTO {p}report_tasks (task_id, code, facts) VALUES (?, ?, ?) "
@@ -100,16 +95,5 @@ def open_view(datastore: object) -> ViewRecorder:
 
 
 def _ensure_version(view: ViewRecorder) -> None:
-    view.write([(_META, [()])], None)
-    rows = view.select("SELECT value FROM {p}report_meta WHERE name = 'schema'")
-    if rows and rows[0]["value"] == SCHEMA_VERSION:
-        return
-    tracking = (
-        f"CREATE TABLE IF NOT EXISTS {view.tracking_table} "
-        "(application_name TEXT PRIMARY KEY, notification_id BIGINT NOT NULL)"
-    )
-    steps: list[Step] = [(f"DROP TABLE IF EXISTS {{p}}{table}", [()]) for table in TABLES]
-    steps.append((f"DROP TABLE IF EXISTS {view.tracking_table}", [()]))
-    steps += [(statement, [()]) for statement in SCHEMA]
-    steps += [(tracking, [()]), (_SET_META, [("schema", SCHEMA_VERSION)])]
-    view.write(steps, None)  # one transaction: the old view or the new empty one, never half
+    """Drop and recreate the view when another `SCHEMA_VERSION` wrote it (see viewstore)."""
+    ensure_view_version(view, "report_meta", "schema", SCHEMA_VERSION, TABLES, SCHEMA)

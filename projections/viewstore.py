@@ -30,6 +30,7 @@ __all__ = [
     "SQLiteViewRecorder",
     "Step",
     "ViewRecorder",
+    "ensure_view_version",
     "view_recorder",
 ]
 
@@ -282,3 +283,37 @@ def view_recorder(
         raise TypeError(msg)
     recorder.create_table()
     return recorder
+
+
+def ensure_view_version(
+    view: ViewRecorder,
+    meta_table: str,
+    key: str,
+    version: str,
+    tables: Sequence[str],
+    schema: Sequence[str],
+) -> None:
+    """Keep a view only if `version` wrote it: otherwise drop its tables and its position and
+    create them empty, in one transaction (the old view or the new empty one, never half), so
+    that the next catch-up rebuilds it from the events. `meta_table` (unprefixed) holds
+    ``(name, value)`` rows; `key` names this view's row."""
+    meta = (
+        f"CREATE TABLE IF NOT EXISTS {{p}}{meta_table} (name TEXT PRIMARY KEY, value TEXT NOT NULL)"
+    )
+    view.write([(meta, [()])], None)
+    rows = view.select(f"SELECT value FROM {{p}}{meta_table} WHERE name = ?", [key])  # noqa: S608
+    if rows and rows[0]["value"] == version:
+        return
+    tracking = (
+        f"CREATE TABLE IF NOT EXISTS {view.tracking_table} "
+        "(application_name TEXT PRIMARY KEY, notification_id BIGINT NOT NULL)"
+    )
+    mark = (  # the table names are the modules' constants, never input
+        f"INSERT INTO {{p}}{meta_table} (name, value) VALUES (?, ?) "  # noqa: S608
+        "ON CONFLICT (name) DO UPDATE SET value = excluded.value"
+    )
+    steps: list[Step] = [(f"DROP TABLE IF EXISTS {{p}}{table}", [()]) for table in tables]
+    steps.append((f"DROP TABLE IF EXISTS {view.tracking_table}", [()]))
+    steps += [(statement, [()]) for statement in schema]
+    steps += [(tracking, [()]), (mark, [(key, version)])]
+    view.write(steps, None)

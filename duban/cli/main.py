@@ -121,7 +121,8 @@ def task_show(code: CodeArg, fmt: FormatOpt = Fmt.table, as_: AsOpt = "office") 
     if fmt is Fmt.json:
         echo(state, fmt)
     else:
-        for line in task_lines(state):  # Chinese names and dates (duban.cli.task_view)
+        titles = {o.name: o.title for o in services().config.officials}
+        for line in task_lines(state, titles):  # Chinese names and dates (duban.cli.task_view)
             typer.echo(line)
     if fmt is not Fmt.json:
         for line in instructions.open_instruction_lines(code):

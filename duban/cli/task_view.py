@@ -31,9 +31,8 @@ def _escalations(value: Any) -> str:
 
 
 def _recognitions(value: Any) -> str:
-    kinds = {"pilot": "改革试点", "exemplar": "改革典型"}
     shown = [
-        f"{label('recognition', r.get('level'))}{kinds.get(str(r.get('kind')), '表彰推广')}"
+        f"{label('recognition', r.get('level'))}{label('recognition_kind', str(r.get('kind')))}"
         f"「{r.get('title')}」"
         for r in value or ()
     ]
@@ -79,8 +78,9 @@ _SKIP_WHEN_EMPTY = frozenset(
 )
 
 
-def task_lines(state: Mapping[str, Any]) -> list[str]:
-    """One 「名称：值」 line per field; the assigned deadline only when an extension moved it."""
+def task_lines(state: Mapping[str, Any], titles: Mapping[str, str] | None = None) -> list[str]:
+    """One 「名称：值」 line per field; the assigned deadline only when an extension moved it;
+    the leading official with their title (`titles`: name → title, from the config)."""
     lines = []
     for key, name, shown in _FIELDS:
         value = state.get(key)
@@ -90,6 +90,8 @@ def task_lines(state: Mapping[str, Any]) -> list[str]:
             continue
         if key == "deadline_text" and value == _iso(state.get("deadline")):
             continue  # 「2024-06-30」 says nothing 完成时限 does not
+        if key == "official" and value and titles:
+            value = f"{titles.get(str(value), '')}{value}"
         lines.append(f"{name}：{shown(value)}")
         if key == "deadline" and state.get("assigned_deadline") not in (None, value):
             lines.append(f"原定完成时限：{date_text(state.get('assigned_deadline'))}")
