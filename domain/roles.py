@@ -15,6 +15,7 @@ ROLES: tuple[Role, ...] = ("office", "liaison", "official", "auditor", "system")
 
 Action = Literal[
     "read",
+    "read_details",
     "assign",
     "claim",
     "report",
@@ -63,8 +64,15 @@ def authorize(
     """Raise `Forbidden` unless `who` may perform `action` on a task with these units."""
     if who.role == "office":
         return
-    if action == "read":
+    if action == "read":  # the board: lights, titles, units, dates
         if who.role in ("auditor", "system", "liaison", "official"):
+            return
+    elif action == "read_details":  # one task's reports, reasons, files and trail
+        if who.role in ("auditor", "system", "official"):
+            return
+        if who.role == "liaison" and who.unit is not None and (
+            who.unit == lead_unit or who.unit in co_units
+        ):
             return
     elif (
         (who.role == "system" and action in ("escalate",))
@@ -95,6 +103,8 @@ def _refusal(who: Identity, action: Action) -> str:
     if who.role == "liaison":
         if action in _OFFICE_ONLY or action == "admin":
             return f"联络员（{who.unit}）无权{what}：该操作由县委改革办办理"
+        if action == "read_details":
+            return f"联络员（{who.unit}）只能查看本单位牵头或配合的任务"
         if action in _LEAD_ONLY:
             return f"联络员（{who.unit}）无权对该任务执行{what}：只有牵头单位可以{what}"
         return f"联络员（{who.unit}）无权对该任务执行{what}：只能办理本单位牵头或配合的任务"

@@ -185,6 +185,7 @@ EVENT_LABELS: Mapping[str, str] = MappingProxyType(
 ACTION_LABELS: Mapping[str, str] = MappingProxyType(
     {
         "read": "查看",
+        "read_details": "查看任务详情",
         "assign": "交办",
         "claim": "签收",
         "report": "报送进展",

@@ -41,6 +41,7 @@ from duban.settings.sections import (
     Schedules,
     Section,
     Unit,
+    Web,
     WorkingHours,
 )
 from duban.settings.validation_messages import translate
@@ -90,6 +91,7 @@ class Config(Section):
     lights: Lights = Lights()
     delivery: Delivery = Delivery()
     http: Http = Http()
+    web: Web = Web()
     assessment: Assessment = Assessment()
     documents: Documents = Documents()
     imports: ImportRules = Field(default=ImportRules(), alias="import")  # [import]

@@ -52,6 +52,7 @@ __all__ = [
     "Schedules",
     "Section",
     "Unit",
+    "Web",
     "WorkingHours",
 ]
 
@@ -329,6 +330,38 @@ _HTTP_BOUNDS: dict[str, tuple[float, float]] = {
     "keep_alive_s": (1, 300),
     "max_connections": (1, 10000),
 }
+
+
+class Web(Section):
+    """The web workspace (`duban serve`): where its links point, who may see the board, how long
+    a sign-in lasts, and what an evidence upload may be."""
+
+    public_url: str | None = None  # e.g. https://duban.example.gov.cn: links in every message
+    public_board: bool = False  # true: the board (lights, titles, units, dates only) is open
+    session_hours: int = Field(default=12, ge=1, le=24 * 30)
+    invitation_hours: int = Field(default=72, ge=1, le=24 * 30)
+    signin_attempts: int = Field(default=5, ge=1, le=1000)  # per person and address, per window
+    signin_window_minutes: int = Field(default=15, ge=1, le=24 * 60)
+    max_upload_bytes: int = Field(default=20 * MIB, ge=1024, le=512 * MIB)  # one file
+    max_files: int = Field(default=10, ge=1, le=100)  # files on one form
+    evidence_dir: str | None = None  # SQLite: where files are kept (default: beside the store)
+
+    @field_validator("public_url")
+    @classmethod
+    def _url(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        value = value.strip().rstrip("/")
+        if not re.match(r"^https?://[^/\s?#]+(/[^\s?#]*)?$", value):
+            raise ValueError(
+                "须是 http:// 或 https:// 开头的网址（如 https://duban.example.gov.cn）"
+            )
+        return value
+
+    @property
+    def max_request_bytes(self) -> int:
+        """A multipart form may carry `max_files` files of the largest size, and its fields."""
+        return self.max_upload_bytes * self.max_files + MIB
 
 
 class Lights(Section):
