@@ -113,6 +113,7 @@ class WebhookNotifier(ABC):
         limit = self.max_body_bytes
         if self._measure(message) <= limit:
             return [message]
+        message = replace(message, link=None)  # numbered parts keep their inline links only
         # Room for everything but the text, found by measuring a one-byte text. The text then
         # grows in the payload (JSON escapes, Feishu's per-line wrappers): measure the parts and
         # shrink the text budget in proportion until every part fits.

@@ -41,6 +41,9 @@ class OutgoingMessage:
     `markdown` may be empty for a mention-only message (what is left to send when WeCom
     accepted the digest but refused the mention that follows it).
     `mention_names` are shown as plain `@名字` where a platform cannot @ by mobile number.
+    `link` is the task page of a one-task message (`notifiers.links.sole_task_link`): a robot
+    that can show a button (DingTalk ActionCard, Feishu card) offers it; the text keeps its
+    inline link for the others.
     """
 
     title: str
@@ -49,6 +52,7 @@ class OutgoingMessage:
     mention_all: bool = False
     mention_names: tuple[str, ...] = ()
     feishu_mentions: tuple[FeishuMention, ...] = ()
+    link: str | None = None
 
     def __post_init__(self) -> None:
         if not (self.markdown or self.has_mentions):
@@ -61,7 +65,7 @@ class OutgoingMessage:
         )
 
     def without_mentions(self) -> OutgoingMessage:
-        return OutgoingMessage(title=self.title, markdown=self.markdown)
+        return OutgoingMessage(title=self.title, markdown=self.markdown, link=self.link)
 
     def mentions_only(self) -> OutgoingMessage:
         return OutgoingMessage(

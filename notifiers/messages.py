@@ -14,6 +14,7 @@ from domain.dates import chinese_date
 from domain.reminder import ChatMessage
 from domain.vocabulary import PLATFORM_LABELS
 from notifiers.base import DeliveryAnswer, Notifier, OutgoingMessage
+from notifiers.links import sole_task_link, task_path
 from notifiers.render import escape_markdown as md
 from notifiers.split import strip_numbering
 
@@ -41,7 +42,8 @@ def wire_parts(message: ChatMessage, robot: Notifier) -> list[OutgoingMessage]:
     they are joined back and cut again by the robot, which measures its own envelope (a
     Feishu post wraps every line) and so packs each part as full as the platform takes.
     Parts queued otherwise are kept apart. The mentions ride on the last part. The result is
-    the same on every pass for one config, which is what `parts_sent` counts.
+    the same on every pass for one config, which is what `parts_sent` counts. A message about
+    one task whose text links to that task's page carries the link as its button.
     """
     texts = list(message.parts)
     if len(texts) > 1 and all(strip_numbering(t) != t for t in texts):
@@ -49,8 +51,17 @@ def wire_parts(message: ChatMessage, robot: Notifier) -> list[OutgoingMessage]:
     found: list[OutgoingMessage] = []
     for i, text in enumerate(texts):
         mobiles = tuple(message.mention_mobiles) if i == len(texts) - 1 else ()
-        found += robot.parts(OutgoingMessage(message.title, text, mention_mobiles=mobiles))
+        link = _button(message, texts)
+        found += robot.parts(OutgoingMessage(message.title, text, mobiles, link=link))
     return found
+
+
+def _button(message: ChatMessage, texts: list[str]) -> str | None:
+    """The task page a one-part, one-task message links to (its button), else None."""
+    if len(texts) != 1 or len(message.task_codes) != 1:
+        return None
+    url = sole_task_link(texts[0])
+    return url if url is not None and url.endswith(task_path(message.task_codes[0])) else None
 
 
 def answer_data(

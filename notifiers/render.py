@@ -22,6 +22,10 @@ clients link bare addresses) and removes the zero-width and bidi control charact
 (`INVISIBLE`) that hide or reorder text. Only the mobiles and user ids a message lists as its
 mentions are ever mentioned: no data can add one.
 
+The one markup made from data is the link to a task's page (`notifiers.links.TrustedLink`,
+built from `[web] public_url` and the quoted code): it is not a `str`, so `finalize` leaves it
+as the Markdown link it is. Without a public address there are no links and nothing changes.
+
 Admins may override the templates: put `digest_title.j2` and/or `digest.md.j2` in the directory
 given to `Renderer`. The defaults are strings in this module, so nothing needs packaging.
 """
@@ -47,6 +51,7 @@ from jinja2.sandbox import SandboxedEnvironment
 
 from domain.dates import chinese_date
 from domain.rungs import DIGEST_HEADLINES, RUNG_NAMES, RungName
+from notifiers.links import TrustedLink, task_link
 
 __all__ = [
     "CLOSING",
@@ -84,6 +89,7 @@ DEFAULT_TEMPLATES: dict[str, str] = {
 {%- if item.deadline %}{{ item.deadline | day }}（{{ item.days | days_text }}）
 {%- else %}持续推进{% endif %}｜最近报送：{{ item.last_report | day if item.last_report else "无" }}
 {%- if item.document_no %}｜文号：{{ item.document_no }}{% endif %}
+{%- if item.task_code in links %}｜{{ links[item.task_code] }}{% endif %}
 {%- if item.mention_names %}｜提醒：
 {%- for name in item.mention_names %}{{ "" if loop.first else " " }}@{{ name }}{% endfor %}
 {%- endif %}
@@ -208,9 +214,14 @@ def _grouped(items: Iterable[DigestItem]) -> list[_Group]:
 
 
 class Renderer:
-    """Digest templates: the admin's from `template_dir` where present, else the defaults."""
+    """Digest templates: the admin's from `template_dir` where present, else the defaults.
 
-    def __init__(self, template_dir: Path | None = None) -> None:
+    With `public_url` (the office's `[web] public_url`) every line links to its task's page:
+    the templates get `links`, task code → `TrustedLink`, which the escaper lets through.
+    """
+
+    def __init__(self, template_dir: Path | None = None, public_url: str | None = None) -> None:
+        self._public_url = public_url
         loaders: list[BaseLoader] = []
         if template_dir is not None:
             if not template_dir.is_dir():
@@ -244,10 +255,16 @@ class Renderer:
             "now": now,
             "headline": digest_headline(groups[0].rung if groups else None),
             "closing": CLOSINGS.get(groups[0].rung, CLOSING) if groups else "",
+            "links": self._links(items),
         }
         title = " ".join(self._title.render(context).split())
         body = self._body.render(context).strip()
         return title, body
+
+    def _links(self, items: Sequence[DigestItem]) -> dict[str, TrustedLink]:
+        """Each task's page link (none without a public address)."""
+        found = {item.task_code: task_link(self._public_url, item.task_code) for item in items}
+        return {code: link for code, link in found.items() if link is not None}
 
 
 def digest_headline(rung: str | None) -> str:

@@ -22,7 +22,7 @@ from uuid import UUID
 
 from domain.calendar import WorkingCalendar
 from domain.ladder import claim_deadline
-from duban.app.notice_parts import ASSIGNMENT_KIND, Notice, day_text, text
+from duban.app.notice_parts import ASSIGNMENT_KIND, Notice, day_text, link_text, text
 from duban.app.routing import Directory, Route
 from duban.settings.config import Config
 
@@ -153,7 +153,7 @@ def _notice(
             names = routes[unit].names if lead else ()
             mentions = "".join(f" @{text(n)}" for n in names)
             body.append(f"\n#### {text(unit)}：{label}任务（{len(chosen)}项）{mentions}")
-            body += [_item(e, lead, deadline) for e in chosen]
+            body += [_item(e, lead, deadline, config.web.public_url) for e in chosen]
     leads = {line.unit for line in lines if line.lead}
     mobiles = tuple(dict.fromkeys(m for u in units if u in leads for m in routes[u].mobiles))
     codes = tuple(dict.fromkeys(line.task.code for line in lines))
@@ -170,9 +170,13 @@ def _notice(
     )
 
 
-def _item(task: Assignment, lead: bool, deadline: dt.date) -> str:
+def _item(task: Assignment, lead: bool, deadline: dt.date, public_url: str | None) -> str:
+    """One task's line; it ends with the link to the task's page where the office set one."""
     due = day_text(task.deadline) if task.deadline else text(task.deadline_text or "持续推进")
     head = f"- **{text(task.code)}** {text(task.title)}｜完成时限：{due}"
     if lead:
-        return f"{head}｜签收期限：{day_text(deadline)}"
-    return f"{head}｜牵头单位：{text(task.lead_unit)}"
+        line = f"{head}｜签收期限：{day_text(deadline)}"
+    else:
+        line = f"{head}｜牵头单位：{text(task.lead_unit)}"
+    link = link_text(public_url, task.code)
+    return f"{line}｜{link}" if link else line

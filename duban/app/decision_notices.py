@@ -25,7 +25,7 @@ from domain.calendar import WorkingCalendar
 from domain.instruction import Instruction, instruction_ref
 from domain.plan_review import PlanReview
 from domain.task import ReformTask, task_id
-from duban.app.notice_parts import DECISION_KIND, Notice, day_text, text
+from duban.app.notice_parts import DECISION_KIND, Notice, day_text, link_text, text
 from duban.app.routing import Directory, Route, one_per_chat
 from duban.settings.config import Config
 
@@ -201,7 +201,8 @@ def decision_notices(
         ]
         local = event.at.astimezone(calendar.tz)
         signed = f"（{office}，{local:%Y-%m-%d %H:%M}）"
-        body = "\n\n".join([*(line for line in decision.lines if line), signed])
+        link = link_text(config.web.public_url, decision.task_code)
+        body = "\n\n".join([*(line for line in (*decision.lines, link) if line), signed])
         for route in one_per_chat(r for r in routes if r is not None):
             notices.append(
                 Notice(

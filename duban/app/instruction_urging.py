@@ -28,7 +28,7 @@ from domain.instruction import urge_seq
 from domain.reminder import ChatMessage
 from domain.task import ReformTask, task_id
 from duban.app.instructions import instruction_index
-from duban.app.notice_parts import day_text, text
+from duban.app.notice_parts import day_text, link_text, text
 from duban.app.routing import Directory, Route, one_per_chat
 from duban.app.services import Services
 from notifiers.limits import split_for_platform
@@ -70,7 +70,8 @@ def due_urges(services: Services, now: dt.datetime) -> list[Urge]:
         if task is None:
             continue
         late = calendar.working_days_between(answer_by, today)
-        messages = _messages(facts, task, seq, late, directory, now)
+        link = link_text(services.config.web.public_url, task.code)
+        messages = _messages(facts, task, seq, late, directory, now, link)
         found.append(Urge(facts["ref"], seq, messages))
     return found
 
@@ -123,6 +124,7 @@ def _messages(
     late: int,
     directory: Directory,
     now: dt.datetime,
+    link: str = "",
 ) -> tuple[ChatMessage, ...]:
     """The urge's message to the lead unit's chat (its liaisons @-mentioned) and to the
     issuing official's, one per chat."""
@@ -139,6 +141,7 @@ def _messages(
             f"已逾期 {late} 个工作日。",
             f"> {text(facts['text'])}",
             f"请{text(task.lead_unit)}抓紧落实并答复。",
+            *([link] if link else []),
         ]
     )
     messages: list[ChatMessage] = []

@@ -91,9 +91,10 @@ def open_index(services: Services, ladder: Ladder, calendar: WorkingCalendar) ->
 
 
 @functools.cache
-def _renderer(template_dir: str | None) -> Renderer:
-    """The digest templates: the admin's (`templates = "DIR"` in the config) over the defaults."""
-    return Renderer(Path(template_dir) if template_dir else None)
+def _renderer(template_dir: str | None, public_url: str | None = None) -> Renderer:
+    """The digest templates: the admin's (`templates = "DIR"` in the config) over the defaults;
+    with `[web] public_url` every line links to its task's page."""
+    return Renderer(Path(template_dir) if template_dir else None, public_url)
 
 
 def _setting(services: Services) -> Setting:
@@ -101,7 +102,8 @@ def _setting(services: Services) -> Setting:
     ladder = ladder_from_config(config)
     calendar = services.calendar
     index = open_index(services, ladder, calendar)
-    return Setting(ladder, calendar, Directory(config), _renderer(config.templates), index)
+    renderer = _renderer(config.templates, config.web.public_url)
+    return Setting(ladder, calendar, Directory(config), renderer, index)
 
 
 # ---- the report ----------------------------------------------------------------------------------

@@ -90,6 +90,8 @@ def serve(
 ) -> None:
     """启动服务：接口（/api/v1）和只读网页看板（/），直到按 Ctrl-C 或收到停止信号。"""
     svc = services()
+    if svc.config.web.public_url is None:
+        typer.echo(NO_PUBLIC_URL, err=True)  # once, at start: messages carry no task links
     background = scheduler_services(svc, enabled=not no_scheduler)
     app = create_app(svc, background)
     server = _GracefulServer(uvicorn_config(app, host, port, svc.config.http))
@@ -103,6 +105,9 @@ def serve(
     if server.stopped_by:
         typer.echo(f"已停止（{_STOP_REASONS.get(server.stopped_by, '收到停止信号')}）")
 
+
+NO_PUBLIC_URL = "未设置 [web] public_url：群消息中不附任务链接"
+"""What `serve` tells the office at start when messages cannot link to the workspace."""
 
 _STOP_REASONS = {"SIGTERM": "收到终止信号", "SIGINT": "收到中断信号"}
 """How `serve` says why it stopped (the signal's name stays in the log)."""

@@ -98,10 +98,13 @@ def received(message: Accepted) -> Received:
             mentions.append("user:@all")
     tokens = markup(text)
     mentions += [f"tag:{t}" for kind, t in tokens if kind == "mention" and t.startswith("<")]
-    return Received(text, [t for kind, t in tokens if kind == "link"], mentions)
+    links = [t for kind, t in tokens if kind == "link"] + message.buttons
+    return Received(text, links, mentions)
 
 
 def _feishu(body: dict[str, Any]) -> Received:
+    if body.get("msg_type") == "interactive":
+        return _feishu_card(body)
     if body.get("msg_type") == "text":
         text = str(body["content"]["text"])
         tokens = markup(text)
@@ -122,3 +125,19 @@ def _feishu(body: dict[str, Any]) -> Received:
             shown.append(str(element.get("text", element.get("user_name", ""))))
         lines.append("".join(shown))
     return Received("\n".join(lines), links, mentions)
+
+
+def _feishu_card(body: dict[str, Any]) -> Received:
+    """A Feishu interactive card: its header, `div` texts and button addresses."""
+    texts = [str(e["text"]["content"]) for e in body["card"]["elements"] if e.get("tag") == "div"]
+    text = "\n".join([str(body["card"]["header"]["title"]["content"]), *texts])
+    tokens = markup(text)
+    links = [t for kind, t in tokens if kind == "link"]
+    links += [
+        str(b["url"])
+        for e in body["card"]["elements"]
+        if e.get("tag") == "action"
+        for b in e.get("actions", [])
+    ]
+    tags = [t for kind, t in tokens if kind == "mention" and t.startswith("<")]
+    return Received(text, links, tags)

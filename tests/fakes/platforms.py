@@ -93,17 +93,37 @@ class Accepted:
     def text(self) -> str:
         """All the text a reader sees (for Feishu: title and every text element, joined)."""
         if self.platform == "feishu":
-            return "\n".join(_feishu_strings(self.body.get("content", {})))
+            return "\n".join(_feishu_strings(self.body.get("content") or self.body.get("card", {})))
         inner = self.body.get(self.msgtype, {})
         return str(inner.get("content") or inner.get("text") or "")
 
     @property
     def title(self) -> str | None:
-        if self.platform == "dingtalk" and self.msgtype == "markdown":
-            return str(self.body["markdown"]["title"])
+        if self.platform == "dingtalk" and self.msgtype in ("markdown", "actionCard"):
+            return str(self.body[self.msgtype]["title"])
         if self.platform == "feishu" and self.msgtype == "post":
             return str(self.body["content"]["post"]["zh_cn"]["title"])
+        if self.platform == "feishu" and self.msgtype == "interactive":
+            return str(self.body["card"]["header"]["title"]["content"])
         return None
+
+    @property
+    def buttons(self) -> list[str]:
+        """The addresses of the message's buttons (DingTalk ActionCard, Feishu card)."""
+        if self.msgtype == "actionCard":
+            card = self.body["actionCard"]
+            if "singleURL" in card:
+                return [str(card["singleURL"])]
+            return [str(b["actionURL"]) for b in card.get("btns", [])]
+        if self.msgtype == "interactive":
+            elements = self.body["card"].get("elements", [])
+            return [
+                str(b["url"])
+                for e in elements
+                if e.get("tag") == "action"
+                for b in e.get("actions", [])
+            ]
+        return []
 
     @property
     def mobiles(self) -> list[str]:
@@ -401,8 +421,10 @@ class FakePlatforms:
         if len(raw) > self.dingtalk_body_max:
             return _json(460101, f"message too long, exceed {self.dingtalk_body_max} bytes"), None
         body = _parse(raw)
-        if body is None or body.get("msgtype") not in ("text", "markdown"):
+        if body is None or body.get("msgtype") not in ("text", "markdown", "actionCard"):
             return _json(40035, "缺少参数 json"), None
+        if body["msgtype"] == "actionCard" and not _action_card_ok(body):
+            return _json(40035, "缺少参数 actionCard"), None
         if robot.keyword and robot.keyword not in _dingtalk_text(body):
             return _json(310000, "keywords not in content"), None
         if robot.blocked_until > now:
@@ -432,6 +454,8 @@ class FakePlatforms:
             return bad, None
         body = _parse(raw)
         if body is None or body.get("msg_type") not in ("text", "post", "interactive"):
+            return bad, None
+        if body["msg_type"] == "interactive" and not _card_ok(body.get("card")):
             return bad, None
         if robot.secret is not None and not self._feishu_signed(robot.secret, body, now):
             return _json(
@@ -467,6 +491,52 @@ def _take(sends: deque[float], limit: int, window: float, now: float) -> bool:
     if len(sends) >= limit:
         return False
     sends.append(now)
+    return True
+
+
+def _http_url(value: object) -> bool:
+    return isinstance(value, str) and value.startswith(("https://", "http://"))
+
+
+def _action_card_ok(body: Body) -> bool:
+    """What DingTalk requires of an actionCard: a title, a markdown text, and either one
+    button (`singleTitle` + `singleURL`) or a list of `btns` each with a title and an address."""
+    card = body.get("actionCard")
+    if not isinstance(card, dict) or not card.get("title") or not card.get("text"):
+        return False
+    if "singleTitle" in card or "singleURL" in card:
+        return bool(card.get("singleTitle")) and _http_url(card.get("singleURL"))
+    buttons = card.get("btns")
+    return (
+        isinstance(buttons, list)
+        and bool(buttons)
+        and all(
+            isinstance(b, dict) and b.get("title") and _http_url(b.get("actionURL"))
+            for b in buttons
+        )
+    )
+
+
+def _card_ok(card: object) -> bool:
+    """A Feishu interactive card: a list of elements, each with a tag; every button of an
+    `action` element has a text and an http(s) `url`; `lark_md` and `plain_text` hold text."""
+    if not isinstance(card, dict) or not isinstance(card.get("elements"), list):
+        return False
+    for element in card["elements"]:
+        if not isinstance(element, dict) or not isinstance(element.get("tag"), str):
+            return False
+        if element["tag"] == "action" and not all(
+            isinstance(b, dict) and b.get("text") and _http_url(b.get("url"))
+            for b in element.get("actions", [])
+        ):
+            return False
+        text = element.get("text")
+        if element["tag"] == "div" and not (
+            isinstance(text, dict)
+            and text.get("tag") in ("lark_md", "plain_text")
+            and isinstance(text.get("content"), str)
+        ):
+            return False
     return True
 
 
