@@ -25,10 +25,15 @@ token="$("$duban" token issue --role office --name "make run" --reason "make run
 echo "$token" | cut -d_ -f2 >"$token_id_file"
 
 url="http://${host}:${port}"
+# The board needs sign-in: an office member "make run" (added once) and a one-time link for them.
+"$duban" person add --role office --name "make run" --login make-run --reason "make run 管理员" \
+  >/dev/null 2>&1 || true
+signin="$("$duban" invite make-run --url "$url" --format json | sed -n 's/.*"link": *"\([^"]*\)".*/\1/p')"
 cat <<MSG
 
 督办 duban 已启动（配置 ${config}）
   看板  ${url}/
+  登录链接（改革办，只能使用一次）: ${signin}
   API   ${url}/api/v1   接口说明 ${url}/openapi.json
   管理员令牌（office，只显示这一次；下次启动时自动吊销）:
     ${token}

@@ -26,11 +26,13 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from duban.api import admin, plans, tasks
 from duban.api import documents as documents_api
+from duban.api import files as files_api
 from duban.api import instructions as instructions_api
 from duban.api.deps import ServiceContext, checked_request
 from duban.api.errors import ERROR_RESPONSES, install_error_handlers
 from duban.api.limits import RequestLimits
 from duban.app.access import TokenRegistry
+from duban.app.people import PeopleRegistry
 from duban.app.reads import ReadModels
 from duban.app.services import Services
 from duban.web import mount_web
@@ -155,6 +157,7 @@ def create_app(services: Services, background: Sequence[Background] = ()) -> Fas
         config=services.config,
         ledger=ledger,
         reads=ReadModels(services),
+        people=PeopleRegistry.of(services),
         tokens=TokenRegistry.of(services),
     )
     install_error_handlers(app)
@@ -166,8 +169,12 @@ def create_app(services: Services, background: Sequence[Background] = ()) -> Fas
             responses=ERROR_RESPONSES,
             dependencies=[Depends(checked_request)],
         )
+    app.include_router(files_api.router, prefix=API_PREFIX, responses=ERROR_RESPONSES)
     mount_web(app)
-    app.add_middleware(RequestLimits, limits=services.config.http, tokens=app.state.duban.tokens)
+    limits = services.config.http
+    app.add_middleware(
+        RequestLimits, limits=limits, tokens=app.state.duban.tokens, web=services.config.web
+    )
     app.add_middleware(SecurityHeaders)
     app.add_middleware(AccessLog)
     return app

@@ -310,6 +310,7 @@ COMMAND_MODULES = (
     "duban.cli.instructions",
     "duban.cli.documents",
     "duban.cli.plans",
+    "duban.cli.people",  # web sign-in (issue 15): invite, person, session
 )
 
 

@@ -1,7 +1,10 @@
-"""The web board at `/`: read-only, Chinese, server-rendered, usable on a phone.
+"""The web board at `/`: Chinese, server-rendered, usable on a phone.
 
-It is open without a token on purpose (PRODUCT: a read-only board for people who would rather
-look): it shows what the board and the audit trail show, and nothing that could be used to act.
+It needs sign-in (`duban.web.auth`, `duban.web.signin`) unless `config.web.public_board`: the
+public board shows lights, titles, units and dates only (no person, mobile, report text, reason
+or message body, and no task pages). A task page checks `read_details` (a liaison reads only the
+tasks their unit leads or co-operates on). `/healthz` and `/static` stay open.
+
 Every piece of user text goes through Jinja2's autoescaping; charts are inline SVG computed on
 the server; there is no JavaScript at all.
 
@@ -26,23 +29,22 @@ from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 
 from duban.app.calendar_watch import calendar_banner
-from duban.app.errors import TaskNotFound
+from duban.app.errors import Forbidden, TaskNotFound
 from duban.app.instructions import open_counts, open_instructions
 from duban.app.reads import LIGHT_LABELS, BoardQuery, unit_summaries
-from duban.app.roles import Identity
+from duban.app.roles import authorize
 from duban.app.routing import chat_titles
 from duban.settings.config import Config
+from duban.web import signin
+from duban.web.auth import MaybeViewer, SignInRequired, Viewer, forbidden_page, install_auth, render
 from duban.web.charts import unit_bars
 from duban.web.context import Ctx
-from duban.web.masked import masked_templates
 from duban.web.timeline import format_value, timeline
 
 __all__ = ["mount_web"]
 
 HERE = Path(__file__).parent
-templates = masked_templates(HERE / "templates")  # every shown value masked
 router = APIRouter(include_in_schema=False)
-READER = Identity(role="auditor", name="看板")  # the open board reads as a read-only role
 
 
 def _choices(rows: list[dict[str, Any]], config: Config) -> dict[str, list[str]]:
@@ -105,13 +107,19 @@ def _day(at: Any, tz: dt.tzinfo) -> str:
     return (moment.astimezone(tz) if moment.tzinfo else moment).date().isoformat()
 
 
-def _query(request: Request) -> BoardQuery:
+def _here(request: Request) -> str:
+    query = request.url.query
+    return f"{request.url.path}?{query}" if query else request.url.path
+
+
+def _query(request: Request, public: bool = False) -> BoardQuery:
+    """The board's filters; the public board does not filter by person (领衔领导)."""
     params = request.query_params
     light = params.get("light") or None
     return BoardQuery(
         unit=params.get("unit") or None,
         group=params.get("group") or None,
-        official=params.get("official") or None,
+        official=None if public else params.get("official") or None,
         light=light if light in LIGHT_LABELS else None,
     )
 
@@ -129,14 +137,18 @@ def _banner(ctx: Ctx) -> dict[str, str] | None:
 
 
 @router.get("/", response_class=HTMLResponse)
-def board_page(request: Request, ctx: Ctx) -> HTMLResponse:
+def board_page(request: Request, ctx: Ctx, who: MaybeViewer) -> HTMLResponse:
+    public = who is None
+    if public and not ctx.config.web.public_board:
+        raise SignInRequired(_here(request))
     everything = ctx.reads.board()
-    query = _query(request)
+    query = _query(request, public)
     rows = everything if query == BoardQuery() else ctx.reads.board(query)
     counts = {light: sum(1 for r in rows if r["light"] == light) for light in LIGHT_LABELS}
-    waiting = open_counts(ctx.ledger)  # 批示 not yet answered, per task
+    waiting = {} if public else open_counts(ctx.ledger)  # 批示 not yet answered, per task
     context = {
-        "rows": rows,
+        "public": public,
+        "rows": [_public_row(r) for r in rows] if public else rows,
         "waiting": {r["code"]: waiting[r["code"]] for r in rows if waiting.get(r["code"])},
         "query": query,
         "choices": _choices(everything, ctx.config),
@@ -146,20 +158,30 @@ def board_page(request: Request, ctx: Ctx) -> HTMLResponse:
         "all_link": _light_link(query, None),
         "bars": unit_bars(unit_summaries(rows)),
         "today": ctx.reads.today(),
-        "office": ctx.config.office.name,
-        "banner": _banner(ctx),
+        "banner": None if public else _banner(ctx),
     }
-    return templates.TemplateResponse(request, "board.html", context)
+    return render(request, "board.html", context)
+
+
+PUBLIC_FIELDS = ("code", "title", "lead_unit", "co_units", "deadline", "light", "light_label",
+                 "status_label", "group")  # fmt: skip
+
+
+def _public_row(row: dict[str, Any]) -> dict[str, Any]:
+    """What the public board may show of a task: lights, titles, units and dates only."""
+    return {key: row.get(key) for key in PUBLIC_FIELDS}
 
 
 @router.get("/tasks/{code}", response_class=HTMLResponse)
-def task_page(request: Request, code: str, ctx: Ctx) -> HTMLResponse:
+def task_page(request: Request, code: str, ctx: Ctx, who: Viewer) -> HTMLResponse:
     try:
         row = ctx.reads.task_row(code)
-        state = ctx.ledger.task(code, READER)
+        authorize(who, "read_details", row["lead_unit"], row["co_units"], row["official"])
+        state = ctx.ledger.task(code, who)
     except TaskNotFound as exc:
-        page = {"message": exc.message, "office": ctx.config.office.name}
-        return templates.TemplateResponse(request, "not_found.html", page, status_code=404)
+        return render(request, "not_found.html", {"message": exc.message}, status_code=404)
+    except Forbidden as exc:
+        return forbidden_page(request, str(exc))
     tz = ctx.config.tz
     context = {
         "task": row,
@@ -170,10 +192,9 @@ def task_page(request: Request, code: str, ctx: Ctx) -> HTMLResponse:
         "notes": state["notes"],
         "entries": timeline(ctx.reads.audit(task=code), tz, chat_titles(ctx.config)),
         "fmt": lambda value: format_value(value, tz),
-        "office": ctx.config.office.name,
         "banner": _banner(ctx),
     }
-    return templates.TemplateResponse(request, "task.html", context)
+    return render(request, "task.html", context)
 
 
 @router.get("/healthz", include_in_schema=False)
@@ -182,5 +203,7 @@ def health() -> dict[str, str]:
 
 
 def mount_web(app: FastAPI) -> None:
+    install_auth(app)
+    app.include_router(signin.router)
     app.include_router(router)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")

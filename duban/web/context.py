@@ -1,4 +1,5 @@
-"""What every page of the web board receives: the config, the ledger and the read models.
+"""What every page of the web board receives: the config, the ledger, the read models and the
+people registry (sign-in and sessions).
 
 The app that mounts the board (`duban.api.create_app`) keeps a `WebContext` (or a subclass of
 it) in `app.state.duban`; the board takes nothing else from the API.
@@ -12,6 +13,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 
 from duban.app.ledger import Ledger
+from duban.app.people import PeopleRegistry
 from duban.app.reads import ReadModels
 from duban.settings.config import Config
 
@@ -23,6 +25,7 @@ class WebContext:
     config: Config
     ledger: Ledger
     reads: ReadModels
+    people: PeopleRegistry
 
 
 def _context(request: Request) -> WebContext:
