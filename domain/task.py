@@ -26,6 +26,7 @@ from domain.errors import (
     NotClaimed,
     TaskClosed,
 )
+from domain.evidence import Files
 from domain.ids import natural_id
 from domain.task_parts import TaskParts
 from domain.task_rules import (
@@ -169,9 +170,11 @@ class ReformTask(TaskParts, Aggregate):
         actor: str,
         at: dt.datetime,
         milestone: str | None = None,
+        files: Files = None,
     ) -> None:
         """进展报送. A co-unit reports on its part from assignment on; the lead unit (or the
-        office) reports once claimed, and may name the 阶段节点 the report says is reached."""
+        office) reports once claimed, and may name the 阶段节点 the report says is reached.
+        `files`: the stored evidence files (`domain.evidence.FileRef.record()`)."""
         self._require_open()
         if not co_unit_report(actor, self.lead_unit, self.co_units):
             self._require_claimed("报送进展")
@@ -181,12 +184,14 @@ class ReformTask(TaskParts, Aggregate):
                     f"任务 {self.code} 的阶段节点由牵头单位 {self.lead_unit} 报送确认完成"
                 )
             self._require_open_milestone(milestone)
-        self._progress_reported(text=text, percent=percent, evidence=evidence, actor=actor, at=at)
+        self._progress_reported(
+            text=text, percent=percent, evidence=evidence, actor=actor, at=at, files=files
+        )
         if milestone is not None:
             self._milestone_closed(name=milestone, reason=text, via="report", actor=actor, at=at)
 
     def request_extension(
-        self, new_deadline: dt.date, reason: str, actor: str, at: dt.datetime
+        self, new_deadline: dt.date, reason: str, actor: str, at: dt.datetime, files: Files = None
     ) -> None:
         self._require_open()
         self._require_claimed("申请延期")
@@ -200,7 +205,9 @@ class ReformTask(TaskParts, Aggregate):
             raise ExtensionDateNotLater(
                 f"延期后的时限 {new_deadline} 必须晚于当前时限 {self.deadline}"
             )
-        self._extension_requested(new_deadline=new_deadline, reason=reason, actor=actor, at=at)
+        self._extension_requested(
+            new_deadline=new_deadline, reason=reason, actor=actor, at=at, files=files
+        )
 
     def grant_extension(
         self, reason: str, actor: str, at: dt.datetime, new_deadline: dt.date | None = None
@@ -220,13 +227,15 @@ class ReformTask(TaskParts, Aggregate):
         self._extension_denied(reason=reason, actor=actor, at=at)
 
     def submit_completion(
-        self, summary: str, evidence: list[str], actor: str, at: dt.datetime
+        self, summary: str, evidence: list[str], actor: str, at: dt.datetime, files: Files = None
     ) -> None:
         self._require_open()
         self._require_claimed("申请办结")
         if self.status == TaskStatus.SUBMITTED:
             raise CompletionAlreadySubmitted(f"任务 {self.code} 的办结申请已提交，正在审核")
-        self._completion_submitted(summary=summary, evidence=evidence, actor=actor, at=at)
+        self._completion_submitted(
+            summary=summary, evidence=evidence, actor=actor, at=at, files=files
+        )
 
     def accept_completion(self, reason: str, actor: str, at: dt.datetime) -> None:
         self._require_open()
@@ -308,7 +317,13 @@ class ReformTask(TaskParts, Aggregate):
 
     @event("ProgressReported")
     def _progress_reported(
-        self, text: str, percent: int, evidence: list[str], actor: str, at: dt.datetime
+        self,
+        text: str,
+        percent: int,
+        evidence: list[str],
+        actor: str,
+        at: dt.datetime,
+        files: Files = None,  # events stored before files: None
     ) -> None:
         if sets_percent(actor, self.lead_unit):
             self.percent = percent
@@ -319,7 +334,7 @@ class ReformTask(TaskParts, Aggregate):
 
     @event("ExtensionRequested")
     def _extension_requested(
-        self, new_deadline: dt.date, reason: str, actor: str, at: dt.datetime
+        self, new_deadline: dt.date, reason: str, actor: str, at: dt.datetime, files: Files = None
     ) -> None:
         self.pending_extension = new_deadline
 
@@ -342,7 +357,7 @@ class ReformTask(TaskParts, Aggregate):
 
     @event("CompletionSubmitted")
     def _completion_submitted(
-        self, summary: str, evidence: list[str], actor: str, at: dt.datetime
+        self, summary: str, evidence: list[str], actor: str, at: dt.datetime, files: Files = None
     ) -> None:
         self.status = TaskStatus.SUBMITTED
         self.submitted_at = at

@@ -21,6 +21,7 @@ from domain.accountability import AccountabilityMeasure
 from domain.directory import ChannelRecord, Official, Unit
 from domain.document import DocumentSequence
 from domain.document_number import DOCUMENT_KINDS
+from domain.evidence import with_attachments
 from domain.holiday_notice import CalendarOverrides, HolidayNotice
 from domain.instruction import Instruction, instruction_ref
 from domain.plan_review import PlanReview
@@ -155,8 +156,6 @@ def _short(value: Any, width: int = 60) -> str:
 def _then(reason: str | None) -> str:
     return f"：{reason}" if reason else ""
 
-
-_VIA = MILESTONE_VIA_LABELS  # MilestoneClosed
 
 _Describe = Callable[[Any, str, Names], str]
 _OFFICIAL_FIELDS = {"title": "职务", "channel": "群", "mobile": "手机号", "rank": "排序"}
@@ -332,7 +331,8 @@ _DESCRIBE: dict[type[DomainEvent], _Describe] = {
     PlanReview.Returned: lambda e, w, n: f"{w} 初审退回{_then(e.reason)}",
     PlanReview.Resubmitted: lambda e, w, n: f"{w} 修改后重新报送方案「{e.title}」{_then(e.text)}",
     ReformTask.MilestoneClosed: lambda e, w, n: (
-        f"{w} 确认阶段节点「{e.name}」完成（{_VIA.get(e.via, '确认')}）{_then(e.reason)}"
+        f"{w} 确认阶段节点「{e.name}」完成"
+        f"（{MILESTONE_VIA_LABELS.get(e.via, '确认')}）{_then(e.reason)}"
     ),
     DocumentSequence.Opened: lambda e, w, n: (
         f"{w} 启用{e.year}年{DOCUMENT_KINDS[e.kind].title}文号"
@@ -367,7 +367,7 @@ def describe_record(
     known = known or _BY_TYPE.get(kind)
     if known is not None:
         try:
-            return known(SimpleNamespace(**data), w, names)
+            return known(SimpleNamespace(**data), w, names) + with_attachments(data.get("files"))
         except (AttributeError, KeyError, TypeError, ValueError):
             pass  # an older or newer shape of a known event: fall back to the generic text
     fields = {k: v for k, v in data.items() if k not in _META and k not in _HIDDEN}

@@ -10,15 +10,18 @@
 - 408 when the body has not arrived whole within `body_timeout_s` of the request (a client
   that trickles or stalls).
 
-The limit is `[http] max_import_bytes` for `POST /api/v1/tasks/import`, else
-`max_body_bytes`. An early refusal closes the connection (`Connection: close`), so the unread
-rest of the body is never read. Slow request headers and idle connections are the server's
+The limit is `[http] max_import_bytes` for `POST /api/v1/tasks/import`, `[web]
+max_request_bytes` (files of the largest size, `max_files` of them) for an upload of evidence
+files (`UPLOAD_PATHS`: the API's and the web forms that carry files), else `max_body_bytes`.
+An early refusal closes the connection (`Connection: close`), so the unread rest of the body
+is never read. Slow request headers and idle connections are the server's
 business (`duban.cli.server`).
 """
 
 from __future__ import annotations
 
 import asyncio
+import re
 
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import Headers
@@ -27,12 +30,15 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from duban.api.schemas import ErrorBody
 from duban.app.access import TokenRegistry
 from duban.app.errors import Unauthenticated
-from duban.settings.sections import Http
+from duban.settings.sections import Http, Web
 
-__all__ = ["IMPORT_PATH", "RequestLimits", "bearer_token"]
+__all__ = ["IMPORT_PATH", "UPLOAD_PATHS", "RequestLimits", "bearer_token"]
 
 API_PREFIX = "/api/v1"
 IMPORT_PATH = f"{API_PREFIX}/tasks/import"
+# Where files are uploaded: the API's upload, and the web workspace's task forms (a report,
+# an extension request, a completion: `/tasks/{code}/<form>`), the only forms with files.
+UPLOAD_PATHS = re.compile(rf"^(?:{API_PREFIX}/files|/tasks/[0-9A-Za-z\-_.]+/[a-z][a-z/_-]*)$")
 
 
 def bearer_token(headers: Headers) -> str | None:
@@ -44,13 +50,20 @@ def bearer_token(headers: Headers) -> str | None:
 
 
 class RequestLimits:
-    def __init__(self, app: ASGIApp, limits: Http, tokens: TokenRegistry) -> None:
+    def __init__(
+        self, app: ASGIApp, limits: Http, tokens: TokenRegistry, web: Web | None = None
+    ) -> None:
         self.app = app
         self.limits = limits
         self.tokens = tokens
+        self.web = web or Web()
 
     def limit_for(self, path: str) -> int:
-        return self.limits.max_import_bytes if path == IMPORT_PATH else self.limits.max_body_bytes
+        if path == IMPORT_PATH:
+            return self.limits.max_import_bytes
+        if UPLOAD_PATHS.match(path):
+            return max(self.web.max_request_bytes, self.limits.max_body_bytes)
+        return self.limits.max_body_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":

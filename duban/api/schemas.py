@@ -31,6 +31,7 @@ __all__ = [
     "ErrorBody",
     "EventView",
     "FieldProblem",
+    "FileView",
     "ImportChangeView",
     "ImportRequest",
     "ImportResult",
@@ -74,6 +75,16 @@ class ErrorBody(_Answer):
 
 
 # ---- tasks -------------------------------------------------------------------------------
+
+
+class FileView(_Answer):
+    """An uploaded evidence file: attach it to a report, an extension request or a completion
+    by its `sha256` (and a `name`)."""
+
+    sha256: str
+    name: str
+    size: int = Field(description="bytes")
+    type: str = Field(description="media type, from the content")
 
 
 class CommandDone(_Answer):

@@ -59,6 +59,17 @@ class _Command(BaseModel):
         return value
 
 
+class FileChoice(_Command):
+    """An uploaded evidence file a command attaches: its digest (from the upload's answer) and
+    the name to show. Size and type come from the store, never from the caller."""
+
+    sha256: Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")]
+    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=255)]
+
+
+Files = Annotated[tuple[FileChoice, ...], Field(max_length=20)]
+
+
 class Milestone(_Command):
     """节点: an intermediate deadline inside a task."""
 
@@ -102,6 +113,7 @@ class ReportProgress(_Command):
     percent: int = Field(ge=0, le=100)
     evidence: tuple[str, ...] = ()
     milestone: Name | None = None  # the 阶段节点 this report says is reached (the lead unit)
+    files: Files = ()  # uploaded evidence files (`duban.app.evidence`)
 
     @field_validator("evidence")
     @classmethod
@@ -117,6 +129,7 @@ class RequestExtension(_Command):
 
     new_deadline: Day
     reason: Reason
+    files: Files = ()
 
 
 class DecideExtension(_Command):
@@ -131,6 +144,7 @@ class SubmitCompletion(_Command):
 
     summary: Reason
     evidence: tuple[str, ...] = ()
+    files: Files = ()
 
 
 class Decision(_Command):

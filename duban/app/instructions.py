@@ -175,8 +175,8 @@ class InstructionDesk:
     # ---- reads ----------------------------------------------------------------------------
 
     def of_task(self, code: str, who: Identity) -> list[dict[str, Any]]:
-        """Every instruction on one task (the caller may read the task)."""
-        self.ledger._task_for(code, who, "read")
+        """Every instruction on one task (the caller may read the task's details)."""
+        self.ledger._task_for(code, who, "read_details")
         today = self.today()
         return [_view(f, today) for f in instruction_index(self.ledger).of_task(code)]
 

@@ -29,6 +29,7 @@ from domain.roles import Action, Identity, authorize
 from domain.task import ReformTask, task_id
 from duban.app import commands as cmd
 from duban.app.errors import Conflict
+from duban.app.evidence_store import EvidenceStore, resolve
 from duban.app.plan_reviews import PlanReviews
 from duban.app.reconcile import DirectoryRecords
 
@@ -73,6 +74,7 @@ class Ledger(DirectoryRecords, PlanReviews):
     # cost its whole history, so every 50th event leaves a snapshot to start from.
     # A year's 督办单 / 通报 sequence grows with each number the sweep gives: the same.
     snapshotting_intervals = {ReformTask: 50, DocumentSequence: 50}  # noqa: RUF012 (ClassVar)
+    evidence: EvidenceStore | None = None  # where uploaded files are kept (`Services` sets it)
 
     # ---- tasks: assignment and import ----------------------------------------------------
 
@@ -151,6 +153,7 @@ class Ledger(DirectoryRecords, PlanReviews):
                 who.actor,
                 at,
                 milestone=report.milestone,
+                files=self._files(report.files),
             ),
             also=answering,
         )
@@ -168,7 +171,9 @@ class Ledger(DirectoryRecords, PlanReviews):
             code,
             who,
             "request_extension",
-            lambda t, at: t.request_extension(req.new_deadline, req.reason, who.actor, at),
+            lambda t, at: t.request_extension(
+                req.new_deadline, req.reason, who.actor, at, self._files(req.files)
+            ),
         )
 
     def grant_extension(self, code: str, decision: cmd.DecideExtension, who: Identity) -> None:
@@ -192,8 +197,14 @@ class Ledger(DirectoryRecords, PlanReviews):
             code,
             who,
             "submit",
-            lambda t, at: t.submit_completion(sub.summary, list(sub.evidence), who.actor, at),
+            lambda t, at: t.submit_completion(
+                sub.summary, list(sub.evidence), who.actor, at, self._files(sub.files)
+            ),
         )
+
+    def _files(self, choices: Sequence[cmd.FileChoice]) -> list[dict[str, Any]] | None:
+        """The event's `files`, resolved once the caller may act (so 404/403 come first)."""
+        return resolve(self.evidence, choices) or None
 
     def accept_completion(self, code: str, decision: cmd.Decision, who: Identity) -> None:
         self._update(
@@ -267,10 +278,10 @@ class Ledger(DirectoryRecords, PlanReviews):
     # ---- reads ---------------------------------------------------------------------------
 
     def task(self, code: str, who: Identity) -> dict[str, Any]:
-        return task_state(self._task_for(code, who, "read"))
+        return task_state(self._task_for(code, who, "read_details"))
 
     def task_history(self, code: str, who: Identity) -> list[dict[str, Any]]:
-        task = self._task_for(code, who, "read")
+        task = self._task_for(code, who, "read_details")
         return [event_record(e) for e in self.events.get(task.id)]
 
     def task_codes(self) -> list[str]:

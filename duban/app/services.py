@@ -16,6 +16,7 @@ from eventsourcing.application import AggregateNotFoundError
 from domain.calendar import WorkingCalendar
 from domain.dates import EARLIEST, LATEST
 from domain.holiday_notice import HolidayNotice, NoticeDays
+from duban.app.evidence_store import evidence_store
 from duban.app.ledger import Ledger
 from duban.app.routing import chat_names
 from duban.settings.config import Config
@@ -45,6 +46,14 @@ class Services:
     _calendar: WorkingCalendar | None = field(default=None, init=False, repr=False)
     _notices_seen: int = field(default=0, init=False, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        """The ledger keeps evidence files beside its events: a directory for SQLite, a table
+        in the PostgreSQL database (`duban.app.evidence_store`)."""
+        web = self.config.web
+        self.ledger.evidence = evidence_store(
+            self.config.store, web.evidence_dir, web.max_upload_bytes
+        )
 
     @property
     def calendar(self) -> WorkingCalendar:

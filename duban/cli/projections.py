@@ -17,6 +17,7 @@ from typing import Annotated, Any
 
 import typer
 
+from duban.app.evidence import EvidenceFiles
 from duban.app.reads import (
     BOARD_COLUMNS,
     LIGHT_LABELS,
@@ -273,14 +274,19 @@ def audit_verify(
     ] = None,
     as_: AsOpt = "auditor",
 ) -> None:
-    """防篡改校验：按存储的记录重算哈希链；发现被修改、删除、插入或调换顺序的记录时，
-    指明第一条并以状态 1 退出。"""
+    """防篡改校验：按存储的记录重算哈希链，并重算每个附件的哈希；发现被修改、删除、插入或
+    调换顺序的记录时指明第一条，发现被改动或丢失的附件时逐个指明，并以状态 1 退出。"""
     _reader(as_)
     reads = _reads()
     result = reads.verify_chain(_parse_head(head) if head else None)
+    problems = EvidenceFiles(services().ledger).problems()
+    for problem in problems:
+        typer.echo(f"附件校验未通过：{problem.message}", err=True)
     if not result.intact:
         assert result.breach is not None
         fail(f"校验未通过：{result.breach.message}（已核对 {result.checked} 条）", 1)
+    if problems:
+        fail(f"校验未通过：{len(problems)} 个附件与报送时不一致或已丢失", 1)
     _report_intact(result, reads.chain_head())
 
 

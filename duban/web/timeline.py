@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from duban.app.evidence import attachment_links
 from duban.app.masking import mask_mobiles
 from duban.app.routing import UNKNOWN_CHAT  # a channel the config no longer names
 from duban.app.vocabulary import (
@@ -40,7 +41,16 @@ from duban.app.vocabulary import (
 __all__ = ["UNKNOWN_CHAT", "TimelineEntry", "format_value", "timeline"]
 
 _META = frozenset(
-    {"originator_id", "originator_version", "originator_topic", "timestamp", "actor", "at", "code"}
+    {
+        "originator_id",
+        "originator_version",
+        "originator_topic",
+        "timestamp",
+        "actor",
+        "at",
+        "code",
+        "files",
+    }  # fmt: skip (files: shown as 附件, each linked)
 )
 _ALERT = frozenset({"EscalationRecorded", "Failed", "ExtensionDenied", "CompletionReturned"})
 _WARN = frozenset({"Issued", "ExtensionRequested", "Queued", "AttemptRecorded"})
@@ -58,6 +68,7 @@ class TimelineEntry:
     severity: str  # css hook: info | warn | alert | done
     outcome: str = ""  # a chat message: how it ended, 「已送达 县委编办群 09:02」
     attempts: list[tuple[str, str]] = field(default_factory=list)  # (when, what) per attempt
+    files: list[tuple[str, str]] = field(default_factory=list)  # (「名称（大小）」, download link)
 
 
 def format_value(value: Any, tz: ZoneInfo) -> str:
@@ -130,6 +141,10 @@ def _entry(entry: dict[str, Any], tz: ZoneInfo, chats: Mapping[str, str]) -> Tim
     event_type = str(entry.get("type", ""))
     data: dict[str, Any] = entry.get("data") or {}
     details = [(label, mask_mobiles(text)) for label, text in _details(event_type, data, chats)]
+    codes = entry.get("tasks") or [None]
+    files = attachment_links(data.get("files"), codes[0])
+    if files:
+        details.append(("附件", "、".join(text for text, _ in files)))
     return TimelineEntry(
         when=_when(entry.get("at") or entry.get("recorded_at"), tz),
         label=_label(event_type),
@@ -138,6 +153,7 @@ def _entry(entry: dict[str, Any], tz: ZoneInfo, chats: Mapping[str, str]) -> Tim
         summary=mask_mobiles(str(entry.get("summary", ""))),
         details=details,
         severity=_severity(event_type),
+        files=files,
     )
 
 

@@ -7,6 +7,7 @@ task command must record the caller as the event's actor.
 
 from __future__ import annotations
 
+import io
 import itertools
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -60,6 +61,7 @@ ACTORS = {
     "official": "official:王建国",
 }
 _serial = itertools.count()
+PDF = b"%PDF-1.7\n%%EOF\n"
 
 
 @dataclass(frozen=True)
@@ -72,6 +74,7 @@ class Endpoint:
     state: str = "assigned"  # none | assigned | claimed | pending | submitted
     body: Callable[[str, str], dict[str, Any]] | None = None  # (caller, serial) -> JSON
     web: bool = False
+    upload: bool = False  # a multipart body with one PDF `file` part (evidence, issue 15)
     records_actor: bool = False
     extra: dict[str, Any] = field(default_factory=dict)
 
@@ -103,6 +106,8 @@ ENDPOINTS = (
     Endpoint("board filtered", "GET", "/api/v1/board?unit=县财政局&light=green", EVERYONE),
     Endpoint("task", "GET", "/api/v1/tasks/{code}", DETAIL_READERS),
     Endpoint("history", "GET", "/api/v1/tasks/{code}/history", DETAIL_READERS),
+    Endpoint("file", "GET", "/api/v1/tasks/{code}/files/{sha256}", DETAIL_READERS, state="file"),
+    Endpoint("upload", "POST", "/api/v1/files", EVERYONE - {"auditor"}, 201, "none", upload=True),
     Endpoint("task audit", "GET", "/api/v1/tasks/{code}/audit", DETAIL_READERS),
     Endpoint("audit log", "GET", "/api/v1/audit?since=2024-01-01", EVERYONE),
     Endpoint("plans", "GET", "/api/v1/plans", EVERYONE, state="plan"),
@@ -195,6 +200,7 @@ def _prepare(ledger: Ledger, state: str, n: str) -> dict[str, str]:
     """A fresh task (plan, token) in `state`; returns the placeholders of the endpoint path."""
     code = f"m-{n}"
     names = {"code": code, "plan_code": f"plan-{n}", "token_id": "000000000000", "number": "1"}
+    names["sha256"] = "0" * 64
     if state in ("plan", "returned plan"):
         ledger.submit_plan(names["plan_code"], "数字政府改革方案", LEAD_UNIT, None, OFFICE)
     if state == "returned plan":
@@ -204,8 +210,14 @@ def _prepare(ledger: Ledger, state: str, n: str) -> dict[str, str]:
     if state in ("none", "plan", "returned plan", "token"):
         return names
     ledger.assign(cmd.AssignTask.model_validate(row(code)), OFFICE)
-    if state in ("claimed", "pending", "submitted"):
+    if state in ("claimed", "pending", "submitted", "file"):
         ledger.claim(code, LEAD)
+    if state == "file":
+        assert ledger.evidence is not None
+        ref = ledger.evidence.put(io.BytesIO(PDF), "证明材料.pdf")
+        files = (cmd.FileChoice(sha256=ref.sha256, name=ref.name),)
+        ledger.report(code, cmd.ReportProgress(text="附证明", percent=10, files=files), LEAD)
+        names["sha256"] = ref.sha256
     if state == "pending":
         ledger.request_extension(
             code, cmd.RequestExtension(new_deadline="2024-09-30", reason="用地未批"), LEAD
@@ -241,6 +253,7 @@ def _call(world: World, endpoint: Endpoint, caller: str) -> Cell:
         endpoint.path.format(**names),
         headers=bearer(world.tokens[caller]),
         json=endpoint.body(caller, n) if endpoint.body else None,
+        files=[("file", ("证明材料.pdf", PDF))] if endpoint.upload else None,
     )
     expected = _expected(endpoint, caller)
     problem = _problem(world, endpoint, caller, response, before, names["code"])
