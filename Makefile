@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 CONFIG ?= examples/duban.toml
 
-.PHONY: run test lint typecheck unit bench deps system-deps clean reliability
+.PHONY: run test test-version lint typecheck unit bench deps system-deps clean reliability
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -34,6 +34,11 @@ lint: $(STAMP)
 
 unit: $(STAMP)
 	$(BIN)/pytest tests/unit
+
+## test-version: lint, types and the in-process part of the suite (tests/unit, tests/integration):
+## what `.ci/run` runs on a second Python version (see the comment there)
+test-version: $(STAMP) system-deps lint
+	$(BIN)/pytest tests/unit tests/integration
 
 ## reliability: the reliability suite's full loops (every corpus case on both stores, long outages)
 reliability: $(STAMP) system-deps

@@ -13,7 +13,6 @@ import importlib
 import os
 import re
 import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -23,9 +22,10 @@ import structlog
 from typer.main import get_command
 from typer.testing import CliRunner
 
+from tests.support.cli_zygote import run_cli
+
 ROOT = Path(__file__).resolve().parents[2]
 NOW = "2024-06-26T10:00:00+08:00"
-DUBAN = Path(sys.executable).with_name("duban")
 
 # Acronyms and product names an office reads as they are.
 ALLOWED = frozenset(
@@ -108,10 +108,9 @@ def _cli(config: Path | None, *args: str) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "DUBAN_NOW": NOW}
     if config is not None:
         env["DUBAN_CONFIG"] = str(config)
-    return subprocess.run(
-        [str(DUBAN), *args],  # the installed command: its usage line names `duban`
-        capture_output=True, text=True, env=env, timeout=120, check=False,
-    )  # fmt: skip
+    # `duban.cli.main:main` forked from the shared zygote, argv[0] "duban" as the installed
+    # command has it (its usage line names `duban`).
+    return run_cli(list(args), env=env)
 
 
 @pytest.mark.parametrize(

@@ -8,10 +8,11 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+
+from tests.support.cli_zygote import run_cli
 
 ROOT = Path(__file__).resolve().parents[2]
 NOW = "2026-12-01T10:00"  # a Tuesday, in working time
@@ -44,10 +45,7 @@ def answering(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def run(config: Path, *args: str, now: str = NOW) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "DUBAN_CONFIG": str(config), "DUBAN_NOW": now}
-    return subprocess.run(
-        [sys.executable, "-m", "duban.cli", *args],
-        capture_output=True, text=True, env=env, timeout=120, check=False,
-    )  # fmt: skip
+    return run_cli([*args], env=env)
 
 
 def _official(config: Path, code: str) -> str:

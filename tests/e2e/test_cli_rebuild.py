@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-import subprocess
-import sys
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -16,6 +14,7 @@ from duban.app.sweep import ladder_from_config, open_index, sweep
 from duban.bootstrap import bootstrap
 from duban.settings.config import load_config
 from projections.outbox import open_outbox
+from tests.support.cli_zygote import run_cli
 
 ROOT = Path(__file__).resolve().parents[2]
 TZ = ZoneInfo("Asia/Shanghai")
@@ -42,11 +41,7 @@ def test_rebuild_all_gives_the_same_due_index_outbox_and_board(tmp_path: Path) -
     before = state()
     assert before[0], "the due index holds the open tasks"
     assert before[1], "the sweep queued messages"
-    result = subprocess.run(
-        [sys.executable, "-m", "duban.cli", "rebuild", "all"],
-        capture_output=True, text=True, timeout=300, check=False,
-        env={**os.environ, "DUBAN_CONFIG": str(config)},
-    )  # fmt: skip
+    result = run_cli(["rebuild", "all"], env={**os.environ, "DUBAN_CONFIG": str(config)})
     assert result.returncode == 0, result.stderr
     assert {line.split(":")[0] for line in result.stdout.splitlines()} >= {"board", "due", "outbox"}
     assert state() == before

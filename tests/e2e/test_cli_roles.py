@@ -5,11 +5,12 @@ from __future__ import annotations
 import os
 import sqlite3
 import subprocess
-import sys
 from contextlib import closing
 from pathlib import Path
 
 import pytest
+
+from tests.support.cli_zygote import run_cli
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -38,10 +39,7 @@ def config(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def run(config: Path, args: list[str], *who: str) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "DUBAN_CONFIG": str(config)}
-    return subprocess.run(
-        [sys.executable, "-m", "duban.cli", *args, *who],
-        capture_output=True, text=True, env=env, timeout=120, check=False,
-    )  # fmt: skip
+    return run_cli([*args, *who], env=env)
 
 
 def events(config: Path) -> int:

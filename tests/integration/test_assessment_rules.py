@@ -29,8 +29,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import subprocess
-import sys
 from typing import Any
 
 import pytest
@@ -47,6 +45,7 @@ from duban.app.services import Services
 from projections.report_annual import annual_assessment
 from projections.report_quarterly import quarterly_dispatch
 from tests.conftest import TZ, FakeClock
+from tests.support.cli_zygote import run_cli
 from tests.support.sweep import CZJ, FGJ, JYJ, OFFICE, assign, county, county_config
 
 SJJ = "县审计局"
@@ -296,10 +295,7 @@ def test_the_command_line_shows_the_same_assessment(
         encoding="utf-8",
     )
     args = ["report", "assessment", "2025", "--as-of", "2025-12-31", "--format", "json"]
-    done = subprocess.run(
-        [sys.executable, "-m", "duban.cli", "--config", str(config), *args],
-        capture_output=True, text=True, timeout=120, check=False,
-    )  # fmt: skip
+    done = run_cli(["--config", str(config), *args])
     assert done.returncode == 0, done.stderr
     report = json.loads(done.stdout)
     assert [(u["rank"], u["unit"], u["score"]) for u in report["units"]] == [

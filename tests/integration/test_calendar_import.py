@@ -15,7 +15,6 @@ import datetime as dt
 import hashlib
 import json
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +25,7 @@ from duban.app import commands as cmd
 from duban.app.calendar_notices import NoticeUnreadable, import_notice
 from duban.app.services import open_ledger, recorded_notices
 from tests.conftest import FakeClock
+from tests.support.cli_zygote import run_cli
 from tests.support.sweep import county, stored
 
 NOTICES = Path(__file__).parents[1] / "data" / "notices"
@@ -72,13 +72,7 @@ def config(sqlite_url: str, tmp_path: Path) -> Path:
 
 
 def run(config: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "duban.cli", "--config", str(config), *args],
-        check=False,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    return run_cli(["--config", str(config), *args])
 
 
 def ok(config: Path, *args: str) -> str:

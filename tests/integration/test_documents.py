@@ -9,7 +9,6 @@ import datetime as dt
 import os
 import re
 import subprocess
-import sys
 import threading
 from pathlib import Path
 from typing import Any
@@ -25,6 +24,7 @@ from duban.app.scheduled import run_delivery
 from duban.app.services import Services, open_ledger
 from duban.app.sweep import sweep
 from tests.conftest import TZ, FakeClock
+from tests.support.cli_zygote import run_cli
 from tests.support.scenario import second_sweep_stores_nothing
 from tests.support.sweep import CZJ, FGJ, assign, county, issued, queued, stored
 
@@ -137,10 +137,7 @@ def _duban(folder: Path, *args: str) -> subprocess.CompletedProcess[str]:
             encoding="utf-8",
         )
     env = {**os.environ, "DUBAN_CONFIG": str(config), "DUBAN_NOW": "2026-12-01T10:00"}
-    return subprocess.run(
-        [sys.executable, "-m", "duban.cli", *args],
-        capture_output=True, text=True, env=env, cwd=folder, timeout=120, check=False,
-    )  # fmt: skip
+    return run_cli([*args], env=env, cwd=folder)
 
 
 def test_document_list_and_show_on_the_command_line(month: tuple[Services, Path]) -> None:

@@ -16,8 +16,6 @@ import csv
 import datetime as dt
 import io
 import re
-import subprocess
-import sys
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -36,6 +34,7 @@ from tests.integration.test_reports_formats import (
     libreoffice_convert,
     needs_libreoffice,
 )
+from tests.support.cli_zygote import run_cli
 
 CORPUS = Path(__file__).resolve().parents[1] / "reliability" / "corpus" / "import"
 TZ = ZoneInfo("Asia/Shanghai")
@@ -90,10 +89,7 @@ class Exports:
 
 
 def _duban(config: Path, *args: str) -> str:
-    done = subprocess.run(
-        [sys.executable, "-m", "duban.cli", "--config", str(config), *args],
-        capture_output=True, text=True, timeout=120, check=False, cwd=config.parent,
-    )  # fmt: skip
+    done = run_cli(["--config", str(config), *args], cwd=config.parent)
     assert done.returncode == 0, (args, done.stderr[-2000:])
     return done.stdout
 

@@ -7,20 +7,16 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from tests.golden.make_golden import AS_OF, HERE, STORE, write_config
+from tests.support.cli_zygote import run_cli
 
 
 def _cli(config: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "duban.cli", *args],
-        capture_output=True, text=True, timeout=300, check=False,
-        env={**os.environ, "DUBAN_CONFIG": str(config)},
-    )  # fmt: skip
+    return run_cli([*args], env={**os.environ, "DUBAN_CONFIG": str(config)})
 
 
 @pytest.fixture

@@ -4,8 +4,6 @@ the command line, not only at the next sweep."""
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +19,7 @@ from duban.bootstrap import bootstrap
 from duban.settings.config import load_config
 from tests.conftest import FakeClock
 from tests.support.api import bearer, issue_tokens, sample_rows, write_config
+from tests.support.cli_zygote import run_cli
 from tests.support.sweep import queued
 
 
@@ -65,10 +64,7 @@ def test_the_command_line_queues_the_notices_at_once(tmp_path: Path, sqlite_url:
     env = {**os.environ, "DUBAN_CONFIG": str(config), "DUBAN_NOW": "2026-12-02T10:00"}
 
     def duban(*args: str) -> str:
-        done = subprocess.run(
-            [sys.executable, "-m", "duban.cli", *args],
-            capture_output=True, text=True, env=env, cwd=tmp_path, timeout=120, check=False,
-        )  # fmt: skip
+        done = run_cli([*args], env=env, cwd=tmp_path)
         assert done.returncode == 0, done.stderr
         return done.stdout
 

@@ -8,7 +8,6 @@ import os
 import re
 import sqlite3
 import subprocess
-import sys
 from contextlib import closing
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -19,6 +18,7 @@ from hypothesis import strategies as st
 from openpyxl import load_workbook
 
 from duban.cli.projections import recorded_text
+from tests.support.cli_zygote import run_cli
 from tests.support.clock import FIXED_NOW, NOW_ENV
 
 TASKS = """编号,改革任务,牵头单位,配合单位,领衔领导,完成时限,专责小组
@@ -41,11 +41,10 @@ def workdir(tmp_path: Path) -> Path:
 
 
 def duban(workdir: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """`duban ARGS` in `workdir`, forked from the shared zygote (the real entry point, without
+    a second of start-up per command)."""
     env = {**os.environ, "DUBAN_CONFIG": str(workdir / "duban.toml")}
-    return subprocess.run(
-        [sys.executable, "-m", "duban.cli", *args],
-        capture_output=True, text=True, env=env, cwd=workdir, timeout=120, check=False,
-    )  # fmt: skip
+    return run_cli(args, env=env, cwd=workdir)
 
 
 def ok(workdir: Path, *args: str) -> str:

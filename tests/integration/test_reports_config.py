@@ -7,7 +7,6 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +26,7 @@ from duban.settings.config import Assessment
 from projections.report_annual import annual_assessment
 from projections.report_monthly import monthly_analysis
 from tests.conftest import FakeClock
+from tests.support.cli_zygote import run_cli
 from tests.support.sweep import CZJ, assign, county
 
 
@@ -87,10 +87,7 @@ def test_each_kind_parses_its_period() -> None:
 
 
 def _duban(config: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "duban.cli", "--config", str(config), *args],
-        capture_output=True, text=True, timeout=120, check=False,
-    )  # fmt: skip
+    return run_cli(["--config", str(config), *args])
 
 
 def test_the_commands_refuse_a_bad_period_or_a_missing_output(

@@ -8,7 +8,6 @@ import json
 import os
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -28,6 +27,7 @@ from projections.report_annual import annual_assessment
 from projections.report_monthly import monthly_analysis
 from projections.report_quarterly import quarterly_dispatch
 from tests.integration.test_reports_year import Year, context, year
+from tests.support.cli_zygote import run_cli
 from tests.support.clock import FIXED_NOW, NOW_ENV
 
 # `year`: the scripted year, shared with test_reports_year; the LibreOffice helper, with
@@ -134,10 +134,7 @@ def test_json_and_html(year: Year) -> None:
 
 
 def _duban(config: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "duban.cli", "--config", str(config), *args],
-        capture_output=True, text=True, timeout=120, check=False,
-    )  # fmt: skip
+    return run_cli(["--config", str(config), *args])
 
 
 def test_the_command_line_writes_each_format(

@@ -13,7 +13,6 @@ import datetime as dt
 import json
 import os
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +21,7 @@ from duban.app.scheduled import JOBS
 from duban.app.services import Services
 from duban.bootstrap import schedule_for
 from tests.conftest import TZ, FakeClock
+from tests.support.cli_zygote import run_cli
 from tests.support.sweep import FGJ, assign, county, deliver, issued, queued
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -40,14 +40,7 @@ def example_config(folder: Path, extra: str = "") -> Path:
 
 def duban(config: Path, *args: str) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "DUBAN_CONFIG": str(config)}
-    return subprocess.run(
-        [sys.executable, "-m", "duban.cli", *args],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=300,
-        check=False,
-    )
+    return run_cli([*args], env=env)
 
 
 def jobs_shown(config: Path, start: str, count: int) -> dict[str, list[dt.datetime]]:

@@ -6,10 +6,11 @@ from __future__ import annotations
 import os
 import sqlite3
 import subprocess
-import sys
 from collections.abc import Mapping
 from contextlib import closing
 from pathlib import Path
+
+from tests.support.cli_zygote import run_cli
 
 __all__ = ["EXAMPLES", "ROOT", "event_count", "run_duban", "sample_workdir"]
 
@@ -33,10 +34,7 @@ def run_duban(
 ) -> subprocess.CompletedProcess[str]:
     """`duban ARGS` in `workdir` on its `duban.toml` (`env`: extra variables, e.g. the clock)."""
     environ = {**os.environ, "DUBAN_CONFIG": str(workdir / "duban.toml"), **(env or {})}
-    return subprocess.run(
-        [sys.executable, "-m", "duban.cli", *args],
-        capture_output=True, text=True, env=environ, cwd=workdir, timeout=120, check=False,
-    )  # fmt: skip
+    return run_cli([*args], env=environ, cwd=workdir)
 
 
 def event_count(workdir: Path) -> int:

@@ -13,20 +13,30 @@ independent as separate `duban` processes.
         code = zygote.run(["board"], env={...}, cwd=folder, out=folder / "o", err=folder / "e")
 
 The protocol on the zygote's stdin/stdout is one JSON object per line each way.
+
+`run_cli(args, env=..., cwd=...)` is the drop-in for `subprocess.run([python, "-m",
+"duban.cli", *args], capture_output=True, text=True)`: one zygote shared by the whole test
+process (started on first use, stopped at exit), the answer a `CompletedProcess`. Tests that
+need a process of their own (a resource limit, a kill, commands running at the same time, the
+installed `duban` script itself) keep using `subprocess`.
 """
 
 from __future__ import annotations
 
+import atexit
 import importlib
 import json
 import os
 import subprocess
 import sys
+import tempfile
+import threading
+from collections.abc import Mapping
 from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-__all__ = ["Zygote"]
+__all__ = ["Zygote", "run_cli"]
 
 # Modules the commands import inside their functions (and every command module, which
 # `main` imports and registers): loaded once in the zygote.
@@ -96,6 +106,41 @@ class Zygote:
         if not answer:
             raise RuntimeError(f"the duban zygote died (exit {process.poll()})")
         return int(json.loads(answer)["rc"])
+
+
+_shared: Zygote | None = None
+_shared_lock = threading.Lock()
+
+
+def _stop_shared() -> None:
+    global _shared  # noqa: PLW0603 - the one zygote of this test process
+    if _shared is not None:
+        _shared.__exit__(None, None, None)
+        _shared = None
+
+
+def run_cli(
+    args: list[str] | tuple[str, ...],
+    *,
+    env: Mapping[str, str] | None = None,
+    cwd: Path | str | None = None,
+) -> subprocess.CompletedProcess[str]:
+    """`duban ARGS` forked from the shared zygote, as `subprocess.run(..., capture_output=True,
+    text=True)` answers it. `env`: the whole environment (default: this process's); `cwd`: the
+    working directory (default: this process's). One command at a time (a lock): commands a
+    test runs at the same time need processes of their own."""
+    global _shared  # noqa: PLW0603 - the one zygote of this test process
+    environ = dict(os.environ if env is None else env)
+    folder = Path(cwd) if cwd is not None else Path.cwd()
+    with _shared_lock, tempfile.TemporaryDirectory(prefix="duban-cli-") as scratch:
+        if _shared is None:
+            _shared = Zygote().__enter__()
+            atexit.register(_stop_shared)
+        out, err = Path(scratch) / "out", Path(scratch) / "err"
+        code = _shared.run(list(args), env=environ, cwd=folder, out=out, err=err)
+        stdout = out.read_text(encoding="utf-8", errors="replace")
+        stderr = err.read_text(encoding="utf-8", errors="replace")
+    return subprocess.CompletedProcess(["duban", *args], code, stdout, stderr)
 
 
 def _child(request: dict[str, Any]) -> int:
