@@ -8,8 +8,10 @@ collides and stores nothing.
 
 `Instruction.Issued` carries `task_code`, `unit` (the task's lead unit when it was issued),
 `text`, `answer_by`, `actor` and `at` (and `number`); `Instruction.Answered` carries `text`,
-`actor` and `at`. The rules that need no store (`overdue`, `answered_in_time`, `parse_ref`)
-are pure functions beside the aggregate.
+`actor` and `at`. Both record `via`, the web session or API token the person acted through
+(`domain.roles.Identity.via`; None from the command line and in events stored before it).
+The rules that need no store (`overdue`, `answered_in_time`, `parse_ref`) are pure functions
+beside the aggregate.
 """
 
 from __future__ import annotations
@@ -145,6 +147,7 @@ class Instruction(Aggregate):
         actor: str,
         at: dt.datetime,
         number: int = 0,
+        via: str | None = None,
     ) -> None:
         self.task_code = task_code
         self.unit = unit
@@ -168,15 +171,15 @@ class Instruction(Aggregate):
     def overdue_on(self, today: dt.date) -> bool:
         return overdue(self.answer_by, self.answered, today)
 
-    def answer(self, text: str, actor: str, at: dt.datetime) -> None:
+    def answer(self, text: str, actor: str, at: dt.datetime, via: str | None = None) -> None:
         if self.answered:
             raise InstructionAlreadyAnswered(f"批示 {self.ref} 已于{_day(self.answered_at)}答复")
         if not text.strip():
             raise InstructionError("答复内容不能为空")
-        self._answered(text=text, actor=actor, at=at)
+        self._answered(text=text, actor=actor, at=at, via=via)
 
     @event("Answered")
-    def _answered(self, text: str, actor: str, at: dt.datetime) -> None:
+    def _answered(self, text: str, actor: str, at: dt.datetime, via: str | None = None) -> None:
         self.answer_text = text
         self.answered_by = actor
         self.answered_at = at

@@ -56,8 +56,10 @@ class PlanReview(Aggregate):
         at: dt.datetime,
         milestone: str | None = None,
         text: str = "",
+        via: str | None = None,
     ) -> None:
-        # `milestone` and `text` came later: plans of older stores replay without them.
+        # `milestone`, `text` and `via` (the web session or API token the person acted through,
+        # `domain.roles.Identity.via`) came later: plans of older stores replay without them.
         self.plan_code = plan_code
         self.title = title
         self.unit = unit
@@ -73,26 +75,28 @@ class PlanReview(Aggregate):
         """The plan's current version number (1 for the first submission)."""
         return len(self.versions)
 
-    def add_opinion(self, text: str, actor: str, at: dt.datetime) -> None:
+    def add_opinion(self, text: str, actor: str, at: dt.datetime, via: str | None = None) -> None:
         self._require_under_review()
-        self._opinion_added(text=text, actor=actor, at=at)
+        self._opinion_added(text=text, actor=actor, at=at, via=via)
 
-    def approve(self, reason: str, actor: str, at: dt.datetime) -> None:
+    def approve(self, reason: str, actor: str, at: dt.datetime, via: str | None = None) -> None:
         self._require_under_review()
-        self._approved(reason=reason, actor=actor, at=at)
+        self._approved(reason=reason, actor=actor, at=at, via=via)
 
-    def return_plan(self, reason: str, actor: str, at: dt.datetime) -> None:
+    def return_plan(self, reason: str, actor: str, at: dt.datetime, via: str | None = None) -> None:
         self._require_under_review()
-        self._returned(reason=reason, actor=actor, at=at)
+        self._returned(reason=reason, actor=actor, at=at, via=via)
 
-    def resubmit(self, title: str, text: str, actor: str, at: dt.datetime) -> None:
+    def resubmit(
+        self, title: str, text: str, actor: str, at: dt.datetime, via: str | None = None
+    ) -> None:
         """A returned plan, revised, goes back to review as its next version."""
         if self.status != PlanStatus.RETURNED:
             raise PlanReviewError(
                 f"方案 {self.plan_code} 当前{STATUS_LABELS[self.status]}，"
                 "只有被退回的方案才能修改后重新报送"
             )
-        self._resubmitted(title=title, text=text, actor=actor, at=at)
+        self._resubmitted(title=title, text=text, actor=actor, at=at, via=via)
 
     def _require_under_review(self) -> None:
         if self.status not in (PlanStatus.SUBMITTED, PlanStatus.IN_REVIEW):
@@ -107,23 +111,27 @@ class PlanReview(Aggregate):
         )
 
     @event("OpinionAdded")
-    def _opinion_added(self, text: str, actor: str, at: dt.datetime) -> None:
+    def _opinion_added(
+        self, text: str, actor: str, at: dt.datetime, via: str | None = None
+    ) -> None:
         self.status = PlanStatus.IN_REVIEW
         self.opinions.append({"by": actor, "text": text})
         self._review("opinion", text, actor, at)
 
     @event("Approved")
-    def _approved(self, reason: str, actor: str, at: dt.datetime) -> None:
+    def _approved(self, reason: str, actor: str, at: dt.datetime, via: str | None = None) -> None:
         self.status = PlanStatus.APPROVED
         self._review("approve", reason, actor, at)
 
     @event("Returned")
-    def _returned(self, reason: str, actor: str, at: dt.datetime) -> None:
+    def _returned(self, reason: str, actor: str, at: dt.datetime, via: str | None = None) -> None:
         self.status = PlanStatus.RETURNED
         self._review("return", reason, actor, at)
 
     @event("Resubmitted")
-    def _resubmitted(self, title: str, text: str, actor: str, at: dt.datetime) -> None:
+    def _resubmitted(
+        self, title: str, text: str, actor: str, at: dt.datetime, via: str | None = None
+    ) -> None:
         self.title = title
         self.status = PlanStatus.SUBMITTED
         self.versions.append(_version(self.revision + 1, title, text, actor, at))

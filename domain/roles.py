@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from typing import Literal
 
 from domain.errors import Forbidden
 from domain.vocabulary import ACTION_LABELS, ROLE_LABELS
 
-__all__ = ["ROLES", "Action", "Forbidden", "Identity", "Role", "authorize"]
+__all__ = ["ROLES", "Action", "Forbidden", "Identity", "Role", "Via", "authorize"]
 
 Role = Literal["office", "liaison", "official", "auditor", "system"]
 ROLES: tuple[Role, ...] = ("office", "liaison", "official", "auditor", "system")
@@ -39,19 +39,31 @@ _OFFICE_ONLY = frozenset(
 _LEAD_ONLY = frozenset({"claim", "request_extension", "submit"})
 
 
+Via = Literal["session", "token"]  # a web session (its public id), an API token (its token_id)
+
+
 @dataclass(frozen=True)
 class Identity:
-    """The acting person or process; `actor` is what events record."""
+    """The acting person or process; `actor` is what events record, and `via` what they record
+    beside it: the door the person came through, ``session:<public id>`` for a web session,
+    ``token:<token_id>`` for an API token, None for the command line and the system. Never a
+    secret: only the public half of a cookie or token. Two identities of one person are equal
+    whatever door they came through (`via` is not compared)."""
 
     role: Role
     name: str
     unit: str | None = None
+    via: str | None = field(default=None, compare=False)
 
     @property
     def actor(self) -> str:
         if self.role == "liaison":
             return f"liaison:{self.unit}/{self.name}"
         return f"{self.role}:{self.name}"
+
+    def through(self, kind: Via, public_id: str) -> Identity:
+        """The same person, acting through the web session or API token `public_id`."""
+        return replace(self, via=f"{kind}:{public_id}")
 
 
 def authorize(
@@ -70,8 +82,10 @@ def authorize(
     elif action == "read_details":  # one task's reports, reasons, files and trail
         if who.role in ("auditor", "system", "official"):
             return
-        if who.role == "liaison" and who.unit is not None and (
-            who.unit == lead_unit or who.unit in co_units
+        if (
+            who.role == "liaison"
+            and who.unit is not None
+            and (who.unit == lead_unit or who.unit in co_units)
         ):
             return
     elif (

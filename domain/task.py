@@ -3,7 +3,8 @@
 Public methods check the rule and raise a named `DomainError`; the private methods decorated
 with `@event` only record facts, so replaying history never re-evaluates a rule.
 Every event carries `actor` (who did it) and `at` (when it happened in the office's world,
-an aware datetime); the library adds its own write timestamp beside them.
+an aware datetime); the library adds its own write timestamp beside them. An event a person
+causes also records `via` (`domain.task_state.Via`: the web session or API token it came through).
 """
 
 from __future__ import annotations
@@ -17,14 +18,10 @@ from eventsourcing.domain import Aggregate, DomainEvent, event
 from domain.errors import (
     AlreadyClaimed,
     CompletionAlreadySubmitted,
-    CompletionNotSubmitted,
     ExtensionAlreadyPending,
     ExtensionDateNotLater,
     MilestoneNotYours,
     NoDeadline,
-    NoPendingExtension,
-    NotClaimed,
-    TaskClosed,
 )
 from domain.evidence import Files
 from domain.ids import natural_id
@@ -37,6 +34,7 @@ from domain.task_rules import (
     copy_value,
     sets_percent,
 )
+from domain.task_state import TaskState, Via
 
 __all__ = [
     "REVISABLE_FIELDS",
@@ -53,8 +51,9 @@ def task_id(code: str) -> UUID:
     return natural_id("task", code)
 
 
-class ReformTask(TaskParts, Aggregate):
-    """One line of the 改革要点 list, identified by its code (编号)."""
+class ReformTask(TaskState, TaskParts, Aggregate):
+    """One line of the 改革要点 list, identified by its code (编号); its queries and guards
+    are `TaskState`'s."""
 
     # The event classes the @event decorators below create (typed for dispatch and scans).
     Assigned: ClassVar[type[DomainEvent]]
@@ -92,6 +91,7 @@ class ReformTask(TaskParts, Aggregate):
         notes: str,
         actor: str,
         at: dt.datetime,
+        via: Via = None,
     ) -> None:
         self.code = code
         self.title = title
@@ -107,44 +107,13 @@ class ReformTask(TaskParts, Aggregate):
         self.notes = notes
         self.assigned_by = actor
         self.assigned_at = at
-        self.status = TaskStatus.ASSIGNED
-        self.claimed_by: str | None = None
-        self.percent = 0
-        self.last_report_at: dt.datetime | None = None
-        self.reports = 0
-        self.pending_extension: dt.date | None = None
-        self.extensions: list[dict[str, Any]] = []
-        self.submitted_at: dt.datetime | None = None
-        self.closed_at: dt.datetime | None = None
-        self.completed_on_time: bool | None = None
-        self.escalations: list[dict[str, Any]] = []
-        self.recognitions: list[dict[str, Any]] = []
-        self._closed_milestones: list[str] = []
-        self._co_unit_reports: list[dict[str, Any]] = []
-
-    # ---- queries -------------------------------------------------------------------------
-
-    @property
-    def is_closed(self) -> bool:
-        return self.status in TaskStatus.CLOSED
-
-    @property
-    def ongoing(self) -> bool:
-        """持续推进: no deadline, monthly reporting only."""
-        return self.deadline is None
-
-    def assignment(self) -> dict[str, Any]:
-        """The assigned facts as the import compares them (extensions do not count)."""
-        facts = {name: getattr(self, name) for name in REVISABLE_FIELDS}
-        facts["deadline"] = self.assigned_deadline
-        return facts
-
-    def units(self) -> list[str]:
-        return [self.lead_unit, *self.co_units]
+        self._begin()
 
     # ---- commands ------------------------------------------------------------------------
 
-    def revise(self, changes: dict[str, Any], actor: str, at: dt.datetime, reason: str) -> None:
+    def revise(
+        self, changes: dict[str, Any], actor: str, at: dt.datetime, reason: str, via: Via = None
+    ) -> None:
         """Record only the assigned facts that really changed (re-import of an edited row)."""
         unknown = set(changes) - set(REVISABLE_FIELDS)
         if unknown:
@@ -154,13 +123,15 @@ class ReformTask(TaskParts, Aggregate):
         if not changed:
             return
         previous = {k: current[k] for k in changed}
-        self._revised(changes=changed, previous=previous, actor=actor, at=at, reason=reason)
+        self._revised(
+            changes=changed, previous=previous, actor=actor, at=at, reason=reason, via=via
+        )
 
-    def claim(self, actor: str, at: dt.datetime) -> None:
+    def claim(self, actor: str, at: dt.datetime, via: Via = None) -> None:
         self._require_open()
         if self.status != TaskStatus.ASSIGNED:
             raise AlreadyClaimed(f"任务 {self.code} 已由 {self.claimed_by} 签收，不能重复签收")
-        self._claimed(actor=actor, at=at)
+        self._claimed(actor=actor, at=at, via=via)
 
     def report_progress(
         self,
@@ -171,6 +142,7 @@ class ReformTask(TaskParts, Aggregate):
         at: dt.datetime,
         milestone: str | None = None,
         files: Files = None,
+        via: Via = None,
     ) -> None:
         """进展报送. A co-unit reports on its part from assignment on; the lead unit (or the
         office) reports once claimed, and may name the 阶段节点 the report says is reached.
@@ -185,13 +157,21 @@ class ReformTask(TaskParts, Aggregate):
                 )
             self._require_open_milestone(milestone)
         self._progress_reported(
-            text=text, percent=percent, evidence=evidence, actor=actor, at=at, files=files
+            text=text, percent=percent, evidence=evidence, actor=actor, at=at, files=files, via=via
         )
         if milestone is not None:
-            self._milestone_closed(name=milestone, reason=text, via="report", actor=actor, at=at)
+            self._milestone_closed(
+                name=milestone, reason=text, via="report", actor=actor, at=at, through=via
+            )
 
     def request_extension(
-        self, new_deadline: dt.date, reason: str, actor: str, at: dt.datetime, files: Files = None
+        self,
+        new_deadline: dt.date,
+        reason: str,
+        actor: str,
+        at: dt.datetime,
+        files: Files = None,
+        via: Via = None,
     ) -> None:
         self._require_open()
         self._require_claimed("申请延期")
@@ -206,11 +186,16 @@ class ReformTask(TaskParts, Aggregate):
                 f"延期后的时限 {new_deadline} 必须晚于当前时限 {self.deadline}"
             )
         self._extension_requested(
-            new_deadline=new_deadline, reason=reason, actor=actor, at=at, files=files
+            new_deadline=new_deadline, reason=reason, actor=actor, at=at, files=files, via=via
         )
 
     def grant_extension(
-        self, reason: str, actor: str, at: dt.datetime, new_deadline: dt.date | None = None
+        self,
+        reason: str,
+        actor: str,
+        at: dt.datetime,
+        new_deadline: dt.date | None = None,
+        via: Via = None,
     ) -> None:
         self._require_open()
         requested = self._require_pending_extension()
@@ -218,39 +203,50 @@ class ReformTask(TaskParts, Aggregate):
         if self.deadline is not None and granted <= self.deadline:
             raise ExtensionDateNotLater(f"批准的时限 {granted} 必须晚于当前时限 {self.deadline}")
         self._extension_granted(
-            new_deadline=granted, previous_deadline=self.deadline, reason=reason, actor=actor, at=at
+            new_deadline=granted,
+            previous_deadline=self.deadline,
+            reason=reason,
+            actor=actor,
+            at=at,
+            via=via,
         )
 
-    def deny_extension(self, reason: str, actor: str, at: dt.datetime) -> None:
+    def deny_extension(self, reason: str, actor: str, at: dt.datetime, via: Via = None) -> None:
         self._require_open()
         self._require_pending_extension()
-        self._extension_denied(reason=reason, actor=actor, at=at)
+        self._extension_denied(reason=reason, actor=actor, at=at, via=via)
 
     def submit_completion(
-        self, summary: str, evidence: list[str], actor: str, at: dt.datetime, files: Files = None
+        self,
+        summary: str,
+        evidence: list[str],
+        actor: str,
+        at: dt.datetime,
+        files: Files = None,
+        via: Via = None,
     ) -> None:
         self._require_open()
         self._require_claimed("申请办结")
         if self.status == TaskStatus.SUBMITTED:
             raise CompletionAlreadySubmitted(f"任务 {self.code} 的办结申请已提交，正在审核")
         self._completion_submitted(
-            summary=summary, evidence=evidence, actor=actor, at=at, files=files
+            summary=summary, evidence=evidence, actor=actor, at=at, files=files, via=via
         )
 
-    def accept_completion(self, reason: str, actor: str, at: dt.datetime) -> None:
+    def accept_completion(self, reason: str, actor: str, at: dt.datetime, via: Via = None) -> None:
         self._require_open()
         submitted_at = self._require_submitted("销号")
         on_time = self.deadline is None or submitted_at.date() <= self.deadline
-        self._completion_accepted(reason=reason, on_time=on_time, actor=actor, at=at)
+        self._completion_accepted(reason=reason, on_time=on_time, actor=actor, at=at, via=via)
 
-    def return_completion(self, reason: str, actor: str, at: dt.datetime) -> None:
+    def return_completion(self, reason: str, actor: str, at: dt.datetime, via: Via = None) -> None:
         self._require_open()
         self._require_submitted("退回")
-        self._completion_returned(reason=reason, actor=actor, at=at)
+        self._completion_returned(reason=reason, actor=actor, at=at, via=via)
 
-    def cancel(self, reason: str, actor: str, at: dt.datetime) -> None:
+    def cancel(self, reason: str, actor: str, at: dt.datetime, via: Via = None) -> None:
         self._require_open()
-        self._cancelled(reason=reason, actor=actor, at=at)
+        self._cancelled(reason=reason, actor=actor, at=at, via=via)
 
     def record_escalation(
         self, rung: str, target: str, due: dt.date, reminder_key: str, actor: str, at: dt.datetime
@@ -261,37 +257,22 @@ class ReformTask(TaskParts, Aggregate):
             rung=rung, target=target, due=due, reminder_key=reminder_key, actor=actor, at=at
         )
 
-    def recognise(self, kind: str, level: str, title: str, actor: str, at: dt.datetime) -> None:
+    def recognise(
+        self, kind: str, level: str, title: str, actor: str, at: dt.datetime, via: Via = None
+    ) -> None:
         """改革试点 / 改革典型: recognition can come after the task closed."""
-        self._recognised(kind=kind, level=level, title=title, actor=actor, at=at)
+        self._recognised(kind=kind, level=level, title=title, actor=actor, at=at, via=via)
 
     def close_milestone(
-        self, name: str, reason: str, via: str, actor: str, at: dt.datetime
+        self, name: str, reason: str, via: str, actor: str, at: dt.datetime, through: Via = None
     ) -> None:
-        """A 阶段节点 is reached: the lead unit's report, the office, or an approved plan."""
+        """A 阶段节点 is reached: the lead unit's report, the office, or an approved plan
+        (`via`); `through`: the session or token the person acted through (`Identity.via`)."""
         self._require_open()
         self._require_open_milestone(name)
-        self._milestone_closed(name=name, reason=reason, via=via, actor=actor, at=at)
-
-    # ---- guards --------------------------------------------------------------------------
-
-    def _require_open(self) -> None:
-        if self.is_closed:
-            raise TaskClosed(f"任务 {self.code} {STATUS_LABELS[self.status]}，不能再办理")
-
-    def _require_claimed(self, what: str) -> None:
-        if self.status == TaskStatus.ASSIGNED:
-            raise NotClaimed(f"任务 {self.code} 尚未签收，签收后才能{what}")
-
-    def _require_pending_extension(self) -> dt.date:
-        if self.pending_extension is None:
-            raise NoPendingExtension(f"任务 {self.code} 没有待审批的延期申请")
-        return self.pending_extension
-
-    def _require_submitted(self, what: str) -> dt.datetime:
-        if self.status != TaskStatus.SUBMITTED or self.submitted_at is None:
-            raise CompletionNotSubmitted(f"任务 {self.code} 尚未申请办结，不能{what}")
-        return self.submitted_at
+        self._milestone_closed(
+            name=name, reason=reason, via=via, actor=actor, at=at, through=through
+        )
 
     # ---- events --------------------------------------------------------------------------
 
@@ -303,6 +284,7 @@ class ReformTask(TaskParts, Aggregate):
         actor: str,
         at: dt.datetime,
         reason: str,
+        via: Via = None,
     ) -> None:
         for name, value in changes.items():
             if name == "deadline":
@@ -311,7 +293,7 @@ class ReformTask(TaskParts, Aggregate):
             setattr(self, name, copy_value(value))
 
     @event("Claimed")
-    def _claimed(self, actor: str, at: dt.datetime) -> None:
+    def _claimed(self, actor: str, at: dt.datetime, via: Via = None) -> None:
         self.status = TaskStatus.CLAIMED
         self.claimed_by = actor
 
@@ -324,6 +306,7 @@ class ReformTask(TaskParts, Aggregate):
         actor: str,
         at: dt.datetime,
         files: Files = None,  # events stored before files: None
+        via: Via = None,  # events stored before via: None
     ) -> None:
         if sets_percent(actor, self.lead_unit):
             self.percent = percent
@@ -334,7 +317,13 @@ class ReformTask(TaskParts, Aggregate):
 
     @event("ExtensionRequested")
     def _extension_requested(
-        self, new_deadline: dt.date, reason: str, actor: str, at: dt.datetime, files: Files = None
+        self,
+        new_deadline: dt.date,
+        reason: str,
+        actor: str,
+        at: dt.datetime,
+        files: Files = None,
+        via: Via = None,
     ) -> None:
         self.pending_extension = new_deadline
 
@@ -346,36 +335,47 @@ class ReformTask(TaskParts, Aggregate):
         reason: str,
         actor: str,
         at: dt.datetime,
+        via: Via = None,
     ) -> None:
         self.extensions.append({"from": previous_deadline, "to": new_deadline, "at": at})
         self.deadline = new_deadline
         self.pending_extension = None
 
     @event("ExtensionDenied")
-    def _extension_denied(self, reason: str, actor: str, at: dt.datetime) -> None:
+    def _extension_denied(self, reason: str, actor: str, at: dt.datetime, via: Via = None) -> None:
         self.pending_extension = None
 
     @event("CompletionSubmitted")
     def _completion_submitted(
-        self, summary: str, evidence: list[str], actor: str, at: dt.datetime, files: Files = None
+        self,
+        summary: str,
+        evidence: list[str],
+        actor: str,
+        at: dt.datetime,
+        files: Files = None,
+        via: Via = None,
     ) -> None:
         self.status = TaskStatus.SUBMITTED
         self.submitted_at = at
 
     @event("CompletionAccepted")
-    def _completion_accepted(self, reason: str, on_time: bool, actor: str, at: dt.datetime) -> None:
+    def _completion_accepted(
+        self, reason: str, on_time: bool, actor: str, at: dt.datetime, via: Via = None
+    ) -> None:
         self.status = TaskStatus.COMPLETED
         self.closed_at = at
         self.completed_on_time = on_time
         self.percent = 100
 
     @event("CompletionReturned")
-    def _completion_returned(self, reason: str, actor: str, at: dt.datetime) -> None:
+    def _completion_returned(
+        self, reason: str, actor: str, at: dt.datetime, via: Via = None
+    ) -> None:
         self.status = TaskStatus.CLAIMED
         self.submitted_at = None
 
     @event("Cancelled")
-    def _cancelled(self, reason: str, actor: str, at: dt.datetime) -> None:
+    def _cancelled(self, reason: str, actor: str, at: dt.datetime, via: Via = None) -> None:
         self.status = TaskStatus.CANCELLED
         self.closed_at = at
 
@@ -386,11 +386,13 @@ class ReformTask(TaskParts, Aggregate):
         self.escalations.append({"rung": rung, "target": target, "due": due, "at": at})
 
     @event("Recognised")
-    def _recognised(self, kind: str, level: str, title: str, actor: str, at: dt.datetime) -> None:
+    def _recognised(
+        self, kind: str, level: str, title: str, actor: str, at: dt.datetime, via: Via = None
+    ) -> None:
         self.recognitions.append({"kind": kind, "level": level, "title": title, "at": at})
 
     @event("MilestoneClosed")
     def _milestone_closed(
-        self, name: str, reason: str, via: str, actor: str, at: dt.datetime
+        self, name: str, reason: str, via: str, actor: str, at: dt.datetime, through: Via = None
     ) -> None:
         self._closed_milestones = [*self.closed_milestones, name]

@@ -31,12 +31,15 @@ __all__ = [
     "LIGHT_LABELS",
     "MEASURE_LABELS",
     "MILESTONE_VIA_LABELS",
+    "PERSON_STATE_LABELS",
     "PLAN_STATUS_LABELS",
     "PLATFORM_LABELS",
     "RECOGNITION_KIND_LABELS",
     "RECOGNITION_LABELS",
     "ROLE_LABELS",
     "RUNG_LABELS",
+    "SESSION_STATE_LABELS",
+    "SIGNIN_HOW_LABELS",
     "SYSTEM_ACTOR_LABELS",
     "TARGET_LABELS",
     "TASK_STATUS_LABELS",
@@ -179,8 +182,26 @@ EVENT_LABELS: Mapping[str, str] = MappingProxyType(
         "ChannelRecord.Created": "登记群机器人",
         "ChannelRecord.Configured": "登记群机器人",
         "ChannelRecord.Reconfigured": "变更群机器人",
+        "Person.Added": "添加人员",
+        "Person.PasswordSet": "设置登录密码",
+        "Person.Disabled": "停用人员",
+        "Invitation.Issued": "发出登录邀请",
+        "Invitation.Redeemed": "使用登录邀请",
+        "WebSession.Opened": "登录工作台",
+        "WebSession.Revoked": "注销登录会话",
+        "WebSecret.Made": "生成表单校验密钥",
     }
 )
+
+# Sign-in to the web workspace (issue 15): how a session was opened, a session's and a
+# person's state as the office's lists show them.
+SIGNIN_HOW_LABELS: Mapping[str, str] = MappingProxyType(
+    {"invitation": "邀请链接", "password": "密码"}
+)
+SESSION_STATE_LABELS: Mapping[str, str] = MappingProxyType(
+    {"live": "有效", "revoked": "已注销", "expired": "已过期"}
+)
+PERSON_STATE_LABELS: Mapping[str, str] = MappingProxyType({"active": "正常", "disabled": "已停用"})
 
 ACTION_LABELS: Mapping[str, str] = MappingProxyType(
     {
@@ -282,6 +303,9 @@ VOCABULARY: Mapping[str, Mapping[str, str]] = MappingProxyType(
         "system_actor": SYSTEM_ACTOR_LABELS,
         "target": TARGET_LABELS,
         "field": FIELD_LABELS,
+        "signin_how": SIGNIN_HOW_LABELS,
+        "session_state": SESSION_STATE_LABELS,
+        "person_state": PERSON_STATE_LABELS,
     }
 )
 

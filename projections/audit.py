@@ -1,8 +1,9 @@
 """审计留痕: the audit trail, per task and global, in the order events were stored.
 
 Each entry keeps the office's time (`at`), the store's write timestamp (`recorded_at`),
-the actor, what happened in plain Chinese ("县发展和改革局 张伟 报送进展：30%，方案已起草")
-and the full event data as JSON — enough to prove who was told what and when.
+the actor and the web session or API token they acted through (`via`), what happened in
+plain Chinese ("县发展和改革局 张伟（网页登录） 报送进展：30%，方案已起草") and the full event
+data as JSON — enough to prove who was told what and when.
 
 Which tasks an entry belongs to (the contract for other aggregates): a task's own events;
 and ANY event that carries an attribute ``task_code: str`` or ``task_codes: list[str]`` is
@@ -35,6 +36,7 @@ from projections.audit_text import (
     task_codes_of,
     who,
 )
+from projections.audit_via import via_of, via_text
 from projections.facts import jsonable
 from projections.runner import Item
 from projections.viewstore import Step, ViewRecorder, view_recorder
@@ -44,6 +46,7 @@ __all__ = [
     "AuditProjection",
     "AuditTrail",
     "Names",
+    "TrailQuery",
     "describe",
     "describe_record",
     "open_audit",
@@ -151,6 +154,20 @@ def _entry(position: int, event: Any, codes: list[str]) -> tuple[Any, ...]:
     )
 
 
+@dataclass(frozen=True)
+class TrailQuery:
+    """One page of the trail: entries of some tasks (None: all), of some event types (empty:
+    all), with `at` on days from `since` to `until` (office time), after position `after`.
+    Answered in position order from the view's keys, so a page costs the same at any length
+    of history (the web's 审计 page and its export)."""
+
+    tasks: tuple[str, ...] | None = None
+    types: tuple[str, ...] = ()
+    since: dt.date | None = None
+    until: dt.date | None = None
+    after: int = 0
+
+
 @dataclass
 class AuditTrail:
     """Reads of the audit view: a task's trail or the global one, oldest first."""
@@ -180,6 +197,34 @@ class AuditTrail:
             return []
         names = self.names()
         return [_shape(row, names) for row in rows]
+
+    def page(self, query: TrailQuery, limit: int) -> list[dict[str, Any]]:
+        """At most `limit` entries matching `query`, oldest first."""
+        if query.tasks is not None and not query.tasks:
+            return []
+        where: list[str] = ["e.notification_id > ?"]
+        params: list[Any] = [query.after]
+        if query.tasks is not None:
+            marks = ", ".join("?" * len(query.tasks))
+            where.append(
+                "e.notification_id IN (SELECT l.notification_id FROM {p}audit_links l "  # noqa: S608
+                f"WHERE l.task_code IN ({marks}))"
+            )
+            params += query.tasks
+        if query.types:
+            where.append(f"e.type IN ({', '.join('?' * len(query.types))})")
+            params += query.types
+        for bound, op in ((query.since, ">="), (query.until, "<=")):
+            if bound is not None:
+                where.append(f"e.day {op} ?")
+                params.append(bound.isoformat())
+        sql = (
+            f"SELECT {_COLUMNS} FROM {{p}}audit_entries e WHERE {' AND '.join(where)} "  # noqa: S608
+            "ORDER BY e.notification_id LIMIT ?"
+        )
+        rows = self.projection.view.select(sql, [*params, limit])
+        names = self.names() if rows else None
+        return [_shape(row, names) for row in rows] if names else []
 
     def names(self) -> Names:
         """The chats and the tasks' parties: a chat by the config's name (`chats`), else as the
@@ -255,13 +300,18 @@ def _chat_names(
 
 
 def _shape(row: Mapping[str, Any], names: Names) -> dict[str, Any]:
+    """An entry as readers get it; `via` (the web session or API token the person acted
+    through, `projections.audit_via`) only when the event records one, so the entries of
+    stores written before it read exactly as they did."""
     data = json.loads(row["data"])
+    via = via_of(data)
     return {
         "position": int(row["id"]),
         "at": row["at"],
         "recorded_at": row["recorded_at"],
         "actor": row["actor"],
-        "who": who(row["actor"]),
+        **({"via": via} if via else {}),
+        "who": who(row["actor"]) + via_text(via),
         "type": row["type"],
         "tasks": json.loads(row["tasks"]),
         "summary": describe_record(row["type"], data, names),  # today's words, today's names

@@ -42,6 +42,8 @@ from domain.vocabulary import (
     date_text,
     event_label,
 )
+from projections.audit_people import PEOPLE_TEXTS
+from projections.audit_via import via_of, via_text
 from projections.facts import jsonable
 
 __all__ = [
@@ -62,13 +64,12 @@ def who(actor: str | None) -> str:
     return actor_text(actor)
 
 
-KIND_LABELS = RECOGNITION_KIND_LABELS
-LEVEL_LABELS = RECOGNITION_LABELS
+KIND_LABELS, LEVEL_LABELS = RECOGNITION_KIND_LABELS, RECOGNITION_LABELS
 _META = frozenset({"originator_id", "originator_version", "timestamp", "originator_topic", "actor"})
 # Fields that are secret material, if only as a fingerprint (a token's digest, a signing
 # secret's or a webhook's fingerprint): the API leaves them out of what it answers (the
 # generic description of an event type shows its fields as `name=value`, these included).
-SECRET_FIELDS = frozenset({"digest", "secret", "robots", "robot"})
+SECRET_FIELDS = frozenset({"digest", "secret", "robots", "robot", "password"})
 
 
 def _text(value: Any) -> str:
@@ -183,7 +184,6 @@ _SETTING_LABELS = {
     "keyword": "关键词",
     "display_name": "群名称",
 }
-
 
 _ANSWER_KINDS = {"retry_later": "稍后重试", "config": "群配置有误", "content": "内容被拒收"}
 
@@ -344,7 +344,7 @@ _DESCRIBE: dict[type[DomainEvent], _Describe] = {
     Instruction.Answered: lambda e, w, n: f"{w} 答复批示：{e.text}",
     AccountabilityMeasure.Recorded: lambda e, w, n: _measure(e, w),
 }
-_BY_TYPE: dict[str, _Describe] = {kind.__qualname__: text for kind, text in _DESCRIBE.items()}
+_BY_TYPE: dict[str, _Describe] = {k.__qualname__: t for k, t in _DESCRIBE.items()} | PEOPLE_TEXTS
 
 
 def _field(key: str, value: Any) -> str:
@@ -363,7 +363,7 @@ def describe_record(
     """An event described from its type name and its fields (an event's ``__dict__`` or the
     stored JSON of an audit entry). A type without its own description: the event's label
     and the values of the fields a person can name (`FIELD_LABELS`); never a field's code."""
-    w = who(data.get("actor"))
+    w = who(data.get("actor")) + via_text(via_of(data))  # 「县财政局 李静（网页登录）」
     known = known or _BY_TYPE.get(kind)
     if known is not None:
         try:
@@ -380,7 +380,7 @@ def describe_record(
     return f"{w} {shown if shown != '其他' else '其他事项'}" + (f"：{details}" if details else "")
 
 
-_HIDDEN = SECRET_FIELDS | {"at"}
+_HIDDEN = SECRET_FIELDS | {"at", "via", "through"}  # the door: told after the person
 
 
 def _readable(value: Any) -> bool:

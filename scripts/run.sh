@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# `make run`: the whole service on the embedded default. Initialises the SQLite store, imports
-# the sample task list on first start, issues an office (admin) token, then serves the HTTP API
-# and the web board (and the reminder scheduler, when present) until Ctrl-C.
+# `make run`: the whole service on the embedded default. Initialises the SQLite store, seeds the
+# living demo on first start (`duban demo seed`: the sample list re-dated to this year and a
+# simulated quarter; a later start changes nothing), issues an office (admin) token, prints
+# one-time sign-in links for a liaison, the office and an auditor, then serves the HTTP API and
+# the web workspace (and the reminder scheduler) until Ctrl-C.
 #   scripts/run.sh [CONFIG]     env: DUBAN_HOST, DUBAN_PORT, DUBAN_SAMPLE, DUBAN_BIN
 set -euo pipefail
 config="${1:-examples/duban.toml}"
@@ -12,10 +14,12 @@ duban="${DUBAN_BIN:-.venv/bin/duban}"
 token_id_file="var/make-run-token-id"   # the id only (not secret): to revoke it on the next start
 export DUBAN_CONFIG="$config"
 
+url="http://${host}:${port}"
 "$duban" init
-if [ "$("$duban" board --format json | tr -d '[:space:]')" = "[]" ]; then
-  "$duban" import "$sample" | tail -n 1   # the summary line, not the table of 35 rows
-fi
+# The demo's progress lines and summary now; its three sign-in links in the banner below.
+seeded="$("$duban" demo seed --sample "$sample" --url "$url")"
+printf '%s\n' "$seeded" | grep -v -e '/invite?t=' -e '^登录链接' || true
+links="$(printf '%s\n' "$seeded" | grep '/invite?t=' | sed 's/^  /    /')"
 
 mkdir -p var
 if [ -s "$token_id_file" ]; then
@@ -24,16 +28,12 @@ fi
 token="$("$duban" token issue --role office --name "make run" --reason "make run 管理员令牌" --quiet)"
 echo "$token" | cut -d_ -f2 >"$token_id_file"
 
-url="http://${host}:${port}"
-# The board needs sign-in: an office member "make run" (added once) and a one-time link for them.
-"$duban" person add --role office --name "make run" --login make-run --reason "make run 管理员" \
-  >/dev/null 2>&1 || true
-signin="$("$duban" invite make-run --url "$url" --format json | sed -n 's/.*"link": *"\([^"]*\)".*/\1/p')"
 cat <<MSG
 
 督办 duban 已启动（配置 ${config}）
-  看板  ${url}/
-  登录链接（改革办，只能使用一次）: ${signin}
+  看板  ${url}/    审计 ${url}/audit    工作台 ${url}/office    我的任务 ${url}/my
+  登录链接（每个只能使用一次）:
+${links}
   API   ${url}/api/v1   接口说明 ${url}/openapi.json
   管理员令牌（office，只显示这一次；下次启动时自动吊销）:
     ${token}

@@ -197,6 +197,7 @@ class AuditEntry(_Answer):
     at: str | None = Field(description="office time of the fact (ISO 8601)")
     recorded_at: str | None = Field(description="when the store wrote it (ISO 8601)")
     actor: str | None
+    via: str | None = Field(None, description="session:<public id> | token:<token_id> | null")
     who: str
     type: str
     tasks: list[str]

@@ -121,7 +121,8 @@ class TokenRegistry:
         return found
 
     def identify(self, presented: str | None) -> Identity:
-        """The identity a presented token speaks for; raises `Unauthenticated` otherwise."""
+        """The identity a presented token speaks for, acting through it (`Identity.via`);
+        raises `Unauthenticated` otherwise."""
         if not presented:
             raise Unauthenticated("缺少访问令牌：请在 Authorization 头中提供 Bearer 令牌")
         token_id = token_id_of(presented)
@@ -133,7 +134,7 @@ class TokenRegistry:
             raise Unauthenticated(f"{refusal}，令牌已失效")
         if record.revoked:
             raise Unauthenticated("访问令牌已吊销")
-        return record.identity()
+        return record.identity().through("token", record.token_id)  # what its actions record
 
     def _refusal(self, role: str, name: str, unit: str | None) -> str | None:
         return None if self.directory is None else self.directory.refusal(role, name, unit)

@@ -54,7 +54,10 @@ def audit_for(
 
 def _without_secrets_entry(entry: dict[str, Any]) -> dict[str, Any]:
     summary = _SECRET_IN_SUMMARY.sub("", entry["summary"]).rstrip("；，：")
-    return {**entry, "summary": summary, "data": _without_secrets(entry["data"])}
+    data = _without_secrets(entry["data"])
+    if entry.get("type") == "WebSecret.Made":  # the CSRF key itself
+        data = {k: v for k, v in data.items() if k != "key"}
+    return {**entry, "summary": summary, "data": data}
 
 
 def _without_secrets(value: Any) -> Any:

@@ -112,6 +112,7 @@ class InstructionDesk:
                 actor=who.actor,
                 at=self.ledger.clock(),
                 number=number,
+                via=who.via,
             )
             try:
                 self.ledger.save(instruction)
@@ -130,7 +131,7 @@ class InstructionDesk:
         task = self.ledger._task(code)
         instruction = self._instruction(code, number)
         _may_answer(who, task, ref)
-        instruction.answer(text.strip(), who.actor, self.ledger.clock())
+        instruction.answer(text.strip(), who.actor, self.ledger.clock(), who.via)
         try:
             self.ledger.save(instruction)
         except IntegrityError as exc:
@@ -151,7 +152,7 @@ class InstructionDesk:
             _may_answer(who, task, "、".join(wanted))
             found = self._to_answer(code, wanted)
             for instruction in found:
-                instruction.answer(report.text, who.actor, at)
+                instruction.answer(report.text, who.actor, at, who.via)
             answered[:] = [i.ref for i in found]
             return found
 

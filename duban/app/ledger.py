@@ -1,8 +1,10 @@
 """The ledger: the eventsourcing application that turns validated commands into stored events.
 
 Application methods follow get → authorize → mutate → save and return plain data, never live
-aggregates. Writers racing on one task are retried after a reload while the command still
-applies; when the reloaded state no longer allows it, the loser gets a `Conflict`.
+aggregates. Every event a person causes records them (`Identity.actor`) and the web session or
+API token they acted through (`Identity.via`). Writers racing on one task are retried after a
+reload while the command still applies; when the reloaded state no longer allows it, the loser
+gets a `Conflict`.
 
 The tasks are here; the directory reconciled from the config (`duban.app.reconcile`) and the
 plans under pre-review (`duban.app.plan_reviews`) are parts of the same application, written
@@ -80,7 +82,8 @@ class Ledger(DirectoryRecords, PlanReviews):
 
     def assign(self, row: cmd.AssignTask, who: Identity) -> UUID:
         authorize(who, "assign")
-        task = ReformTask(code=row.code, **_assignment_of(row), actor=who.actor, at=self.clock())
+        facts = _assignment_of(row)
+        task = ReformTask(code=row.code, **facts, actor=who.actor, at=self.clock(), via=who.via)
         self._save_new(task)
         return task.id
 
@@ -108,11 +111,11 @@ class Ledger(DirectoryRecords, PlanReviews):
             facts = _assignment_of(row)
             task = existing.get(row.code)
             if task is None:
-                task = ReformTask(code=row.code, **facts, actor=who.actor, at=at)
+                task = ReformTask(code=row.code, **facts, actor=who.actor, at=at, via=who.via)
                 planned.append((ImportChange(row.code, "create", facts), task))
                 continue
             before = len(task.pending_events)
-            task.revise(facts, actor=who.actor, at=at, reason="重新导入任务清单")
+            task.revise(facts, actor=who.actor, at=at, reason="重新导入任务清单", via=who.via)
             action = "revise" if len(task.pending_events) > before else "unchanged"
             changes = task.pending_events[-1].__dict__["changes"] if action == "revise" else {}
             planned.append((ImportChange(row.code, action, dict(changes)), task))
@@ -130,7 +133,7 @@ class Ledger(DirectoryRecords, PlanReviews):
     # ---- tasks: lifecycle ----------------------------------------------------------------
 
     def claim(self, code: str, who: Identity) -> None:
-        self._update(code, who, "claim", lambda t, at: t.claim(who.actor, at))
+        self._update(code, who, "claim", lambda t, at: t.claim(who.actor, at, who.via))
 
     def report(
         self,
@@ -154,6 +157,7 @@ class Ledger(DirectoryRecords, PlanReviews):
                 at,
                 milestone=report.milestone,
                 files=self._files(report.files),
+                via=who.via,
             ),
             also=answering,
         )
@@ -163,7 +167,7 @@ class Ledger(DirectoryRecords, PlanReviews):
             code,
             who,
             "close_milestone",
-            lambda t, at: t.close_milestone(req.name, req.reason, "office", who.actor, at),
+            lambda t, at: t.close_milestone(req.name, req.reason, "office", who.actor, at, who.via),
         )
 
     def request_extension(self, code: str, req: cmd.RequestExtension, who: Identity) -> None:
@@ -172,7 +176,7 @@ class Ledger(DirectoryRecords, PlanReviews):
             who,
             "request_extension",
             lambda t, at: t.request_extension(
-                req.new_deadline, req.reason, who.actor, at, self._files(req.files)
+                req.new_deadline, req.reason, who.actor, at, self._files(req.files), who.via
             ),
         )
 
@@ -181,7 +185,9 @@ class Ledger(DirectoryRecords, PlanReviews):
             code,
             who,
             "decide_extension",
-            lambda t, at: t.grant_extension(decision.reason, who.actor, at, decision.new_deadline),
+            lambda t, at: t.grant_extension(
+                decision.reason, who.actor, at, decision.new_deadline, who.via
+            ),
         )
 
     def deny_extension(self, code: str, decision: cmd.DecideExtension, who: Identity) -> None:
@@ -189,7 +195,7 @@ class Ledger(DirectoryRecords, PlanReviews):
             code,
             who,
             "decide_extension",
-            lambda t, at: t.deny_extension(decision.reason, who.actor, at),
+            lambda t, at: t.deny_extension(decision.reason, who.actor, at, who.via),
         )
 
     def submit_completion(self, code: str, sub: cmd.SubmitCompletion, who: Identity) -> None:
@@ -198,7 +204,7 @@ class Ledger(DirectoryRecords, PlanReviews):
             who,
             "submit",
             lambda t, at: t.submit_completion(
-                sub.summary, list(sub.evidence), who.actor, at, self._files(sub.files)
+                sub.summary, list(sub.evidence), who.actor, at, self._files(sub.files), who.via
             ),
         )
 
@@ -208,23 +214,31 @@ class Ledger(DirectoryRecords, PlanReviews):
 
     def accept_completion(self, code: str, decision: cmd.Decision, who: Identity) -> None:
         self._update(
-            code, who, "accept", lambda t, at: t.accept_completion(decision.reason, who.actor, at)
+            code,
+            who,
+            "accept",
+            lambda t, at: t.accept_completion(decision.reason, who.actor, at, who.via),
         )
 
     def return_completion(self, code: str, decision: cmd.Decision, who: Identity) -> None:
         self._update(
-            code, who, "return", lambda t, at: t.return_completion(decision.reason, who.actor, at)
+            code,
+            who,
+            "return",
+            lambda t, at: t.return_completion(decision.reason, who.actor, at, who.via),
         )
 
     def cancel(self, code: str, decision: cmd.Decision, who: Identity) -> None:
-        self._update(code, who, "cancel", lambda t, at: t.cancel(decision.reason, who.actor, at))
+        self._update(
+            code, who, "cancel", lambda t, at: t.cancel(decision.reason, who.actor, at, who.via)
+        )
 
     def recognise(self, code: str, rec: cmd.Recognise, who: Identity) -> None:
         self._update(
             code,
             who,
             "recognise",
-            lambda t, at: t.recognise(rec.kind, rec.level, rec.title, who.actor, at),
+            lambda t, at: t.recognise(rec.kind, rec.level, rec.title, who.actor, at, who.via),
         )
 
     def _update(

@@ -1,12 +1,9 @@
 """People of the web workspace: invitations, sign-in, browser sessions, and the office's list.
 
-Built like `duban.app.access.TokenRegistry`. An invitation link reads `dbi_<id>_<secret>`, a
-session cookie `dbs_<id>_<secret>`; the public id names the aggregate, so checking one is one
-small read, and only the SHA-256 digest of the whole value is stored.
-
-Liaisons and officials come from the config's directory (a `Person` is recorded when they are
-first invited); the office adds its own staff and auditors. Someone the directory no longer lists
-is refused at sign-in and on every request, like a token.
+Built like `duban.app.access.TokenRegistry`; the secrets and the rate limit live in
+`duban.app.people_keys`, the lookups in `duban.app.people_directory`, the plain data handed
+out in `duban.app.people_views` (all importable from here). Someone the directory no longer
+lists is refused at sign-in and on every request, like a token.
 
 Sign-in goes through a `SignInMethod` (an invitation link or a password): the platforms'
 免登/OAuth can be added as another one later.
@@ -15,15 +12,11 @@ Sign-in goes through a `SignInMethod` (an invitation link or a password): the pl
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import hmac
 import re
 import secrets
-import threading
-from collections import deque
 from dataclasses import dataclass
 from typing import Any, Protocol
-from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.persistence import IntegrityError
@@ -39,9 +32,23 @@ from domain.person import (
     password_matches,
 )
 from domain.roles import Identity, authorize
-from domain.token import TokenDirectory
 from duban.app.ledger import Ledger
-from duban.app.reconcile import token_directory
+from duban.app.people_directory import PeopleRecords
+from duban.app.people_keys import (
+    INVITATION_PREFIX,
+    SESSION_PREFIX,
+    RateLimit,
+    SignInRefused,
+    digest,
+    new_secret,
+    shape_id,
+)
+from duban.app.people_views import (
+    IssuedInvitation,
+    OpenSession,
+    describe_person,
+    describe_session,
+)
 from duban.app.services import Services
 from duban.settings.config import Config
 
@@ -53,11 +60,12 @@ __all__ = [
     "RateLimit",
     "SignInMethod",
     "SignInRefused",
+    "describe_person",
+    "describe_session",
+    "digest",
     "shape_id",
 ]
 
-INVITATION_PREFIX = "dbi"
-SESSION_PREFIX = "dbs"
 DEFAULT_ADDRESS = "http://127.0.0.1:8000"
 _ROLE_NAMES = {
     "office": "县委改革办",
@@ -65,81 +73,6 @@ _ROLE_NAMES = {
     "official": "领衔领导",
     "auditor": "审计",
 }
-
-
-class SignInRefused(PersonError):
-    """An invitation, a password or a session that does not sign anyone in (reason in Chinese)."""
-
-    code = "sign_in_refused"
-
-
-def digest(value: str) -> str:
-    return hashlib.sha256(value.encode("utf-8")).hexdigest()
-
-
-def shape_id(prefix: str, value: str | None) -> str | None:
-    """The public id of a `<prefix>_<12hex>_<secret>` value, or None if it is not one."""
-    found = re.match(rf"^{prefix}_([0-9a-f]{{12}})_([A-Za-z0-9_\-]{{20,100}})$", value or "")
-    return found.group(1) if found else None
-
-
-def _new(prefix: str) -> tuple[str, str]:
-    public = secrets.token_hex(6)
-    return public, f"{prefix}_{public}_{secrets.token_urlsafe(32)}"
-
-
-@dataclass(frozen=True)
-class IssuedInvitation:
-    """The one moment the link exists in clear: hand it over, then forget it."""
-
-    invitation_id: str
-    link: str
-    person: str
-    name: str
-    expires_at: dt.datetime
-
-
-@dataclass(frozen=True)
-class OpenSession:
-    """A valid session: the cookie to set (only right after opening), its id and who it is."""
-
-    session_id: str
-    identity: Identity
-    person: str
-    expires_at: dt.datetime
-    cookie: str | None = None
-
-
-class RateLimit:
-    """At most `attempts` failed sign-ins per key in any `window`; kept in memory (per process).
-
-    Pure apart from the lock: the caller passes the time, so the rule can be tested as such.
-    """
-
-    def __init__(self, attempts: int, window: dt.timedelta) -> None:
-        self.attempts = attempts
-        self.window = window
-        self._failures: dict[str, deque[dt.datetime]] = {}
-        self._lock = threading.Lock()
-
-    def allowed(self, key: str, now: dt.datetime) -> bool:
-        with self._lock:
-            recent = self._recent(key, now)
-            return len(recent) < self.attempts
-
-    def failed(self, key: str, now: dt.datetime) -> None:
-        with self._lock:
-            self._recent(key, now).append(now)
-
-    def cleared(self, key: str) -> None:
-        with self._lock:
-            self._failures.pop(key, None)
-
-    def _recent(self, key: str, now: dt.datetime) -> deque[dt.datetime]:
-        recent = self._failures.setdefault(key, deque())
-        while recent and recent[0] <= now - self.window:
-            recent.popleft()
-        return recent
 
 
 class SignInMethod(Protocol):
@@ -171,13 +104,11 @@ class PasswordSignIn:
         return registry._password_person(self.login, self.password, client)
 
 
-class PeopleRegistry:
+class PeopleRegistry(PeopleRecords):
     """The office's people administration, sign-in, and session checking for every page."""
 
     def __init__(self, ledger: Ledger, config: Config) -> None:
-        self.ledger = ledger
-        self.config = config
-        self.directory: TokenDirectory = token_directory(config)
+        super().__init__(ledger, config)
         web = config.web
         self.limit = RateLimit(web.signin_attempts, dt.timedelta(minutes=web.signin_window_minutes))
         self._secret: bytes | None = None
@@ -199,7 +130,7 @@ class PeopleRegistry:
         expires = now + dt.timedelta(hours=self.config.web.invitation_hours)
         base = (self.config.web.public_url or address or DEFAULT_ADDRESS).rstrip("/")
         while True:
-            public, token = _new(INVITATION_PREFIX)
+            public, token = new_secret(INVITATION_PREFIX)
             invitation = Invitation(
                 invitation_id=public, person=record.actor_key, digest=digest(token),
                 expires_at=expires, actor=who.actor, at=now,
@@ -276,7 +207,7 @@ class PeopleRegistry:
         self._check_listed(person)
         now = self.ledger.clock()
         expires = now + dt.timedelta(hours=self.config.web.session_hours)
-        public, cookie = _new(SESSION_PREFIX)
+        public, cookie = new_secret(SESSION_PREFIX)
         who = person.identity()
         session = WebSession(
             session_id=public, person=person.actor_key, role=who.role, name=who.name,
@@ -385,128 +316,3 @@ class PeopleRegistry:
         refusal = self._refusal(person.identity())
         if refusal is not None:
             raise SignInRefused(f"{refusal}，不能登录")
-
-    def _refusal(self, who: Identity) -> str | None:
-        if who.role in ("liaison", "official"):
-            return self.directory.refusal(who.role, who.name, who.unit)
-        return None
-
-    def _person_for(self, spec: str, who: Identity) -> Person:
-        """The person `spec` names; a directory entry invited for the first time is created."""
-        found = self._find(spec)
-        if found is not None:
-            return found
-        entry = self._directory_entry(spec)
-        if entry is None:
-            raise PersonError(
-                f"名录中没有「{spec}」：请写联络员的姓名或手机号、领衔领导的姓名，"
-                "或用 duban person add 添加的登录名"
-            )
-        identity, login = entry
-        return self._new_person(identity, login, who, "首次邀请，来自名录")
-
-    def _find(self, spec: str) -> Person | None:
-        entry = self._directory_entry(spec)
-        if entry is not None:
-            return self._get(entry[0].actor)
-        return self._by_login(spec)
-
-    def _directory_entry(self, spec: str) -> tuple[Identity, str] | None:
-        """(identity, login) of the liaison or official `spec` names; a name two units share
-        must be given as the mobile."""
-        spec = spec.strip()
-        found: list[tuple[Identity, str]] = []
-        for unit in self.config.units:
-            for liaison in unit.liaisons:
-                if spec in (liaison.name, liaison.mobile):
-                    who = Identity(role="liaison", name=liaison.name, unit=unit.name)
-                    found.append((who, liaison.mobile))
-        for official in self.config.officials:
-            if spec == official.name or (official.mobile and spec == official.mobile):
-                found.append(
-                    (
-                        Identity(role="official", name=official.name),
-                        official.mobile or official.name,
-                    )
-                )
-        if len(found) > 1:
-            units = "、".join(who.unit or "领衔领导" for who, _ in found)
-            raise PersonError(f"名录中有多位「{spec}」（{units}），请改用手机号")
-        return found[0] if found else None
-
-    def _directory_login(self, login: str) -> Identity | None:
-        try:
-            entry = self._directory_entry(login)
-        except PersonError:
-            return None
-        return entry[0] if entry else None
-
-    def _new_person(self, identity: Identity, login: str, who: Identity, reason: str) -> Person:
-        return Person(
-            actor_key=identity.actor, role=identity.role, name=identity.name, unit=identity.unit,
-            login=login, actor=who.actor, at=self.ledger.clock(), reason=reason,
-        )  # fmt: skip
-
-    def _by_login(self, login: str) -> Person | None:
-        entry = self._directory_login(login)
-        if entry is not None:
-            return self._get(entry.actor)
-        for person in self._people():
-            if person.login == login:
-                return person
-        return None
-
-    def _people(self) -> list[Person]:
-        keys = dict.fromkeys(added.actor_key for _, added in self.ledger.events_of(Person.Added))
-        return [p for p in (self._get(key) for key in keys) if p is not None]
-
-    def _sessions(self) -> list[WebSession]:
-        ids = [opened.session_id for _, opened in self.ledger.events_of(WebSession.Opened)]
-        return [s for s in (self._session(i) for i in ids) if s is not None]
-
-    def _get(self, actor_key: str) -> Person | None:
-        found = self._read(Person.create_id(actor_key))
-        return found if isinstance(found, Person) else None
-
-    def _session(self, session_id: str) -> WebSession | None:
-        found = self._read(WebSession.create_id(session_id))
-        return found if isinstance(found, WebSession) else None
-
-    def _invitation(self, invitation_id: str) -> Invitation | None:
-        found = self._read(Invitation.create_id(invitation_id))
-        return found if isinstance(found, Invitation) else None
-
-    def _read(self, aggregate_id: UUID) -> object:
-        try:
-            found: object = self.ledger.repository.get(aggregate_id)
-        except AggregateNotFoundError:
-            return None
-        return found
-
-
-def describe_person(record: Person) -> dict[str, Any]:
-    """What the office's list shows: never the password hash."""
-    return {
-        "person": record.actor_key,
-        "role": record.role,
-        "name": record.name,
-        "unit": record.unit,
-        "login": record.login,
-        "active": record.active,
-        "has_password": record.password is not None,
-        "added_by": record.added_by,
-        "added_at": record.added_at,
-    }
-
-
-def describe_session(record: WebSession, now: dt.datetime) -> dict[str, Any]:
-    return {
-        "session_id": record.session_id,
-        "person": record.person,
-        "name": record.name,
-        "how": record.how,
-        "opened_at": record.opened_at,
-        "expires_at": record.expires_at,
-        "revoked": record.revoked,
-        "live": record.live(now),
-    }

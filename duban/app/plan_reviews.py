@@ -71,6 +71,7 @@ class PlanReviews(TaskAccess):
             at=self.clock(),
             milestone=milestone,
             text=text,
+            via=who.via,
         )
         self._save_new(plan)
         return plan.id
@@ -81,7 +82,7 @@ class PlanReviews(TaskAccess):
         plan = self._plan(plan_code)
         if who.role == "liaison" and who.unit != plan.unit:
             raise Forbidden(f"联络员（{who.unit}）只能重新报送本单位的方案")
-        plan.resubmit(title or plan.title, text, who.actor, self.clock())
+        plan.resubmit(title or plan.title, text, who.actor, self.clock(), who.via)
         self._save_plan(plan)
         return plan.revision
 
@@ -94,13 +95,13 @@ class PlanReviews(TaskAccess):
         plan = self._plan(plan_code)
         actions = {"opinion": plan.add_opinion, "approve": plan.approve, "return": plan.return_plan}
         at = self.clock()
-        actions[verdict](text, who.actor, at)
+        actions[verdict](text, who.actor, at, who.via)
         touched: list[Aggregate] = [plan]
         if verdict == "approve" and plan.task_code is not None and plan.milestone is not None:
             task = self._task(plan.task_code)
             if not task.is_closed and plan.milestone not in task.closed_milestones:
                 reason = f"方案 {plan_code}（第{plan.revision}版）前置初审通过：{text}"
-                task.close_milestone(plan.milestone, reason, "plan", who.actor, at)
+                task.close_milestone(plan.milestone, reason, "plan", who.actor, at, who.via)
                 touched.append(task)
         self._save_plan(*touched)
         return plan.status

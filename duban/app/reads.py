@@ -24,6 +24,7 @@ from domain.errors import TaskNotFound
 from domain.task import task_id
 from duban.app.services import Services
 from projections.asof import board_as_of
+from projections.audit import TrailQuery
 from projections.board import BOARD_COLUMNS, LIGHT_LABELS, apply_event, board_row
 from projections.chain import ChainHead, Verification
 from projections.runner import Progress, Projection, stderr_progress
@@ -38,6 +39,7 @@ __all__ = [
     "BoardQuery",
     "ChainHead",
     "ReadModels",
+    "TrailQuery",
     "UnitSummary",
     "Verification",
     "in_config_order",
@@ -120,6 +122,11 @@ class ReadModels:
         """The audit trail of one task (with its reminders and deliveries) or of everything."""
         self.catch_up(["audit"])
         return self.views.audit.entries(task=task, since=since)
+
+    def audit_page(self, query: TrailQuery, limit: int) -> list[dict[str, Any]]:
+        """One page of the trail (`TrailQuery`): its cost does not grow with the history."""
+        self.catch_up(["audit"])
+        return self.views.audit.page(query, limit)
 
     def verify_chain(self, head: ChainHead | None = None) -> Verification:
         """Recompute the hash chain from the stored rows (and check a posted head)."""

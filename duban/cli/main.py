@@ -311,6 +311,7 @@ COMMAND_MODULES = (
     "duban.cli.documents",
     "duban.cli.plans",
     "duban.cli.people",  # web sign-in (issue 15): invite, person, session
+    "duban.cli.demo",  # the living demo of `make run` (issue 15)
 )
 
 

@@ -8,7 +8,13 @@ from typing import Annotated
 import typer
 
 from duban.app.people import PeopleRegistry
-from duban.app.vocabulary import ROLE_LABELS
+from duban.app.vocabulary import (
+    PERSON_STATE_LABELS,
+    ROLE_LABELS,
+    SESSION_STATE_LABELS,
+    SIGNIN_HOW_LABELS,
+    moment_text,
+)
 from duban.cli.common import (
     AsOpt,
     Fmt,
@@ -42,7 +48,6 @@ SESSION_COLUMNS = [
     ("expires_at", "到期时间"),
     ("live", "状态"),
 ]
-_HOW = {"invitation": "邀请链接", "password": "密码"}
 
 
 def _people() -> PeopleRegistry:
@@ -96,7 +101,7 @@ def person_list(fmt: FormatOpt = Fmt.table, as_: AsOpt = "office") -> None:
             {
                 **row,
                 "role": ROLE_LABELS.get(row["role"], "其他"),
-                "active": "正常" if row["active"] else "已停用",
+                "active": PERSON_STATE_LABELS["active" if row["active"] else "disabled"],
                 "has_password": "是" if row["has_password"] else "否",
             }
             for row in rows
@@ -117,18 +122,26 @@ def person_disable(
 
 def session_list(fmt: FormatOpt = Fmt.table, as_: AsOpt = "office") -> None:
     """工作台的全部登录会话（不显示会话凭据）。"""
+    svc = services()
     with user_errors():
-        rows = _people().sessions(parse_identity(as_))
+        rows = PeopleRegistry.of(svc).sessions(parse_identity(as_))
+    tz = svc.config.tz
     if fmt is not Fmt.json:
         rows = [
             {
                 **row,
-                "how": _HOW.get(row["how"], "其他"),
-                "live": "有效" if row["live"] else ("已注销" if row["revoked"] else "已过期"),
+                "how": SIGNIN_HOW_LABELS.get(row["how"], "其他"),
+                "opened_at": moment_text(row["opened_at"].astimezone(tz)),
+                "expires_at": moment_text(row["expires_at"].astimezone(tz)),
+                "live": SESSION_STATE_LABELS[_state(row)],
             }
             for row in rows
         ]
     echo(rows, fmt, SESSION_COLUMNS)
+
+
+def _state(row: dict[str, object]) -> str:
+    return "live" if row["live"] else ("revoked" if row["revoked"] else "expired")
 
 
 def session_revoke(

@@ -17,8 +17,6 @@ and the settings only, never `duban.api`, `domain`, `projections`, `notifiers` o
 
 from __future__ import annotations
 
-import datetime as dt
-import re
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -29,17 +27,13 @@ from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 
 from duban.app.calendar_watch import calendar_banner
-from duban.app.errors import Forbidden, TaskNotFound
-from duban.app.instructions import open_counts, open_instructions
+from duban.app.instructions import open_counts
 from duban.app.reads import LIGHT_LABELS, BoardQuery, unit_summaries
-from duban.app.roles import authorize
-from duban.app.routing import chat_titles
 from duban.settings.config import Config
-from duban.web import signin
-from duban.web.auth import MaybeViewer, SignInRequired, Viewer, forbidden_page, install_auth, render
+from duban.web import audit, files, liaison, office, official, signin, task_forms, task_page
+from duban.web.auth import MaybeViewer, SignInRequired, install_auth, render
 from duban.web.charts import unit_bars
 from duban.web.context import Ctx
-from duban.web.timeline import format_value, timeline
 
 __all__ = ["mount_web"]
 
@@ -62,49 +56,6 @@ def _choices(rows: list[dict[str, Any]], config: Config) -> dict[str, list[str]]
 def _in_order(names: set[str], order: Iterable[str]) -> list[str]:
     listed = [name for name in dict.fromkeys(order) if name in names]
     return [*listed, *sorted(names - set(listed))]
-
-
-_DATE_TEXT = re.compile(r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?$")
-
-
-def deadline_note(deadline: str | None, text: str | None) -> str | None:
-    """The deadline as the task list wrote it, when it says more than the date shown: 「2024年
-    6月底」 beside 2024-06-30 yes; 「2024-06-30」, 「2024/6/30」 or 「持续推进」 again no (an import
-    keeps a date cell's ISO form as its text, which is why it used to appear twice)."""
-    written = (text or "").strip()
-    if not written or written == (deadline or "持续推进"):
-        return None
-    found = _DATE_TEXT.match(written)
-    if found and deadline:
-        try:
-            if dt.date(*(int(part) for part in found.groups())).isoformat() == deadline:
-                return None
-        except ValueError:
-            return written
-    return written
-
-
-def co_unit_reports(row: dict[str, Any], tz: dt.tzinfo) -> list[dict[str, Any]]:
-    """Each co-unit's latest report (unit, day, percent, text), in the order they first
-    reported; the percent is the one the co-unit gave for its own part (not the task's), as
-    the board keeps it with the report (None for a report stored before it kept one)."""
-    return [
-        {
-            "unit": report["unit"],
-            "day": _day(report["at"], tz),
-            "percent": report.get("percent"),
-            "text": report["text"],
-        }
-        for report in row.get("co_unit_reports", [])
-    ]
-
-
-def _day(at: Any, tz: dt.tzinfo) -> str:
-    try:
-        moment = at if isinstance(at, dt.datetime) else dt.datetime.fromisoformat(str(at))
-    except ValueError:
-        return str(at)[:10]
-    return (moment.astimezone(tz) if moment.tzinfo else moment).date().isoformat()
 
 
 def _here(request: Request) -> str:
@@ -172,31 +123,6 @@ def _public_row(row: dict[str, Any]) -> dict[str, Any]:
     return {key: row.get(key) for key in PUBLIC_FIELDS}
 
 
-@router.get("/tasks/{code}", response_class=HTMLResponse)
-def task_page(request: Request, code: str, ctx: Ctx, who: Viewer) -> HTMLResponse:
-    try:
-        row = ctx.reads.task_row(code)
-        authorize(who, "read_details", row["lead_unit"], row["co_units"], row["official"])
-        state = ctx.ledger.task(code, who)
-    except TaskNotFound as exc:
-        return render(request, "not_found.html", {"message": exc.message}, status_code=404)
-    except Forbidden as exc:
-        return forbidden_page(request, str(exc))
-    tz = ctx.config.tz
-    context = {
-        "task": row,
-        "deadline_note": deadline_note(row["assigned_deadline"], row["deadline_text"]),
-        "instructions": open_instructions(ctx.ledger, code, ctx.reads.today()),
-        "co_reports": co_unit_reports(row, tz),
-        "milestones": state["milestones"],
-        "notes": state["notes"],
-        "entries": timeline(ctx.reads.audit(task=code), tz, chat_titles(ctx.config)),
-        "fmt": lambda value: format_value(value, tz),
-        "banner": _banner(ctx),
-    }
-    return render(request, "task.html", context)
-
-
 @router.get("/healthz", include_in_schema=False)
 def health() -> dict[str, str]:
     return {"status": "ok"}
@@ -206,4 +132,11 @@ def mount_web(app: FastAPI) -> None:
     install_auth(app)
     app.include_router(signin.router)
     app.include_router(router)
+    app.include_router(audit.router)  # /audit, the auditor's read-only pages (H7)
+    app.include_router(task_page.router)  # /tasks/{code}, its forms, its files (H5)
+    app.include_router(task_forms.router)
+    app.include_router(files.router)
+    app.include_router(liaison.router)
+    app.include_router(official.router)
+    app.include_router(office.router)  # /office, the office's queues and pages (H6)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")

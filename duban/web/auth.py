@@ -23,6 +23,7 @@ import hashlib
 import hmac
 import secrets
 from collections.abc import Mapping
+from dataclasses import replace
 from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import quote
@@ -85,6 +86,8 @@ def open_session(request: Request) -> OpenSession | None:
         found: OpenSession | None = request.state.duban_session
         return found
     found = _ctx(request).people.session(request.cookies.get(SESSION_COOKIE))
+    if found is not None:  # every action of this request records the session it came through
+        found = replace(found, identity=found.identity.through("session", found.session_id))
     request.state.duban_session = found
     return found
 

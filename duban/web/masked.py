@@ -16,11 +16,17 @@ from markupsafe import Markup
 
 from duban.app.masking import mask_mobiles
 
-__all__ = ["masked_templates", "shown"]
+__all__ = ["Unmasked", "masked_templates", "shown"]
+
+
+class Unmasked(str):
+    """A generated value shown as it is (a digest in a link): masking it would break it."""
 
 
 def shown(value: Any) -> Any:
     """`value` as a page may show it: text with its mobile numbers masked."""
+    if isinstance(value, Unmasked):
+        return str(value)
     if isinstance(value, Markup):  # safe HTML already: replacing digits keeps it safe
         return Markup(mask_mobiles(str(value)))  # noqa: S704
     if isinstance(value, str):

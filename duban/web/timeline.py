@@ -207,6 +207,14 @@ def _changes(value: Any, event_type: str, chats: Mapping[str, str]) -> str | Non
     return "；".join(f"{field_label(k)} {v}" for k, v in told if v) or None
 
 
+def _milestone_via(value: Any, event_type: str, _chats: Mapping[str, str]) -> str | None:
+    """How a 阶段节点 was confirmed (报送确认 …). Any other event's `via` is the web session or
+    API token the person acted through: told after the person (the entry's `who`), not here."""
+    if not event_type.endswith("MilestoneClosed"):
+        return None
+    return MILESTONE_VIA_LABELS.get(str(value), UNKNOWN)
+
+
 def _chats(value: Any, _type: str, chats: Mapping[str, str]) -> str:
     return "、".join(chats.get(str(c), UNKNOWN_CHAT) for c in _many(value))
 
@@ -220,7 +228,7 @@ _FORMATS: Mapping[str, _Format] = {
     "rung": _coded(RUNG_LABELS),
     "audience": _coded(AUDIENCE_LABELS),
     "level": _coded(RECOGNITION_LABELS),
-    "via": _coded(MILESTONE_VIA_LABELS),
+    "via": _milestone_via,
     "channel": _chats,
     "channels": _chats,
     "percent": lambda value, _type, _chats: f"{value}%",

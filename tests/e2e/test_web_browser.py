@@ -1,4 +1,5 @@
-"""A person opens the web board in Chromium: filters by unit, opens a task, reads its timeline.
+"""A person signs in by an invitation link in Chromium, filters the board by unit, opens a task,
+reads its timeline.
 
 Served by a real `duban serve` process; driven by headless Debian Chromium through chromedriver.
 Screenshots of what the person saw are kept under test-artifacts/.
@@ -17,6 +18,7 @@ import pytest
 from tests.support.api import CO_UNIT, HOSTILE_TITLE, LEAD_UNIT, row, sample_rows, write_config
 from tests.support.clock import FIXED_NOW, NOW_ENV
 from tests.support.server import REPO, ServeProcess, duban, start_serve
+from tests.support.signin import add_person, browser_sign_in, invite
 from tests.support.webdriver import Browser, available, chromium
 
 pytestmark = [
@@ -69,9 +71,26 @@ def board_url(served: tuple[str, Path]) -> str:
 
 
 @pytest.fixture
-def browser() -> Iterator[Browser]:
+def browser(served: tuple[str, Path]) -> Iterator[Browser]:
+    """Chromium signed in as an auditor (who reads every task) through an invitation link."""
+    url, config = served
+    add_person(config, "auditor", "审计员", "auditor")
     with chromium() as session:
+        browser_sign_in(session, invite(config, "auditor", url)["link"])
         yield session
+
+
+def test_the_session_is_an_http_only_cookie_and_without_it_the_board_asks_to_sign_in(
+    board_url: str, browser: Browser
+) -> None:
+    cookie = browser.cookies()["duban_session"]
+    assert cookie["httpOnly"] is True
+    assert cookie["sameSite"] == "Lax"
+    browser.open(f"{board_url}/")
+    assert "/signin" not in browser.url
+    browser.delete_cookie("duban_session")
+    browser.open(f"{board_url}/tasks/2024-01")
+    assert browser.url == f"{board_url}/signin?next=/tasks/2024-01"
 
 
 def _filter_by_unit(browser: Browser, unit: str) -> None:

@@ -13,6 +13,7 @@ import pytest
 
 from tests.support.api import CO_UNIT, LEAD_UNIT, row, write_config
 from tests.support.server import ServeProcess, duban, start_serve
+from tests.support.signin import signed_in
 from tests.unit.test_masking import visible_digits
 
 CODE = "2024-01"
@@ -33,9 +34,14 @@ def _token(config: Path, *args: str) -> str:
 
 
 @pytest.fixture
-def server(tmp_path: Path) -> Iterator[ServeProcess]:
-    config = write_config(tmp_path, f"sqlite:///{tmp_path / 'var' / 'duban.db'}")
-    duban(config, "init")
+def config(tmp_path: Path) -> Path:
+    path = write_config(tmp_path, f"sqlite:///{tmp_path / 'var' / 'duban.db'}")
+    duban(path, "init")
+    return path
+
+
+@pytest.fixture
+def server(config: Path, tmp_path: Path) -> Iterator[ServeProcess]:
     office = _token(config, "--role", "office")
     lead = _token(config, "--role", "liaison", "--unit", LEAD_UNIT, "--name", "张伟")
     co = _token(config, "--role", "liaison", "--unit", CO_UNIT, "--name", "李娜")
@@ -71,8 +77,10 @@ def _api(server: ServeProcess, token: str) -> httpx.Client:
     return httpx.Client(base_url=f"{server.url}/api/v1", headers=headers, timeout=30)
 
 
-def test_no_page_of_the_board_shows_a_mobile_number(server: ServeProcess) -> None:
-    with httpx.Client(base_url=server.url, timeout=30) as web:
+def test_no_page_of_the_board_shows_a_mobile_number(server: ServeProcess, config: Path) -> None:
+    """Seen by the lead unit's liaison, who may read every detail of the task."""
+    cookies = signed_in(server.url, config, "张伟")
+    with httpx.Client(base_url=server.url, cookies=cookies, timeout=30) as web:
         board = web.get("/")
         page = web.get(f"/tasks/{CODE}")
     assert board.status_code == page.status_code == 200

@@ -25,6 +25,7 @@ from tests.conftest import TZ, FakeClock
 from tests.support.api import LEAD_UNIT, sample_rows, write_config
 from tests.support.pg import PgServer
 from tests.support.server import ServeProcess, duban, start_serve
+from tests.support.signin import sign_in_app
 
 
 def _issue(config: Path, *args: str) -> dict[str, str]:
@@ -139,6 +140,7 @@ def test_the_board_shows_the_calendar_banner_until_next_years_notice_is_recorded
         [AssignTask.model_validate(r) for r in sample_rows()], Identity("office", "改革办")
     )
     with TestClient(create_app(services)) as web:
+        sign_in_app(web, services)
         pages = [web.get("/"), web.get("/tasks/2024-01")]
         assert [page.status_code for page in pages] == [200, 200]
         for page in pages:
@@ -221,6 +223,7 @@ def county(tmp_path: Path) -> Iterator[tuple[TestClient, FakeClock]]:
     deliver_due(services, clock.now, clock=clock.now.timestamp)
     clock.now = dt.datetime(2026, 6, 17, 10, 0, tzinfo=TZ)  # the 批示 is past its answer date
     with TestClient(create_app(services)) as web:
+        sign_in_app(web, services)
         yield web, clock
     services.ledger.close()
 

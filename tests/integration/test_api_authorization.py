@@ -167,8 +167,9 @@ ENDPOINTS = (
     Endpoint("documents", "GET", "/api/v1/documents?year=2024", EVERYONE, state="none"),
     Endpoint("document", "GET", "/api/v1/documents/{number}", EVERYONE, 404, "none"),
     Endpoint("document pdf", "GET", "/api/v1/documents/{number}/pdf", EVERYONE, 404, "none"),
-    Endpoint("web board", "GET", "/?unit=县发展和改革局", frozenset(CALLERS), web=True),
-    Endpoint("web task", "GET", "/tasks/{code}", frozenset(CALLERS), web=True),
+    # A bearer token opens no page: the private board sends everyone without a session to 登录.
+    Endpoint("web board", "GET", "/?unit=县发展和改革局", frozenset(CALLERS), 303, web=True),
+    Endpoint("web task", "GET", "/tasks/{code}", frozenset(CALLERS), 303, web=True),
     Endpoint("web css", "GET", "/static/board.css", frozenset(CALLERS), web=True, state="none"),
 )  # fmt: skip
 
@@ -254,6 +255,7 @@ def _call(world: World, endpoint: Endpoint, caller: str) -> Cell:
         headers=bearer(world.tokens[caller]),
         json=endpoint.body(caller, n) if endpoint.body else None,
         files=[("file", ("证明材料.pdf", PDF))] if endpoint.upload else None,
+        follow_redirects=False,
     )
     expected = _expected(endpoint, caller)
     problem = _problem(world, endpoint, caller, response, before, names["code"])
@@ -268,6 +270,8 @@ def _problem(
         return "refused but wrote events"
     if response.status_code in (401, 403) and "message" not in response.json():
         return "refusal without a message"
+    if response.status_code == 303 and not response.headers["location"].startswith("/signin?"):
+        return f"redirected to {response.headers['location']!r}"
     if endpoint.records_actor and response.status_code == 200:
         actor = world.ledger.task_history(code, OFFICE)[-1]["actor"]
         if actor != ACTORS[caller]:

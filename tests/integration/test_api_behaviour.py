@@ -36,6 +36,7 @@ from tests.support.api import (
     sample_rows,
     write_config,
 )
+from tests.support.signin import sign_in_app
 
 # An English word in what a person reads (issue 14): none in an error message.
 ENGLISH_WORD = re.compile(r"[A-Za-z]{3,}")
@@ -220,6 +221,7 @@ def test_a_token_is_shown_once_and_never_stored_listed_or_logged(api: Api) -> No
 def test_hostile_text_is_data_in_json_and_text_on_the_web(api: Api) -> None:
     task = api.get("/tasks/2024-03", api.tokens.auditor).json()
     assert task["title"] == HOSTILE_TITLE
+    sign_in_app(api.client, api.services)  # the board is private by default
     page = api.client.get("/").text + api.client.get("/tasks/2024-03").text
     assert "<script>alert" not in page
     assert "<img src=x" not in page
@@ -292,6 +294,7 @@ def test_the_audit_trail_shows_a_tasks_events_and_the_reminders_about_it(
     trail = api.get("/tasks/2024-01/audit", api.tokens.auditor).json()
     assert [e["type"] for e in trail][-2:] == ["ReformTask.ProgressReported", "Reminder.Issued"]
     assert "方案已起草" in trail[-2]["summary"]
+    sign_in_app(api.client, api.services)
     page = api.client.get("/tasks/2024-01").text
     assert "发出提醒" in page
     assert "方案已起草" in page

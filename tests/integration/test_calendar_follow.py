@@ -31,6 +31,7 @@ from scheduler.runner import SchedulerHandle
 from tests.conftest import TZ, FakeClock
 from tests.support.api import row, write_config
 from tests.support.server import duban, start_serve
+from tests.support.signin import sign_in_app
 
 DUANWU = dt.date(2090, 6, 7)  # a Wednesday
 NOTICE = """国务院办公厅关于2090年部分节假日安排的通知
@@ -121,6 +122,7 @@ def test_the_board_of_a_running_server_follows_the_notice(config: Path) -> None:
     follower = CalendarFollower(services, every=0.05)
     try:
         with TestClient(create_app(services, [follower])) as web:
+            sign_in_app(web, services)
             assert "4个工作日内到期" in _reasons(web.get("/").text, "2090-01")
             import_notice(config)
             deadline = time.monotonic() + 60

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import os
 import subprocess
 from collections.abc import Iterator
@@ -82,6 +83,33 @@ def test_an_expired_invitation_is_refused(config: Path, server: ServeProcess) ->
         assert answer.status_code == 400
         assert "已过期" in answer.text
         assert web.get("/").status_code == 303
+
+
+@pytest.mark.postgres
+def test_on_either_store_a_revoked_session_or_a_disabled_person_is_signed_out_at_once(
+    store_url: str, tmp_path: Path
+) -> None:
+    """Invite → redeem → session; `duban session revoke` (another process) ends it on the next
+    request, and `duban person disable` ends every session of the person."""
+    path = write_config(tmp_path, store_url)
+    duban(path, "init")
+    server = start_serve(path, tmp_path / "logs", "--no-scheduler")
+    try:
+        first, second = (signed_in(server.url, path, "张伟") for _ in range(2))
+        sessions = json.loads(duban(path, "session", "list", "--format", "json"))
+        assert [s["live"] for s in sessions] == [True, True]
+        with _web(server, first) as web:
+            assert web.get("/").status_code == 200
+            duban(path, "session", "revoke", sessions[0]["session_id"], "--reason", "设备遗失")
+            assert web.get("/").status_code == 303
+        with _web(server, second) as web:
+            assert web.get("/").status_code == 200
+            duban(path, "person", "disable", "张伟", "--reason", "调离")
+            assert web.get("/").status_code == 303
+        listed = duban(path, "session", "list")
+        assert listed.count("已注销") == 2
+    finally:
+        server.stop()
 
 
 def test_cookie_attributes(config: Path, server: ServeProcess) -> None:

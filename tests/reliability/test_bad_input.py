@@ -53,6 +53,7 @@ from tests.reliability.conftest import (
 )
 from tests.support.api import Tokens, bearer, issue_tokens, sample_rows, write_config
 from tests.support.pg import PgServer
+from tests.support.signin import sign_in_app
 
 OFFICE = Identity("office", "改革办")
 TZ = ZoneInfo("Asia/Shanghai")
@@ -428,6 +429,7 @@ def hostile(
         result = read_task_list(table)
         assert result.ok, [str(e) for e in result.errors]
         services.ledger.import_tasks(result.rows, OFFICE)
+        sign_in_app(client, services)  # the board is private by default
         html = client.get("/").text
         # the 交办 notices queued with the tasks reach the unit first; 催办 follows the next
         # working day (PRODUCT.md rule 4)

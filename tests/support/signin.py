@@ -3,7 +3,8 @@
 `invite(config, person)` runs `duban invite PERSON --format json` (a liaison's name or mobile,
 an official's name, or an added person's login); `signed_in(url, config, person)` redeems it the
 way a browser does (GET the confirm page, POST its form with the CSRF field) and returns the
-cookies of the session. `Browser`-level sign-in is `browser_sign_in` (a real Chromium).
+cookies of the session. `browser_sign_in` does the same in a real Chromium (`Browser`), and
+`sign_in_app` signs a `TestClient` of `create_app(services)` in without a process.
 """
 
 from __future__ import annotations
@@ -15,9 +16,23 @@ from typing import Any
 
 import httpx
 
+from domain.roles import Identity
+from duban.app.people import PeopleRegistry, PersonError
+from duban.app.services import Services
 from tests.support.server import duban
+from tests.support.webdriver import Browser
 
-__all__ = ["add_person", "csrf_of", "invite", "redeem", "signed_in"]
+__all__ = [
+    "add_person",
+    "browser_sign_in",
+    "csrf_of",
+    "invite",
+    "redeem",
+    "sign_in_app",
+    "signed_in",
+]
+
+OFFICE = Identity("office", "改革办")
 
 _CSRF = re.compile(r'name="csrf" value="([0-9a-f]{64})"')
 
@@ -56,3 +71,25 @@ def signed_in(url: str, config: Path, person: str) -> httpx.Cookies:
         for name, value in client.cookies.items():
             cookies.set(name, value)
         return cookies
+
+
+def sign_in_app(
+    client: httpx.Client, services: Services, person: str = "auditor", role: str = "auditor"
+) -> None:
+    """Sign an in-process client in as `person`: a directory name (or mobile), or else the
+    login of an office member or auditor added here on first use (`role`, named `person`)."""
+    people = PeopleRegistry.of(services)
+    try:
+        link = people.invite(person, OFFICE).link
+    except PersonError:
+        people.add(role, person, person, OFFICE)
+        link = people.invite(person, OFFICE).link
+    answer = redeem(client, link)
+    assert answer.status_code == 200, answer.text
+
+
+def browser_sign_in(browser: Browser, link: str) -> None:
+    """Open an invitation link in Chromium and press 确认登录, as the person would."""
+    browser.open(link)
+    browser.submit(browser.find("#invite-form"))
+    assert "已登录" in browser.text(browser.find("body")), browser.text(browser.find("body"))

@@ -11,7 +11,7 @@ import shutil
 import subprocess
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -39,7 +39,8 @@ class WebDriverError(RuntimeError):
 
 
 class Browser:
-    """One WebDriver session: navigate, find, click, read text, run a script, take screenshots."""
+    """One WebDriver session: navigate, find, click, type, upload, submit, read text and
+    cookies, run a script, take screenshots."""
 
     def __init__(self, http: httpx.Client, session: str) -> None:
         self.http = http
@@ -74,8 +75,45 @@ class Browser:
         """Click a link or a submit button and wait until the next page has replaced this one
         (the old document's root goes stale, the new one has loaded): a bare click returns as
         soon as the event is dispatched, before a GET form's navigation has committed."""
+        self._navigating(lambda: self.click(element))
+
+    def type(self, element: str, text: str) -> None:
+        """Type `text` into an input or a textarea (WebDriver "send keys"), after what it holds."""
+        self._call("POST", f"/element/{element}/value", {"text": text})
+
+    def clear(self, element: str) -> None:
+        self._call("POST", f"/element/{element}/clear", {})
+
+    def fill(self, css: str, text: str) -> None:
+        """Replace what the field `css` holds with `text`."""
+        field = self.find(css)
+        self.clear(field)
+        self.type(field, text)
+
+    def upload(self, element: str, *paths: Path) -> None:
+        """Choose local files in an `<input type=file>` (chromedriver reads them from disk; a
+        `multiple` input takes several paths, one per line)."""
+        self.type(element, "\n".join(str(path.resolve()) for path in paths))
+
+    def submit(self, form: str) -> None:
+        """Submit a form as its submit button would (validation and all), then wait for the
+        next page, like `follow`."""
+        self._navigating(lambda: self.script("arguments[0].requestSubmit()", form))
+
+    def value(self, element: str) -> str:
+        return str(self._call("GET", f"/element/{element}/property/value"))
+
+    def cookies(self) -> dict[str, dict[str, Any]]:
+        """The page's cookies by name, each as WebDriver describes it (httpOnly, sameSite …)."""
+        return {cookie["name"]: cookie for cookie in self._call("GET", "/cookie")}
+
+    def delete_cookie(self, name: str | None = None) -> None:
+        """Delete one cookie, or every cookie of the page when `name` is None."""
+        self._call("DELETE", f"/cookie/{name}" if name else "/cookie")
+
+    def _navigating(self, action: Callable[[], object]) -> None:
         old = self.find("html")
-        self.click(element)
+        action()
         for _ in range(1000):
             try:
                 self._call("GET", f"/element/{old}/name")
@@ -85,7 +123,7 @@ class Browser:
                 break
             time.sleep(0.01)
         else:
-            raise WebDriverError("the page did not change after the click")
+            raise WebDriverError("the page did not change")
         for _ in range(1000):
             if self.script("return document.readyState") == "complete":
                 return
@@ -98,8 +136,10 @@ class Browser:
     def texts(self, css: str) -> list[str]:
         return [self.text(e) for e in self.find_all(css)]
 
-    def script(self, source: str) -> Any:
-        return self._call("POST", "/execute/sync", {"script": source, "args": []})
+    def script(self, source: str, *elements: str) -> Any:
+        """Run `source`; `elements` (ids from `find`) are its `arguments`."""
+        args = [{ELEMENT: element} for element in elements]
+        return self._call("POST", "/execute/sync", {"script": source, "args": args})
 
     def alert_open(self) -> bool:
         answer = self.http.get(f"/session/{self.session}/alert/text")
