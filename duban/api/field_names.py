@@ -31,6 +31,7 @@ FIELD_NAMES: Mapping[str, str] = MappingProxyType(
         "text": "报送内容",
         "percent": "进度",
         "evidence": "佐证材料",
+        "files": "附件",
         "milestone": "阶段节点",
         "answers": "所答复的批示",
         "new_deadline": "新的完成时限",

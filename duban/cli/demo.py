@@ -21,13 +21,21 @@ DEFAULT_SAMPLE = Path("examples/tasks-2024.csv")
 @demo_app.command("seed")
 def demo_seed(
     sample: Annotated[
-        Path, typer.Option("--sample", help="示例任务清单（年份改为今年后导入）")
+        Path,
+        typer.Option(
+            "--sample",
+            help="示例任务清单（年份改为今年后导入；缺省为随附的示例清单）",
+            show_default=False,
+        ),
     ] = DEFAULT_SAMPLE,
     url: Annotated[
-        str | None, typer.Option("--url", help="工作台地址（缺省用配置的 web.public_url）")
+        str | None, typer.Option("--url", help="工作台地址（缺省用配置文件中设置的工作台地址）")
     ] = None,
     links: Annotated[
-        bool, typer.Option("--links/--no-links", help="是否生成一次性登录链接")
+        bool,
+        typer.Option(
+            "--links/--no-links", help="是否生成一次性登录链接（缺省生成）", show_default=False
+        ),
     ] = True,
     as_: AsOpt = "office",
 ) -> None:

@@ -59,7 +59,7 @@ def invite(
         str, typer.Argument(help="联络员的姓名或手机号、领衔领导的姓名，或添加人员时的登录名")
     ],
     url: Annotated[
-        str | None, typer.Option("--url", help="工作台地址（缺省用配置的 web.public_url）")
+        str | None, typer.Option("--url", help="工作台地址（缺省用配置文件中设置的工作台地址）")
     ] = None,
     fmt: FormatOpt = Fmt.table,
     as_: AsOpt = "office",

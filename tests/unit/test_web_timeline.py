@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 from duban.app.routing import chat_titles
 from duban.cli.projections import co_reports_text, tasks_text
 from duban.settings.config import parse_config
-from duban.web import deadline_note
+from duban.web.task_page import deadline_note
 from duban.web.timeline import UNKNOWN_CHAT, timeline
 
 TZ = ZoneInfo("Asia/Shanghai")
