@@ -13,15 +13,20 @@
 The limit is `[http] max_import_bytes` for `POST /api/v1/tasks/import`, `[web]
 max_request_bytes` (files of the largest size, `max_files` of them) for an upload of evidence
 files (`UPLOAD_PATHS`: the API's and the web forms that carry files), else `max_body_bytes`.
-An early refusal closes the connection (`Connection: close`), so the unread rest of the body
-is never read. Slow request headers and idle connections are the server's
+A refusal on a path outside `/api/v1` (a web form) is a Chinese HTML page instead of JSON:
+「上传的文件过大：每个文件不超过 20 MB，每次最多 10 个」 for a form with files (from `[web]`),
+「上传的任务清单过大」 for the office's task-list upload (`WEB_IMPORT_PATH`, which has the
+import's limit). An early refusal closes the connection (`Connection: close`), so the unread
+rest of the body is never read. Slow request headers and idle connections are the server's
 business (`duban.cli.server`).
 """
 
 from __future__ import annotations
 
 import asyncio
+import html
 import re
+from collections.abc import Awaitable, Callable
 
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import Headers
@@ -32,10 +37,11 @@ from duban.app.access import TokenRegistry
 from duban.app.errors import Unauthenticated
 from duban.settings.sections import Http, Web
 
-__all__ = ["IMPORT_PATH", "UPLOAD_PATHS", "RequestLimits", "bearer_token"]
+__all__ = ["IMPORT_PATH", "UPLOAD_PATHS", "WEB_IMPORT_PATH", "RequestLimits", "bearer_token"]
 
 API_PREFIX = "/api/v1"
 IMPORT_PATH = f"{API_PREFIX}/tasks/import"
+WEB_IMPORT_PATH = "/office/import"  # the 工作台's task-list upload: the import's limit
 # Where files are uploaded: the API's upload, and the web workspace's task forms (a report,
 # an extension request, a completion: `/tasks/{code}/<form>`), the only forms with files.
 UPLOAD_PATHS = re.compile(rf"^(?:{API_PREFIX}/files|/tasks/[0-9A-Za-z\-_.]+/[a-z][a-z/_-]*)$")
@@ -59,7 +65,7 @@ class RequestLimits:
         self.web = web or Web()
 
     def limit_for(self, path: str) -> int:
-        if path == IMPORT_PATH:
+        if path in (IMPORT_PATH, WEB_IMPORT_PATH):
             return self.limits.max_import_bytes
         if UPLOAD_PATHS.match(path):
             return max(self.web.max_request_bytes, self.limits.max_body_bytes)
@@ -73,14 +79,33 @@ class RequestLimits:
         limit = self.limit_for(scope["path"])
         declared = headers.get("content-length", "").strip()
         if declared.isdigit() and int(declared) > limit:
-            await _refuse(send, 413, "body_too_large", _too_large(limit))
+            await self.refuse(scope["path"], send, 413, "body_too_large", _too_large(limit))
             return
         if _is_api(scope["path"]):
             refusal = await self._unauthenticated(headers)
             if refusal is not None:
                 await _refuse(send, 401, Unauthenticated.code, refusal, challenge=True)
                 return
-        await _Bounded(scope, receive, send, limit, self.limits.body_timeout_s).run(self.app)
+        bounded = _Bounded(scope, receive, send, limit, self.limits.body_timeout_s, self.refuse)
+        await bounded.run(self.app)
+
+    async def refuse(self, path: str, send: Send, status: int, code: str, text: str) -> None:
+        """The refusal in the API's JSON shape, or as a Chinese page for a web form."""
+        if _is_api(path):
+            await _refuse(send, status, code, text)
+        else:
+            await _refuse_page(send, status, self.page_text(path, status))
+
+    def page_text(self, path: str, status: int) -> str:
+        """What a person who sent a form too large or too slowly is told."""
+        if status == 408:
+            return "提交超时，未作任何处理。请检查网络后返回上一页重新提交。"
+        if path == WEB_IMPORT_PATH:
+            return f"上传的任务清单过大：上限为 {_mb(self.limits.max_import_bytes)}"
+        if UPLOAD_PATHS.match(path):
+            each = _mb(self.web.max_upload_bytes)
+            return f"上传的文件过大：每个文件不超过 {each}，每次最多 {self.web.max_files} 个"
+        return f"提交的内容过大：上限为 {_mb(self.limits.max_body_bytes)}"
 
     async def _unauthenticated(self, headers: Headers) -> str | None:
         """Why the caller is nobody, or None; a store failure is left to the endpoint."""
@@ -98,8 +123,17 @@ class _Bounded:
     a limit, the refusal is sent here and the app is told the client went away; whatever the
     app answers then is dropped."""
 
-    def __init__(self, scope: Scope, receive: Receive, send: Send, limit: int, timeout: float):
+    def __init__(
+        self,
+        scope: Scope,
+        receive: Receive,
+        send: Send,
+        limit: int,
+        timeout: float,
+        refuse: _Refuser,
+    ) -> None:
         self.scope, self._receive, self._send = scope, receive, send
+        self._refuser = refuse
         self.limit = limit
         self.deadline = asyncio.get_running_loop().time() + timeout
         self.received = 0
@@ -133,9 +167,12 @@ class _Bounded:
     async def _refuse(self, status: int, code: str, text: str) -> Message:
         if not self.started:
             self.started = True
-            await _refuse(self._send, status, code, text)
+            await self._refuser(self.scope["path"], self._send, status, code, text)
         self.refused = True
         return {"type": "http.disconnect"}
+
+
+_Refuser = Callable[[str, Send, int, str, str], Awaitable[None]]
 
 
 def _is_api(path: str) -> bool:
@@ -152,6 +189,33 @@ def _size(n: int) -> str:
     if n >= 1024 and n % 1024 == 0:
         return f"{n // 1024} KiB"
     return f"{n} 字节"
+
+
+def _mb(n: int) -> str:
+    """A size as people write it: 20 MB (whole MiB), 512 KB, else bytes."""
+    return _size(n).replace("MiB", "MB").replace("KiB", "KB")
+
+
+_PAGE = (
+    '<!doctype html><html lang="zh-CN"><head><meta charset="utf-8">'
+    '<meta name="viewport" content="width=device-width, initial-scale=1">'
+    '<title>未能提交</title><link rel="stylesheet" href="/static/board.css"></head>'
+    '<body><main><h1>未能提交</h1><p class="error" role="alert" id="refused">{text}</p>'
+    '<p>本次提交未作任何处理，请返回上一页修改后重新提交。</p><p><a href="/">返回首页</a></p>'
+    "</main></body></html>"
+)
+
+
+async def _refuse_page(send: Send, status: int, text: str) -> None:
+    """A web form's refusal: a small Chinese page (no template: the app never ran)."""
+    body = _PAGE.format(text=html.escape(text)).encode()
+    headers = [
+        (b"content-type", b"text/html; charset=utf-8"),
+        (b"content-length", str(len(body)).encode()),
+        (b"connection", b"close"),
+    ]
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
 
 
 async def _refuse(send: Send, status: int, code: str, text: str, challenge: bool = False) -> None:

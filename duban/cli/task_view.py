@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
+from duban.app.audit_via import via_of, via_text
 from duban.app.vocabulary import actor_text, date_text, event_label, label, moment_text
 
 __all__ = ["history_rows", "task_lines"]
@@ -106,13 +107,14 @@ HISTORY_COLUMNS = [("version", "序号"), ("at", "时间"), ("type", "事项"), 
 
 
 def history_rows(events: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
-    """The task's events for the table: time, the event's label and who, in Chinese."""
+    """The task's events for the table: time, the event's label and who, in Chinese; who
+    with the door they came through (「（网页登录）」「（接口令牌 id）」), as the audit says."""
     return [
         {
             "version": e.get("version"),
             "at": moment_text(e.get("at")) if e.get("at") else "（未记录）",
             "type": event_label(str(e.get("type", ""))),
-            "actor": actor_text(e.get("actor")),
+            "actor": actor_text(e.get("actor")) + via_text(via_of(e)),
         }
         for e in events
     ]

@@ -38,7 +38,7 @@ from starlette.datastructures import FormData
 from duban.app.people import OpenSession
 from duban.app.roles import Identity
 from duban.web.context import Ctx, WebContext
-from duban.web.masked import masked_templates
+from duban.web.masked import Unmasked, UnmaskedMarkup, masked_templates
 
 __all__ = [
     "PRESESSION_COOKIE",
@@ -136,9 +136,11 @@ def csrf_token(request: Request) -> str:
 
 @pass_context
 def csrf_field(context: Context) -> Markup:
-    """`{{ csrf_field() }}` inside a form: the hidden `csrf` input for this request."""
+    """`{{ csrf_field() }}` inside a form: the hidden `csrf` input for this request, never
+    masked (a hex token may hold an 11-digit run like 13812345678)."""
     request: Request = context["request"]
-    return Markup('<input type="hidden" name="csrf" value="%s">') % csrf_token(request)
+    field = UnmaskedMarkup('<input type="hidden" name="csrf" value="%s">')
+    return field % Unmasked(csrf_token(request))
 
 
 async def _csrf_form(request: Request) -> FormData:

@@ -5,8 +5,9 @@ posts to
 `/office/...`, then redirects back to `/office` with a Chinese confirmation; a refused decision
 shows the queue again with the reason beside that item and what was typed kept.
 
-The office's other pages (task-list import, recognitions, 问责, people, channels) are in
-`duban.web.office_admin`, whose router this one includes. Only the office (`admin`) sees them.
+The office's other pages are in `duban.web.office_admin` (recognitions, 问责),
+`duban.web.office_import` (task-list import) and `duban.web.office_people` (people, channels),
+whose routers this one includes. Only the office (`admin`) sees them.
 """
 
 from __future__ import annotations
@@ -24,18 +25,22 @@ from starlette.datastructures import FormData
 from duban.app import commands as cmd
 from duban.app.errors import ApplicationError, DomainError, Forbidden, InvalidRequest
 from duban.app.instructions import InstructionDesk
+from duban.app.notices import queue_notices_now
 from duban.app.office_desk import PLAN_STATUS_LABELS, failed_deliveries, late_claims, open_request
 from duban.app.roles import Identity, authorize
 from duban.app.routing import chat_titles
 from duban.app.validation_messages import translate
-from duban.web import office_admin
+from duban.web import office_admin, office_import, office_people
 from duban.web.auth import CsrfForm, Viewer, forbidden_page, render
 from duban.web.context import Ctx, WebContext
+from duban.web.masked import Unmasked, as_typed
 
 __all__ = ["DONE_TEXTS", "field", "refusal", "router"]
 
 router = APIRouter(include_in_schema=False)
 router.include_router(office_admin.router)
+router.include_router(office_import.router)
+router.include_router(office_people.router)
 
 FIELD_NAMES = {
     "reason": "理由",
@@ -144,8 +149,17 @@ def office_page(
         "done": confirmation(request),
         "problem": problem or {},
         "fmt_day": lambda at: _day(at, ctx),
+        "kept": lambda item, name: _kept(problem or {}, item, name),
     }
     return render(request, "office.html", context, status_code=status_code)
+
+
+def _kept(problem: Mapping[str, Any], item: str, name: str) -> Unmasked:
+    """What was typed into field `name` of item `item`'s refused form, shown as typed (a
+    Jinja macro's output would be masked again)."""
+    if problem.get("item") != item:
+        return Unmasked("")
+    return Unmasked(problem.get("form", {}).get(name, ""))
 
 
 @router.get("/office", response_class=HTMLResponse)
@@ -175,8 +189,9 @@ def decide(
     try:
         done = act()
     except (ValidationError, DomainError, ApplicationError) as exc:
-        problem = {"item": item, "message": refusal(exc), "form": dict(form.items())}
+        problem = {"item": item, "message": refusal(exc), "form": as_typed(form)}
         return office_page(request, ctx, who, problem, status_code=400)
+    queue_notices_now(ctx.reads.services)  # the decision reaches the unit's chat at once
     return RedirectResponse(done_url("/office", done, subject or item), status_code=303)
 
 

@@ -19,6 +19,7 @@ from duban.web.auth import (
     set_cookie,
 )
 from duban.web.context import Ctx
+from duban.web.masked import Unmasked
 
 __all__ = ["router", "safe_next"]
 
@@ -76,7 +77,7 @@ def signin_submit(request: Request, ctx: Ctx, form: CsrfForm) -> Response:
     try:
         session = ctx.people.sign_in(login, password, _client(request))
     except PersonError as exc:
-        page = {"error": str(exc), "next": target, "login": login}
+        page = {"error": str(exc), "next": target, "login": Unmasked(login)}  # as typed
         return render(request, "signin.html", page, status_code=400)
     response = RedirectResponse(target, status_code=303)
     _signed_in(response, request, session, ctx.config.web.session_hours)

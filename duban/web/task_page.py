@@ -27,7 +27,7 @@ from duban.app.roles import Identity, authorize
 from duban.app.routing import chat_titles
 from duban.web.auth import Viewer, forbidden_page, render
 from duban.web.context import WebContext
-from duban.web.masked import Unmasked
+from duban.web.masked import Unmasked, as_typed
 from duban.web.timeline import format_value, timeline
 
 __all__ = [
@@ -59,11 +59,19 @@ DONE_TEXTS = {
 
 @dataclass
 class FormState:
-    """What a refused form sent back: which form, the reason, the fields as typed."""
+    """What a refused form sent back: which form, the reason, the fields as typed (shown as
+    typed: a mobile number the person wrote must not come back masked, i.e. lost)."""
 
     form: str
     error: str
     values: Mapping[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.values = as_typed(self.values)
+
+    def kept(self, form: str, name: str) -> Unmasked:
+        """Field `name` as typed when `form` is the refused one, else nothing."""
+        return Unmasked(self.values.get(name, "")) if form == self.form else Unmasked("")
 
 
 _DATE_TEXT = re.compile(r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?$")
@@ -209,6 +217,7 @@ def task_page_response(
     if refused is not None and refused.form in RESHOWN:
         context["forms"] = context["forms"] | {refused.form}  # what was typed is never lost
     context["refused"] = refused
+    context["kept"] = refused.kept if refused else lambda form, name: Unmasked("")
     context["done"] = DONE_TEXTS.get(done or "")
     return render(request, "task.html", context, status_code=400 if refused else 200)
 

@@ -5,15 +5,22 @@ preview and confirm, recognitions, 问责, people and invitations, a channel's t
 from __future__ import annotations
 
 import datetime as dt
+import hmac
 import os
 import re
+import socket
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import httpx
 import pytest
 
+from duban.app.masking import mask_mobiles
+from duban.app.people import PeopleRegistry
+from duban.app.services import Services, open_ledger
+from duban.settings.config import load_config
 from tests.support import webdriver
 from tests.support.api import write_config
 from tests.support.server import DUBAN, REPO, ServeProcess, duban, start_serve
@@ -437,3 +444,190 @@ def test_the_office_grants_an_extension_from_the_queue_in_chromium(
         assert "已批准延期：T-05" in browser.text(browser.find("#done"))
         assert browser.find_all("#ext-T-05") == []
     assert "完成时限：2030年10月31日" in _status(config, "T-05")
+
+
+# ---- what a person typed comes back as typed; tokens and links whole ------------------------
+
+TYPED_MOBILE = "13912345678"  # a number the person typed: masked it would be input lost
+
+
+def _textarea(html: str, name: str) -> str:
+    found = re.search(rf'<textarea name="{name}"[^>]*>([^<]*)</textarea>', html)
+    assert found, f"no {name} textarea"
+    return found[1]
+
+
+def test_a_refused_decision_gives_back_a_typed_mobile_number_as_typed(
+    config: Path, server: ServeProcess, office: httpx.Cookies
+) -> None:
+    _run(config, "task", "claim", "T-07", "--as", LEAD)
+    _run(config, "task", "request-extension", "T-07", "--to", "2030-09-30",
+         "--reason", "等待省级批复", "--as", LEAD)  # fmt: skip
+    reason = f"请联系经办人 {TYPED_MOBILE} 核实"
+    with _web(server, office) as web:
+        token = csrf_of(web.get("/office").text)
+        form = {"csrf": token, "decision": "grant", "new_deadline": "2030-01-31", "reason": reason}
+        answer = web.post("/office/extensions/T-07", data=form)  # before the deadline: refused
+    assert answer.status_code == 400
+    assert reason in answer.text
+    assert "139****5678" not in answer.text
+
+
+def test_refused_office_forms_keep_typed_values_as_typed(
+    server: ServeProcess, office: httpx.Cookies
+) -> None:
+    with _web(server, office) as web:
+        token = csrf_of(web.get("/office/accountability").text)
+        measure = {
+            "csrf": token,
+            "code": "T-05",
+            "unit": "县教育局",
+            "kind": "talk",
+            "reason": f"联系人 {TYPED_MOBILE}",
+            "document_no": "改办〔2030〕1号",
+        }
+        refused = web.post("/office/accountability", data=measure)
+        assert refused.status_code == 400
+        assert _textarea(refused.text, "reason") == f"联系人 {TYPED_MOBILE}"
+        people = web.post("/office/people/invite", data={"csrf": token, "person": TYPED_MOBILE})
+        assert people.status_code == 400
+        assert f'name="person" value="{TYPED_MOBILE}"' in people.text
+
+
+def test_a_refused_report_and_instruction_keep_what_was_typed(
+    config: Path, server: ServeProcess
+) -> None:
+    text = f"已与对接人 {TYPED_MOBILE} 沟通"
+    liaison = signed_in(server.url, config, "张伟")
+    with _web(server, liaison) as web:
+        token = csrf_of(web.get("/tasks/T-05").text)
+        refused = web.post(
+            "/tasks/T-05/report", data={"csrf": token, "text": text, "percent": "150"}
+        )
+    assert refused.status_code == 400
+    assert _textarea(refused.text, "text") == text
+    official = signed_in(server.url, config, "王建国")
+    with _web(server, official) as web:
+        token = csrf_of(web.get("/official").text)
+        form = {"csrf": token, "text": f"请 {TYPED_MOBILE} 牵头", "answer_by": "月底"}
+        answer = web.post("/tasks/T-06/instructions", data=form)
+    assert answer.status_code == 400
+    assert "答复时限须是日期" in answer.text
+    assert f"请 {TYPED_MOBILE} 牵头" in answer.text
+
+
+def test_a_csrf_token_holding_an_eleven_digit_run_reaches_the_form_whole(
+    config: Path, server: ServeProcess
+) -> None:
+    """The token is HMAC(secret, pre-session): find a pre-session whose token has a run like a
+    mobile number (masked, it would be refused as a stranger's form)."""
+    services = Services(config=load_config(config), ledger=open_ledger(load_config(config).store))
+    try:
+        secret = PeopleRegistry.of(services).csrf_secret()
+    finally:
+        services.ledger.close()
+    pre, token = next(
+        (pre, token)
+        for pre in (f"pre-{n}" for n in range(100_000))
+        if mask_mobiles(token := hmac.new(secret, f"p:{pre}".encode(), "sha256").hexdigest())
+        != token
+    )
+    with _web(server) as web:
+        web.cookies.set("duban_pre", pre)
+        page = web.get("/signin")
+        assert csrf_of(page.text) == token
+        form = {"csrf": token, "login": TYPED_MOBILE, "password": "not-the-password"}
+        answer = web.post("/signin", data=form)
+    assert answer.status_code == 400, answer.text  # refused for the password, not the form
+    assert f'value="{TYPED_MOBILE}"' in answer.text  # the login as typed, to correct the rest
+
+
+# ---- an invitation from the workspace: expired or used, it is refused -----------------------
+
+
+def _issued_link(server: ServeProcess, office: httpx.Cookies, person: str) -> str:
+    with _web(server, office) as web:
+        token = csrf_of(web.get("/office/people").text)
+        issued = web.post("/office/people/invite", data={"csrf": token, "person": person})
+    assert issued.status_code == 200, issued.text
+    link = re.search(r'id="invite-link">([^<]+)</textarea>', issued.text)
+    assert link
+    return link[1]
+
+
+def test_a_workspace_invitation_expires_and_is_used_once(
+    config: Path, server: ServeProcess, office: httpx.Cookies
+) -> None:
+    later = (dt.datetime.now(dt.UTC) + dt.timedelta(hours=73)).isoformat()
+    expired = _issued_link(server, office, "赵磊")
+    future = start_serve(config, config.parent / "logs-later", "--no-scheduler",
+                         env={"DUBAN_NOW": later})  # fmt: skip
+    try:
+        with _web(future) as web:
+            answer = redeem(web, expired)
+            assert answer.status_code == 400
+            assert "已过期" in answer.text
+            assert web.get("/").status_code == 303
+    finally:
+        future.stop()
+    fresh = _issued_link(server, office, "赵磊")
+    with _web(server) as web:
+        assert redeem(web, fresh).status_code == 200
+    with _web(server) as again:
+        refused = redeem(again, fresh)
+        assert refused.status_code == 400
+        assert "已使用过" in refused.text
+        assert again.get("/").status_code == 303
+
+
+# ---- a form too large: a Chinese page, not the API's JSON -----------------------------------
+
+
+def _declared_post(server: ServeProcess, path: str, size: int) -> tuple[int, str, str]:
+    """POST `path` declaring a body of `size` bytes and send none: the limit answers first."""
+    parts = urlsplit(server.url)
+    with socket.create_connection((parts.hostname or "127.0.0.1", parts.port or 80), 30) as sock:
+        head = (
+            f"POST {path} HTTP/1.1\r\nHost: {parts.netloc}\r\n"
+            f"Content-Type: multipart/form-data; boundary=x\r\nContent-Length: {size}\r\n\r\n"
+        )
+        sock.sendall(head.encode())
+        answer = b""
+        while chunk := sock.recv(65536):
+            answer += chunk
+    head_bytes, _, body = answer.partition(b"\r\n\r\n")
+    lines = head_bytes.decode("latin-1").split("\r\n")
+    kind = next((line.split(":", 1)[1].strip() for line in lines if
+                 line.lower().startswith("content-type:")), "")  # fmt: skip
+    return int(lines[0].split()[1]), kind, body.decode("utf-8")
+
+
+def test_a_web_form_over_the_limit_gets_a_chinese_page(server: ServeProcess) -> None:
+    status, kind, body = _declared_post(server, "/tasks/T-05/report", 300 * 1024 * 1024)
+    assert status == 413
+    assert kind.startswith("text/html")
+    assert "上传的文件过大：每个文件不超过 20 MB，每次最多 10 个" in body
+    assert "本次提交未作任何处理" in body
+    status, kind, body = _declared_post(server, "/office/people/add", 2 * 1024 * 1024)
+    assert (status, kind.split(";")[0]) == (413, "text/html")
+    assert "提交的内容过大：上限为 1 MB" in body
+    status, kind, body = _declared_post(server, "/api/v1/files", 300 * 1024 * 1024)
+    assert (status, kind) == (413, "application/json")
+
+
+def test_task_history_says_how_each_person_acted(config: Path, server: ServeProcess) -> None:
+    """`duban task history` names the door as the audit trail does: 「（网页登录）」 for the web."""
+    liaison = signed_in(server.url, config, "张伟")
+    with _web(server, liaison) as web:
+        token = csrf_of(web.get("/tasks/T-05").text)
+        done = web.post(
+            "/tasks/T-05/report", data={"csrf": token, "text": "网页报送", "percent": "60"}
+        )
+        assert done.status_code == 303, done.text
+    history = _run(config, "task", "history", "T-05")
+    lines = [line for line in history.splitlines() if "报送进展" in line]
+    assert lines, history
+    assert "张伟（网页登录）" in lines[-1]
+    claimed = next(line for line in history.splitlines() if "签收" in line)
+    assert "网页登录" not in claimed  # claimed from the command line: no door named
+    assert "接口令牌" not in claimed
