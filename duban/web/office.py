@@ -29,10 +29,10 @@ from duban.app.notices import queue_notices_now
 from duban.app.office_desk import PLAN_STATUS_LABELS, failed_deliveries, late_claims, open_request
 from duban.app.roles import Identity, authorize
 from duban.app.routing import chat_titles
-from duban.app.validation_messages import translate
 from duban.web import office_admin, office_import, office_people
 from duban.web.auth import CsrfForm, Viewer, forbidden_page, render
 from duban.web.context import Ctx, WebContext
+from duban.web.forms import field, refusal
 from duban.web.masked import Unmasked, as_typed
 
 __all__ = ["DONE_TEXTS", "field", "refusal", "router"]
@@ -42,15 +42,6 @@ router.include_router(office_admin.router)
 router.include_router(office_import.router)
 router.include_router(office_people.router)
 
-FIELD_NAMES = {
-    "reason": "理由",
-    "new_deadline": "新的完成时限",
-    "text": "审核意见",
-    "title": "名称",
-    "kind": "类别",
-    "level": "级别",
-    "name": "姓名",
-}
 
 # What the redirect's `done` code says (the page composes it; no text travels in the URL).
 DONE_TEXTS = {
@@ -69,18 +60,6 @@ DONE_TEXTS = {
     "tested": "测试消息已送达",
     "untested": "测试消息未送达",
 }
-
-
-def field(form: FormData, name: str) -> str:
-    value = form.get(name)
-    return value.strip() if isinstance(value, str) else ""
-
-
-def refusal(exc: Exception) -> str:
-    """A refused command's reason in Chinese (a domain/application error or bad input)."""
-    if isinstance(exc, ValidationError):
-        return "；".join(p["message"] for p in translate(exc.errors(), FIELD_NAMES))
-    return str(getattr(exc, "message", exc))
 
 
 def done_url(path: str, done: str, subject: str = "") -> str:

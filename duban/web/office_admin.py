@@ -17,16 +17,15 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
-from starlette.datastructures import FormData
 
 from duban.app import commands as cmd
 from duban.app.accountability import AccountabilityRegister
 from duban.app.errors import ApplicationError, DomainError, Forbidden, InvalidRequest
 from duban.app.roles import Identity, authorize
-from duban.app.validation_messages import translate
 from duban.app.vocabulary import MEASURE_LABELS, RECOGNITION_KIND_LABELS, RECOGNITION_LABELS
 from duban.web.auth import CsrfForm, Viewer, forbidden_page, render
 from duban.web.context import Ctx, WebContext
+from duban.web.forms import field, refusal
 from duban.web.masked import as_typed
 
 __all__ = [
@@ -41,7 +40,6 @@ __all__ = [
 
 router = APIRouter(include_in_schema=False)
 
-_FIELDS = {"reason": "理由", "title": "名称", "kind": "类别", "level": "级别"}
 _DONE = {
     "recognised": "已登记",
     "measure": "已登记追责问责措施",
@@ -52,17 +50,6 @@ _DONE = {
     "untested": "测试消息未送达",
 }
 USER_ERRORS = (ValidationError, DomainError, ApplicationError)
-
-
-def field(form: FormData, name: str) -> str:
-    value = form.get(name)
-    return value.strip() if isinstance(value, str) else ""
-
-
-def refusal(exc: Exception) -> str:
-    if isinstance(exc, ValidationError):
-        return "；".join(p["message"] for p in translate(exc.errors(), _FIELDS))
-    return str(getattr(exc, "message", exc))
 
 
 def done_redirect(path: str, done: str, subject: str = "") -> RedirectResponse:

@@ -31,6 +31,7 @@ from duban.app.roles import Action, Identity, authorize
 from duban.app.validation_messages import translate
 from duban.web.auth import CsrfForm, Viewer, forbidden_page, render
 from duban.web.context import Ctx, WebContext
+from duban.web.forms import field
 from duban.web.task_page import FormState, task_page_response
 
 __all__ = ["FIELD_LABELS", "router", "text_of", "uploads_of"]
@@ -64,10 +65,7 @@ class Refused(Exception):
         self.message = message
 
 
-def text_of(form: FormData, name: str) -> str:
-    """A text field as sent ("" when missing, or when a file was sent in its place)."""
-    value = form.get(name)
-    return value.strip() if isinstance(value, str) else ""
+text_of = field  # a text field as sent ("" when missing, or a file in its place)
 
 
 def uploads_of(form: FormData, name: str = "files") -> list[UploadFile]:
