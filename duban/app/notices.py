@@ -1,10 +1,12 @@
-"""The notices step: 交办 notices and decisions queued for the units' chats, once.
+"""The notices step: 交办 notices and decisions queued for the units' chats, and the units'
+steps (claims, reports, extension requests, completions) for the office's chat, once.
 
     queue_notices(services, now)     # at the start of every sweep, and right after a command
 
 It reads only the events recorded since the position it last handled (the store filters them
-by topic: the assignments and the decisions), plans the messages (`assignment_notices`,
-`decision_notices`) and queues them in the outbox. Delivery is the outbox's, held outside
+by topic: the assignments, the decisions and the unit steps `[office]` has told), plans the
+messages (`assignment_notices`, `decision_notices`, `submission_notices`) and queues them in
+the outbox. Delivery is the outbox's, held outside
 working hours like every message (PRODUCT.md rule 3) and proven attempt by attempt (rule 6).
 
 Exactly once: a message's key is derived from the event(s) it tells of, so a second run, a
@@ -21,9 +23,10 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
+from uuid import UUID
 
 import structlog
 from eventsourcing.domain import DomainEvent
@@ -41,6 +44,7 @@ from duban.app.decision_notices import DECISION_EVENTS, Lookup, decision_notices
 from duban.app.notice_parts import Notice
 from duban.app.routing import Directory
 from duban.app.services import Services
+from duban.app.submission_notices import submission_events, submission_notices
 from notifiers.limits import split_for_platform
 from projections.viewstore import APP_NAME, ViewRecorder, view_recorder
 
@@ -63,6 +67,7 @@ NOTICE_EVENTS: tuple[type[DomainEvent], ...] = (
     ReformTask.Revised,  # a new lead unit or co-unit is an assignment to it
     *DECISION_EVENTS,
 )
+"""Read on every run; the unit steps the config tells the office of are read beside them."""
 VIEW_NAME = "notices"
 
 
@@ -93,7 +98,8 @@ def _pending(services: Services, now: dt.datetime) -> _Pending:
     ledger = services.ledger
     start = _view(ledger.recorder.datastore).max_tracking_id(APP_NAME)  # type: ignore[attr-defined]
     end = ledger.recorder.max_notification_id() or 0
-    found = list(ledger.events_of(*NOTICE_EVENTS, after=start or 0))
+    kinds = (*NOTICE_EVENTS, *submission_events(services.config))
+    found = list(ledger.events_of(*kinds, after=start or 0))
     events = [e for _, e in found if start is not None or e.at >= now - FIRST_RUN_HORIZON]
     return _Pending(start, max([end, *(p for p, _ in found)]), len(found), events)
 
@@ -104,7 +110,8 @@ def plan_notices(services: Services, now: dt.datetime) -> list[Notice]:
 
 
 def queue_notices(services: Services, now: dt.datetime) -> NoticeReport:
-    """Queue the 交办 notices and decision messages of every event since the last run."""
+    """Queue the 交办 notices, decision messages and the office's news of unit steps of every
+    event since the last run."""
     pending = _pending(services, now)
     report = NoticeReport(events=pending.read, position=pending.position)
     report.queued = _queue(services, _plan(services, pending.events), now)
@@ -139,18 +146,28 @@ def _plan(services: Services, events: Sequence[Any]) -> list[Notice]:
     lookup = Lookup(services.ledger.repository.get)
     assignments: list[Assignment] = []
     decisions: list[Any] = []
+    steps: list[Any] = []
     for event in events:
         if isinstance(event, ReformTask.Assigned):
             assignments.append(assignment_of(event))
         elif isinstance(event, ReformTask.Revised):
             found = reassignment_of(event, lookup.aggregate)
             assignments += [found] if found is not None else []
-        else:
+        elif type(event) in DECISION_EVENTS:
             decisions.append(event)
+        else:
+            steps.append(event)
     return [
         *assignment_notices(assignments, config, calendar),
         *decision_notices(decisions, lookup, config, calendar),
+        *submission_notices(steps, _task_at(services), config, calendar),
     ]
+
+
+def _task_at(services: Services) -> Callable[[UUID, int], Any]:
+    """The task as it stood at a version: what a unit step's message tells of."""
+    get = services.ledger.repository.get
+    return lambda aggregate_id, version: get(aggregate_id, version=version)
 
 
 def _queue(services: Services, notices: Sequence[Notice], now: dt.datetime) -> list[str]:

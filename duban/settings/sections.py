@@ -134,6 +134,11 @@ class Office(Section):
     name: Name = "县委改革办"
     channel: Name = "office"
     leaders_channel: Name = "leaders"
+    # What the units do, told to the office's chat (duban.app.submission_notices): extension
+    # requests and completion submissions (they wait for the office), and claims and progress
+    # reports (off by default: monthly reports of every task would crowd the chat).
+    tell_requests: bool = True
+    tell_receipts: bool = False
 
 
 class WorkingHours(Section):

@@ -7,7 +7,10 @@ with a file; the office accepts it from the queue. After each step the board (as
 shows the new state, the audit trail names the event and the person, and — for the messages
 the product sends (the 交办 notice and every decision, PRODUCT.md rule 10) — the local fake
 robots received it over real HTTP with a link to `{public_url}/tasks/{code}` that opens the
-task page in the signed-in browser. The uploaded PDF downloads with the same SHA-256.
+task page in the signed-in browser. The office's own chat (WeCom) hears of each of the
+liaison's steps — the claim, the 60% report, the extension request, the completion — with the
+same link (`[office] tell_receipts = true`; requests are told by default). The uploaded PDF
+downloads with the same SHA-256.
 
 The server's clock is pinned (`$DUBAN_NOW`, a Monday morning: working time); messages go out
 by `duban deliver` between steps. Screenshots go to test-artifacts/flow-*.png.
@@ -61,6 +64,7 @@ allowed_webhook_hosts = ["{host}"]
 name = "县委改革办"
 channel = "office"
 leaders_channel = "leaders"
+tell_receipts = true
 
 [web]
 public_url = "{url}"
@@ -276,6 +280,17 @@ def opens_the_task(browser: Browser, link: str) -> None:
     assert "我的任务" in browser.text(browser.find("#nav"))
 
 
+def office_told(county: County, office: Browser, step: str) -> str:
+    """The office chat's (WeCom) one message of the liaison's `step` (「已签收」「报送进展」…):
+    its link opens the task page in the office's browser; the text as the chat shows it."""
+    told = message_about(county, "wecom", f"**{UNIT}**（{LIAISON}）{step}")
+    link = page_link(told, county)
+    office.open(link)
+    assert office.url == link
+    assert CODE in office.text(office.find("h1"))
+    return received(told).text
+
+
 def shot(browser: Browser, name: str) -> None:
     browser.screenshot(ARTIFACTS / f"flow-{name}.png")
 
@@ -338,6 +353,7 @@ def claim(county: County, office: Browser, phone: Browser) -> None:
     assert "推进中" in row
     assert "已交办" not in row
     assert has_entry(trail(office, county), "签收", LIAISON)
+    office_told(county, office, "已签收")
 
 
 def report_with_files(county: County, office: Browser, phone: Browser, tmp_path: Path) -> bytes:
@@ -359,6 +375,9 @@ def report_with_files(county: County, office: Browser, phone: Browser, tmp_path:
     assert has_entry(entries, "报送进展：60%", LIAISON)
     assert has_entry(entries, "推进会纪要.pdf", LIAISON)
     assert has_entry(entries, "现场照片.png", LIAISON)
+    told = office_told(county, office, "报送进展")
+    assert "完成进度 **60%**" in told, told
+    assert "附件：2个（推进会纪要.pdf、现场照片.png）" in told, told
     return pdf.read_bytes()
 
 
@@ -375,6 +394,9 @@ def ask_for_an_extension(county: County, office: Browser, phone: Browser) -> Non
     asked = office.text(office.find(f"#ext-{CODE}"))
     assert "2026-10-31" in asked or "2026年10月31日" in asked, asked
     assert "需待省级批复后印发" in asked
+    told = office_told(county, office, "申请延期")
+    assert "申请延至：**2026年10月31日**" in told, told
+    assert "理由：需待省级批复后印发" in told, told
 
 
 def grant_from_the_queue(county: County, office: Browser, phone: Browser) -> None:
@@ -407,6 +429,9 @@ def submit_completion(county: County, office: Browser, phone: Browser, tmp_path:
     assert has_entry(trail(office, county), "提交销号", LIAISON)
     office.open(f"{county.url}/office")
     assert "实施方案已印发" in office.text(office.find(f"#done-{CODE}"))
+    told = office_told(county, office, "提交销号申请")
+    assert "完成情况：实施方案已印发，任务全部完成" in told, told
+    assert "附件：1个（印发文件.pdf）" in told, told
 
 
 def accept_from_the_queue(county: County, office: Browser, phone: Browser) -> None:

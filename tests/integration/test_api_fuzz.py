@@ -41,7 +41,8 @@ CONFIG_KEY = re.compile(
     r"\[\[?[a-z_.]+\]\]?|\b[a-z_]+ = (?:true|false)|\bduban(?: [a-z]+)+|--[a-z-]+"
 )
 QUOTED = re.compile(r"「[^」]*」")  # what the caller sent, as the message quotes it
-CODES = frozenset({"API", "JSON", "UTF", "PDF", "Excel", "Word", "WPS", "URL"})  # names, not English
+# names, not English
+CODES = frozenset({"API", "JSON", "UTF", "PDF", "Excel", "Word", "WPS", "URL"})
 
 
 def chinese_error_messages(_ctx: Any, response: Any, case: Any) -> bool | None:

@@ -137,10 +137,13 @@ def completion_submitted(services: Services) -> None:
 def decided(
     asked: Callable[[Services], None], command: tc.TaskCommand[Any], reason: str
 ) -> Callable[[Services], None]:
-    """The unit asks (`asked`), then the office decides with `command` and `reason`."""
+    """The unit asks (`asked`), then the office decides with `command` and `reason`. The
+    office's own message of the request (`submission_notices`) is queued in between, out of
+    the way: what is counted after is the decision's."""
 
     def make(services: Services) -> None:
         asked(services)
+        queue_notices(services, services.ledger.clock())
         command.run(services.ledger, CODE, command.parse(reason=reason), OFFICE)
 
     return make
@@ -334,7 +337,8 @@ def test_a_reason_is_escaped_and_masked_and_a_task_without_official_tells_the_un
     report = queue_notices(services, now_of(clock))
 
     (message,) = decision_messages(services)
-    assert len(report.queued) == 2  # the 交办 notice and the decision, each to the unit only
+    # the 交办 notice and the decision, each to the unit only; the 销号申请 to the office
+    assert len(report.queued) == 3
     assert message.channel == "fgj"
     text = "".join(message.parts)
     assert "退回理由：见［附件］（http：//evil.example） ＜＠all＞ 联系139＊＊＊＊5678" in text

@@ -49,9 +49,10 @@ def test_the_api_queues_the_notices_with_the_import_and_the_decision(
         post("/tasks/2024-01/completion/return", tokens.office, {"reason": "缺少验收材料"})
 
     found = kinds(services)
-    assert (
-        found[told:] == [("decision_notice", "办结申请退回")] * 2
-    )  # the unit's and the official's
+    assert found[told:] == [
+        ("submission_notice", "销号申请"),  # to the office, queued with the submission
+        *[("decision_notice", "办结申请退回")] * 2,  # the unit's and the official's
+    ]
     services.ledger.close()
 
 
@@ -83,6 +84,7 @@ def test_the_command_line_queues_the_notices_at_once(tmp_path: Path, sqlite_url:
     # decision was queued by the command that made it.
     assert found == [
         ("assignment_notice", "交办通知"),
+        ("submission_notice", "延期申请"),  # the liaison's request, told to the office
         ("decision_notice", "延期申请未获批准"),
         ("decision_notice", "领导批示"),
         ("decision_notice", "追责问责"),

@@ -13,7 +13,6 @@ import hashlib
 import itertools
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -52,7 +51,8 @@ class World:
 
     def history(self, code: str) -> list[dict[str, Any]]:
         with self.api() as api:
-            found: list[dict[str, Any]] = api.get(f"/tasks/{code}/history").raise_for_status().json()
+            answer = api.get(f"/tasks/{code}/history").raise_for_status()
+            found: list[dict[str, Any]] = answer.json()
             return found
 
     def task_in(self, state: str) -> str:
@@ -106,7 +106,8 @@ FORMS = {
     "claim": Form("/tasks/{code}", "/tasks/{code}/claim", "assigned", {},
                   ("co", "other", "official", "auditor")),
     "report": Form("/tasks/{code}", "/tasks/{code}/report", "claimed",
-                   {"text": "完成方案初稿", "percent": "30"}, ("other", "other_official", "auditor")),
+                   {"text": "完成方案初稿", "percent": "30"},
+                   ("other", "other_official", "auditor")),
     "extension": Form("/tasks/{code}", "/tasks/{code}/extension", "claimed",
                       {"new_deadline": "2024-09-30", "reason": "用地审批未完成"},
                       ("co", "other", "official", "auditor")),
@@ -178,7 +179,8 @@ def test_the_auditor_reads_every_task_and_its_files_and_another_unit_does_not(
     download = f"/tasks/{code}/files/{ref['sha256']}"
     with world.web("auditor") as auditor:
         page = auditor.get(f"/tasks/{code}")
-        assert page.status_code == 200 and "征求意见稿已形成" in page.text
+        assert page.status_code == 200
+        assert "征求意见稿已形成" in page.text
         got = auditor.get(download)
         assert got.status_code == 200
         assert hashlib.sha256(got.content).hexdigest() == ref["sha256"]
