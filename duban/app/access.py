@@ -22,6 +22,7 @@ from typing import Any
 from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.persistence import IntegrityError
 
+from domain.person import Person
 from domain.roles import Identity, authorize
 from domain.token import (
     AccessToken,
@@ -134,10 +135,22 @@ class TokenRegistry:
             raise Unauthenticated(f"{refusal}，令牌已失效")
         if record.revoked:
             raise Unauthenticated("访问令牌已吊销")
-        return record.identity().through("token", record.token_id)  # what its actions record
+        identity = record.identity()
+        if self._disabled(identity):
+            raise Unauthenticated("该人员已被停用，令牌已失效")
+        return identity.through("token", record.token_id)  # what its actions record
 
     def _refusal(self, role: str, name: str, unit: str | None) -> str | None:
         return None if self.directory is None else self.directory.refusal(role, name, unit)
+
+    def _disabled(self, identity: Identity) -> bool:
+        """A token is bound to its person's account: disabling the person ends it too (one
+        small read; a person never invited has no account and keeps the token's binding)."""
+        try:
+            person: Person = self.ledger.repository.get(Person.create_id(identity.actor))
+        except AggregateNotFoundError:
+            return False
+        return not person.active
 
     def _require(self, token_id: str) -> AccessToken:
         record = self._get(token_id)

@@ -88,12 +88,19 @@ def test_on_either_store_a_revoked_session_or_a_disabled_person_is_signed_out_at
     store_url: str, tmp_path: Path
 ) -> None:
     """Invite → redeem → session; `duban session revoke` (another process) ends it on the next
-    request, and `duban person disable` ends every session of the person."""
+    request, and `duban person disable` ends every session of the person and their API token
+    (a token is bound to its person's account)."""
     path = write_config(tmp_path, store_url)
     duban(path, "init")
+    token = duban(
+        path, "token", "issue", "--role", "liaison", "--unit", "县发展和改革局", "--name", "张伟",
+        "--quiet",
+    ).strip()  # fmt: skip
+    api = {"Authorization": f"Bearer {token}"}
     server = start_serve(path, tmp_path / "logs", "--no-scheduler")
     try:
         first, second = (signed_in(server.url, path, "张伟") for _ in range(2))
+        assert httpx.get(f"{server.url}/api/v1/me", headers=api).status_code == 200
         sessions = json.loads(duban(path, "session", "list", "--format", "json"))
         assert [s["live"] for s in sessions] == [True, True]
         with _web(server, first) as web:
@@ -104,6 +111,9 @@ def test_on_either_store_a_revoked_session_or_a_disabled_person_is_signed_out_at
             assert web.get("/").status_code == 200
             duban(path, "person", "disable", "张伟", "--reason", "调离")
             assert web.get("/").status_code == 303
+        refused = httpx.get(f"{server.url}/api/v1/me", headers=api)
+        assert refused.status_code == 401
+        assert "已被停用" in refused.json()["message"]
         listed = duban(path, "session", "list")
         assert listed.count("已注销") == 2
     finally:
