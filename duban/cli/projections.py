@@ -279,12 +279,12 @@ def audit_verify(
     _reader(as_)
     reads = _reads()
     result = reads.verify_chain(_parse_head(head) if head else None)
+    if not result.intact:  # the events cannot be trusted (nor always read): files not checked
+        assert result.breach is not None
+        fail(f"校验未通过：{result.breach.message}（已核对 {result.checked} 条）", 1)
     problems = EvidenceFiles(services().ledger).problems()
     for problem in problems:
         typer.echo(f"附件校验未通过：{problem.message}", err=True)
-    if not result.intact:
-        assert result.breach is not None
-        fail(f"校验未通过：{result.breach.message}（已核对 {result.checked} 条）", 1)
     if problems:
         fail(f"校验未通过：{len(problems)} 个附件与报送时不一致或已丢失", 1)
     _report_intact(result, reads.chain_head())

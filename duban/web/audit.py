@@ -261,7 +261,9 @@ def audit_verify(request: Request, ctx: Ctx, who: Viewer) -> Response:
         return forbidden_page(request, str(exc))
     result = ctx.reads.verify_chain()
     head = ctx.reads.chain_head() if result.intact else None
-    problems = EvidenceFiles(ctx.ledger).problems() if ctx.ledger.evidence is not None else []
+    # a broken chain: the events cannot be trusted (a forged one may not even decode)
+    files_checked = result.intact and ctx.ledger.evidence is not None
+    problems = EvidenceFiles(ctx.ledger).problems() if files_checked else []
     breach = result.breach
     context = {
         "intact": result.intact and not problems,
