@@ -35,7 +35,7 @@ cat <<MSG
   登录链接（每个只能使用一次）:
 ${links}
   API   ${url}/api/v1   接口说明 ${url}/openapi.json
-  管理员令牌（office，只显示这一次；下次启动时自动吊销）:
+  改革办接口令牌（只显示这一次；下次启动时自动吊销）:
     ${token}
   试一试:
     curl -H "Authorization: Bearer ${token}" ${url}/api/v1/board
