@@ -35,7 +35,9 @@ def _web(server: ServeProcess, cookies: httpx.Cookies | None = None) -> httpx.Cl
     return httpx.Client(base_url=server.url, cookies=cookies, timeout=30)
 
 
-@pytest.mark.parametrize("path", ["/", "/tasks/2024-01", "/my", "/office", "/audit", "/password"])
+@pytest.mark.parametrize(
+    "path", ["/", "/tasks/2024-01", "/my", "/office", "/official", "/audit", "/password"]
+)
 def test_signed_out_pages_redirect_to_signin(server: ServeProcess, path: str) -> None:
     with _web(server) as web:
         answer = web.get(path)
