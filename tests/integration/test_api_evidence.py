@@ -141,17 +141,23 @@ def test_a_file_not_uploaded_cannot_be_attached(api: Api) -> None:
     assert "尚未上传" in answer.json()["message"]
 
 
-def _tamper(api: Api, sha256: str) -> None:
+def _tamper(api: Api, sha256: str, *, remove: bool = False) -> None:
+    """Change a stored file's content behind the service's back (or remove it)."""
     store_url = api.services.config.store
     if is_sqlite(store_url):
         path = Path(store_url.removeprefix("sqlite:///")).parent / "evidence" / sha256[:2] / sha256
-        path.write_bytes(path.read_bytes() + b"tampered")
+        if remove:
+            path.unlink()
+        else:
+            path.write_bytes(path.read_bytes() + b"tampered")
         return
+    change = (
+        "DELETE FROM duban_evidence WHERE sha256 = %s"
+        if remove
+        else "UPDATE duban_evidence SET content = content || 'x'::bytea WHERE sha256 = %s"
+    )
     with psycopg.connect(postgres_conninfo(store_url), autocommit=True) as connection:
-        connection.execute(
-            "UPDATE duban_evidence SET content = content || 'x'::bytea WHERE sha256 = %s",
-            (sha256,),
-        )
+        connection.execute(change, (sha256,))
 
 
 def _verify(config: Path) -> subprocess.CompletedProcess[str]:
@@ -179,3 +185,8 @@ def test_a_changed_file_is_refused_and_named_by_audit_verify(api: Api) -> None:
         broken.stderr
     )
     assert "现场照片" not in broken.stderr
+    _tamper(api, str(jpeg["sha256"]), remove=True)
+    gone = _verify(api.config)
+    assert gone.returncode == 1
+    assert f"任务 2024-01 的附件「现场照片.jpg」（{str(jpeg['sha256'])[:12]}）" in gone.stderr
+    assert "丢失" in gone.stderr
