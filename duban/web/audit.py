@@ -68,6 +68,15 @@ def _reader(who: Identity) -> None:
     authorize(who, "read_details")
 
 
+def _refused(request: Request, who: Identity) -> Response | None:
+    """The 403 page for anyone but auditors and the office; None for them."""
+    try:
+        _reader(who)
+    except Forbidden as exc:
+        return forbidden_page(request, str(exc))
+    return None
+
+
 # ---- the filters ---------------------------------------------------------------------------
 
 
@@ -169,10 +178,8 @@ def _entries(ctx: WebContext, who: Identity, query: TrailQuery, limit: int) -> l
 
 @router.get("/audit")
 def audit_page(request: Request, ctx: Ctx, who: Viewer) -> Response:
-    try:
-        _reader(who)
-    except Forbidden as exc:
-        return forbidden_page(request, str(exc))
+    if (refused := _refused(request, who)) is not None:
+        return refused
     filters = TrailFilters.of(request.query_params)
     found = _entries(ctx, who, filters.query(ctx), PAGE_SIZE + 1)
     page, more = found[:PAGE_SIZE], len(found) > PAGE_SIZE
@@ -192,10 +199,8 @@ def audit_page(request: Request, ctx: Ctx, who: Viewer) -> Response:
 @router.get("/audit/export.jsonl")
 def audit_export(request: Request, ctx: Ctx, who: Viewer) -> Response:
     """The filtered trail, every entry, oldest first, as JSON lines (a download)."""
-    try:
-        _reader(who)
-    except Forbidden as exc:
-        return forbidden_page(request, str(exc))
+    if (refused := _refused(request, who)) is not None:
+        return refused
     query = TrailFilters.of(request.query_params).query(ctx)
     stamp = ctx.reads.today().isoformat()
     headers = {"Content-Disposition": f'attachment; filename="audit-{stamp}.jsonl"'}
@@ -220,10 +225,8 @@ def _lines(ctx: WebContext, who: Identity, query: TrailQuery) -> Iterator[bytes]
 @router.get("/audit/board")
 def audit_board(request: Request, ctx: Ctx, who: Viewer) -> Response:
     """The board on a past day (`as_of`) or after an event (`position`), from the events."""
-    try:
-        _reader(who)
-    except Forbidden as exc:
-        return forbidden_page(request, str(exc))
+    if (refused := _refused(request, who)) is not None:
+        return refused
     as_of = (request.query_params.get("as_of") or "").strip()
     position = (request.query_params.get("position") or "").strip()
     error, rows = "", None
@@ -255,10 +258,8 @@ def audit_board(request: Request, ctx: Ctx, who: Viewer) -> Response:
 @router.get("/audit/verify")
 def audit_verify(request: Request, ctx: Ctx, who: Viewer) -> Response:
     """The chain recomputed from the stored rows, its head, and every evidence file re-hashed."""
-    try:
-        _reader(who)
-    except Forbidden as exc:
-        return forbidden_page(request, str(exc))
+    if (refused := _refused(request, who)) is not None:
+        return refused
     result = ctx.reads.verify_chain()
     head = ctx.reads.chain_head() if result.intact else None
     # a broken chain: the events cannot be trusted (a forged one may not even decode)
