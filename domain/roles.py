@@ -39,14 +39,17 @@ _OFFICE_ONLY = frozenset(
 _LEAD_ONLY = frozenset({"claim", "request_extension", "submit"})
 
 
-Via = Literal["session", "token"]  # a web session (its public id), an API token (its token_id)
+# A web session (its public id), an API token (its token_id), a message from a group chat (the
+# id of its `domain.inbound.InboundMessage`).
+Via = Literal["session", "token", "chat"]
 
 
 @dataclass(frozen=True)
 class Identity:
     """The acting person or process; `actor` is what events record, and `via` what they record
     beside it: the door the person came through, ``session:<public id>`` for a web session,
-    ``token:<token_id>`` for an API token, None for the command line and the system. Never a
+    ``token:<token_id>`` for an API token, ``chat:<inbound message id>`` for a reply written to
+    the robot in a group chat, None for the command line and the system. Never a
     secret: only the public half of a cookie or token. Two identities of one person are equal
     whatever door they came through (`via` is not compared)."""
 

@@ -42,6 +42,7 @@ from domain.vocabulary import (
     date_text,
     event_label,
 )
+from projections.audit_inbound import INBOUND_TEXTS
 from projections.audit_people import PEOPLE_TEXTS
 from projections.audit_via import via_of, via_text
 from projections.facts import jsonable
@@ -59,8 +60,7 @@ __all__ = [
 
 
 def who(actor: str | None) -> str:
-    """ "liaison:县发展和改革局/张伟" → "县发展和改革局 张伟"; "office:改革办" → "改革办";
-    "system:delivery" → "系统（消息投递）" (`domain.vocabulary.actor_text`)."""
+    """「县发展和改革局 张伟」「改革办」「系统（消息投递）」: `domain.vocabulary.actor_text`."""
     return actor_text(actor)
 
 
@@ -344,7 +344,7 @@ _DESCRIBE: dict[type[DomainEvent], _Describe] = {
     Instruction.Answered: lambda e, w, n: f"{w} 答复批示：{e.text}",
     AccountabilityMeasure.Recorded: lambda e, w, n: _measure(e, w),
 }
-_BY_TYPE: dict[str, _Describe] = {k.__qualname__: t for k, t in _DESCRIBE.items()} | PEOPLE_TEXTS
+_BY_TYPE = {k.__qualname__: t for k, t in _DESCRIBE.items()} | PEOPLE_TEXTS | INBOUND_TEXTS
 
 
 def _field(key: str, value: Any) -> str:

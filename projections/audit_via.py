@@ -1,7 +1,8 @@
 """The door an action came through, as the audit trail shows it.
 
 Events a person causes record `via` beside `actor` (`domain.roles.Identity.via`):
-``session:<public id>`` for a web session, ``token:<token_id>`` for an API token, None from the
+``session:<public id>`` for a web session, ``token:<token_id>`` for an API token,
+``chat:<inbound message id>`` for a reply written to the robot in a group chat, None from the
 command line and the system (and in every event stored before it was recorded). A 阶段节点's
 `MilestoneClosed` already names by `via` how the milestone was confirmed (report, office, plan),
 so it records the door as `through`. The trail shows the door in words after the person,
@@ -18,8 +19,8 @@ from typing import Any
 __all__ = ["VIA_LABELS", "via_of", "via_text"]
 
 # The doors, as a county office names them (listed here, beside the one rule that uses them).
-VIA_LABELS = {"session": "网页登录", "token": "接口令牌"}
-_SHAPE = re.compile(r"^(session|token):([A-Za-z0-9_-]{1,64})$")
+VIA_LABELS = {"session": "网页登录", "token": "接口令牌", "chat": "群内回复"}
+_SHAPE = re.compile(r"^(session|token|chat):([A-Za-z0-9_-]{1,64})$")
 
 
 def via_of(data: Mapping[str, Any]) -> str | None:
@@ -36,4 +37,6 @@ def via_text(via: str | None) -> str:
     if match is None:
         return ""
     kind, public_id = match.groups()
-    return f"（{VIA_LABELS[kind]}）" if kind == "session" else f"（{VIA_LABELS[kind]} {public_id}）"
+    if kind == "token":
+        return f"（{VIA_LABELS[kind]} {public_id}）"
+    return f"（{VIA_LABELS[kind]}）"  # a chat's message: its entry beside it shows the text

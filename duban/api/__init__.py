@@ -27,6 +27,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from duban.api import admin, plans, tasks
 from duban.api import documents as documents_api
 from duban.api import files as files_api
+from duban.api import inbound as inbound_api
 from duban.api import instructions as instructions_api
 from duban.api.deps import ServiceContext, checked_request
 from duban.api.errors import ERROR_RESPONSES, install_error_handlers
@@ -170,6 +171,7 @@ def create_app(services: Services, background: Sequence[Background] = ()) -> Fas
             dependencies=[Depends(checked_request)],
         )
     app.include_router(files_api.router, prefix=API_PREFIX, responses=ERROR_RESPONSES)
+    app.include_router(inbound_api.router, prefix=API_PREFIX)  # no token: the platform signs
     mount_web(app)
     limits = services.config.http
     app.add_middleware(

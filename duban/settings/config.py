@@ -124,6 +124,7 @@ class Config(Section):
         """What the field rules cannot see: cross-references, the ladder, crons, templates."""
         problems = [
             *self._reference_problems(),
+            *self._user_problems(),
             *[(("ladder", *loc), why) for loc, why in self.ladder.problems()],
             *_template_problems(self.templates),
             *[(("schedules", *loc), why) for loc, why in self.schedules.problems(self.tz)],
@@ -156,6 +157,26 @@ class Config(Section):
             for key, name in refs
             if name not in names
         ]
+        return problems
+
+    def _user_problems(self) -> list[Problem]:
+        """A platform user id (`users`) bound to two people: a reply could not say who wrote it."""
+        bound: dict[str, str] = {}
+        problems: list[Problem] = []
+        people: list[tuple[Loc, str, tuple[str, ...]]] = [
+            (("units", i, "liaisons", j, "users"), f"{unit.name} {x.name}", x.users)
+            for i, unit in enumerate(self.units)
+            for j, x in enumerate(unit.liaisons)
+        ]
+        people += [
+            (("officials", i, "users"), f"领衔领导 {o.name}", o.users)
+            for i, o in enumerate(self.officials)
+        ]
+        for key, person, users in people:
+            for user in users:
+                first = bound.setdefault(user, person)
+                if first != person:
+                    problems.append((key, f"用户号「{user}」已绑定{first}，不能再绑定{person}"))
         return problems
 
 

@@ -8,17 +8,11 @@ with the code that will use them (`domain.ladder`, `scheduler.triggers`).
 from __future__ import annotations
 
 import datetime as dt
-import os
 import re
-from typing import Annotated, Literal
 from zoneinfo import ZoneInfo
 
 from pydantic import (
-    BaseModel,
-    ConfigDict,
     Field,
-    SecretStr,
-    StringConstraints,
     ValidationInfo,
     field_validator,
     model_validator,
@@ -28,7 +22,8 @@ from pydantic_core import PydanticCustomError
 from domain.dates import in_range, out_of_range_message
 from domain.ladder import DEFAULT_LADDER, Audience, Ladder, LadderError, Rung
 from domain.rungs import rung_label
-from domain.vocabulary import PLATFORM_LABELS
+from duban.settings.channels import Channel, Inbound
+from duban.settings.section_base import Name, Section, UserId
 from scheduler.cron import CronError
 from scheduler.triggers import check_schedule
 
@@ -39,6 +34,7 @@ __all__ = [
     "Channel",
     "Delivery",
     "Http",
+    "Inbound",
     "LadderConfig",
     "Liaison",
     "Lights",
@@ -56,8 +52,6 @@ __all__ = [
     "WorkingHours",
 ]
 
-Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
-Platform = Literal["wecom", "dingtalk", "feishu", "console"]
 _MOBILE = re.compile(r"^1\d{10}$")
 _HHMM = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
 
@@ -66,13 +60,10 @@ Problem = tuple[Loc, str]
 """What the field rules cannot see: the key it is about (within the section) and what is wrong."""
 
 
-class Section(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
 class Liaison(Section):
     name: Name
     mobile: str
+    users: tuple[UserId, ...] = ()  # DingTalk/Feishu user ids: replies from the group (issue 17)
 
     @field_validator("mobile")
     @classmethod
@@ -80,41 +71,6 @@ class Liaison(Section):
         if not _MOBILE.match(value):
             raise ValueError("手机号应为以1开头的11位数字")
         return value
-
-
-class Channel(Section):
-    """A group chat and its robot(s). Several webhooks spread the platform's rate limit."""
-
-    name: Name
-    platform: Platform
-    webhook: SecretStr | None = None
-    extra_webhooks: tuple[SecretStr, ...] = ()
-    secret: SecretStr | None = None
-    secret_env: str | None = None
-    keyword: str = ""
-    display_name: str = ""  # how messages name the chat's readers; default: its units' names
-
-    @model_validator(mode="after")
-    def _webhook_needed(self) -> Channel:
-        if self.platform != "console" and self.webhook is None:
-            platform = PLATFORM_LABELS.get(self.platform, self.platform)
-            raise ValueError(f"群「{self.name}」使用{platform}机器人，须填写 webhook 地址")
-        if self.secret_env is not None and self.secret_env not in os.environ:
-            raise ValueError(
-                f"群「{self.name}」的签名密钥取自环境变量 {self.secret_env}，但它未设置"
-            )
-        return self
-
-    def secret_value(self) -> str | None:
-        if self.secret is not None:
-            return self.secret.get_secret_value()
-        if self.secret_env is not None:
-            return os.environ[self.secret_env]
-        return None
-
-    def webhooks(self) -> list[str]:
-        hooks = [self.webhook, *self.extra_webhooks] if self.webhook else []
-        return [h.get_secret_value() for h in hooks if h is not None]
 
 
 class Unit(Section):
@@ -128,6 +84,7 @@ class Official(Section):
     title: str = ""
     mobile: str = ""
     channel: Name
+    users: tuple[UserId, ...] = ()  # DingTalk/Feishu user ids, like a liaison's
 
 
 class Office(Section):
