@@ -13,10 +13,12 @@ in their own modules on the same base (`duban.app.ledger_base`).
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import datetime as dt
 import random
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 from uuid import UUID
@@ -26,7 +28,7 @@ from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import IntegrityError
 
 from domain.document import DocumentSequence
-from domain.errors import DomainError
+from domain.errors import DomainError, Forbidden, TaskNotFound
 from domain.roles import Action, Identity, authorize
 from domain.task import ReformTask, task_id
 from duban.app import commands as cmd
@@ -34,6 +36,7 @@ from duban.app.errors import Conflict
 from duban.app.evidence_store import EvidenceStore, resolve
 from duban.app.plan_reviews import PlanReviews
 from duban.app.reconcile import DirectoryRecords
+from duban.app.task_copies import TaskCopies
 
 __all__ = ["Conflict", "ImportChange", "Ledger", "event_record"]
 
@@ -41,6 +44,10 @@ MAX_ATTEMPTS = 30
 
 Also = Callable[[ReformTask, dt.datetime], Sequence[Aggregate]]
 """Other aggregates a task command changes with the task (saved in its transaction)."""
+
+_SAVING_ALSO: contextvars.ContextVar[tuple[Also, ...]] = contextvars.ContextVar(
+    "duban_saving_also", default=()
+)
 
 
 @dataclass(frozen=True)
@@ -67,7 +74,7 @@ def _assignment_of(row: cmd.AssignTask) -> dict[str, Any]:
     }
 
 
-class Ledger(DirectoryRecords, PlanReviews):
+class Ledger(DirectoryRecords, TaskCopies, PlanReviews):
     """督办台账: every command ends as events in one store (SQLite file or PostgreSQL)."""
 
     name = "duban"
@@ -77,6 +84,17 @@ class Ledger(DirectoryRecords, PlanReviews):
     # A year's 督办单 / 通报 sequence grows with each number the sweep gives: the same.
     snapshotting_intervals = {ReformTask: 50, DocumentSequence: 50}  # noqa: RUF012 (ClassVar)
     evidence: EvidenceStore | None = None  # where uploaded files are kept (`Services` sets it)
+
+    @contextlib.contextmanager
+    def saving_also(self, also: Also) -> Iterator[None]:
+        """While active (in this context), every task command also saves what `also(task, at)`
+        returns, called on each attempt after the command's own change, in the task's
+        transaction (its batch, with group commit), failing and retrying with it."""
+        token = _SAVING_ALSO.set((*_SAVING_ALSO.get(), also))
+        try:
+            yield
+        finally:
+            _SAVING_ALSO.reset(token)
 
     # ---- tasks: assignment and import ----------------------------------------------------
 
@@ -250,27 +268,41 @@ class Ledger(DirectoryRecords, PlanReviews):
         also: Also | None = None,
     ) -> None:
         """Load, mutate, save; `also` (run after `mutate`, on each attempt) gives other
-        aggregates it changed to save in the same transaction as the task."""
-        for attempt in range(MAX_ATTEMPTS):
-            task = self._task_for(code, who, action)  # 404, then 403 (duban.app.task_access)
-            at = self.clock()
-            try:
-                mutate(task, at)
-                others = also(task, at) if also is not None else ()
-            except DomainError as exc:
-                if attempt == 0:
-                    raise
-                raise Conflict(f"并发冲突：{exc.message}") from exc
-            attempted = list(task.pending_events)
-            try:
-                self.save(task, *others)
-            except IntegrityError:
-                if self._already_stored(attempted):
-                    return  # our commit went through; only its acknowledgement was lost
-                # Lost the race: back off a little (jittered, growing) and reload.
-                time.sleep(random.uniform(0, 0.002 * (attempt + 1)))
-                continue
-            return
+        aggregates it changed to save in the same transaction as the task (so do the
+        `saving_also` hooks active in this context). The first attempt starts from this
+        process's copy of the task (`duban.app.task_copies`); a refusal decided on it is
+        decided again on the stored task, as is every later attempt."""
+        extra = (*((also,) if also is not None else ()), *_SAVING_ALSO.get())
+        committer = self.group_commit
+        fresh, races = not self.has_copy(code), 0
+        for _ in range(MAX_ATTEMPTS):
+            with committer.preparing() if committer else contextlib.nullcontext():
+                try:
+                    with contextlib.nullcontext() if fresh else self.optimistic():
+                        task = self._task_for(code, who, action)  # 404, then 403
+                    at = self.clock()
+                    mutate(task, at)
+                    others = [agg for hook in extra for agg in hook(task, at)]
+                except DomainError as exc:
+                    if not fresh:  # decided on our copy: decide it on the stored task
+                        fresh = True
+                        continue
+                    if not races or isinstance(exc, Forbidden | TaskNotFound):
+                        raise
+                    raise Conflict(f"并发冲突：{exc.message}") from exc
+                attempted = list(task.pending_events)
+                try:
+                    self.save(task, *others)
+                except IntegrityError:
+                    if self._already_stored(attempted):
+                        return  # our commit went through; only its acknowledgement was lost
+                else:
+                    self._remember(task)
+                    return
+            if fresh:  # lost a race: back off a little (jittered, growing) and reload
+                races += 1
+                time.sleep(random.uniform(0, 0.002 * races))
+            fresh = True  # (a stale copy lost: reload at once)
         raise Conflict(f"任务 {code} 正被频繁修改，请稍后重试")
 
     def _already_stored(self, attempted: list[Any]) -> bool:
