@@ -10,7 +10,8 @@ text message) and a short JSON error, and is logged as `inbound_refused` with it
 digest, never its content. A channel that does not receive is 404. A checked message is
 recorded in one transaction (`duban.app.inbound`) before the answer goes out; its answer into
 the group is sent after the HTTP response (a background task), so the platform gets its 200
-within its deadline (Feishu: 3 s). A retried delivery is answered 200 and changes nothing.
+within its deadline (Feishu: 3 s). A message id seen before (a replay, or the platform's
+retry of a message already recorded) is answered 403 and changes nothing.
 """
 
 from __future__ import annotations
@@ -102,6 +103,10 @@ async def _receive(
         replay=handled.replay,
         message=str(handled.message_id),
     )
+    if handled.replay:  # acceptance 2: a replayed msgId/event_id is refused, and changed nothing
+        return JSONResponse(
+            {"error": "replayed", "message": "该消息已办理过，不再重复办理"}, status_code=403
+        )
     if handled.reply is not None:
         background.add_task(desk.reply, handled)
     return JSONResponse(_answer(platform, handled))
@@ -113,7 +118,7 @@ _LABEL = {"dingtalk": "钉钉", "feishu": "飞书"}
 def _answer(platform: str, handled: Handled) -> dict[str, Any]:
     """The HTTP answer: DingTalk shows a text body in the group (used when its sessionWebhook
     cannot be), an empty one nothing; Feishu only wants 200."""
-    if platform == "dingtalk" and handled.answer_in_body and not handled.replay:
+    if platform == "dingtalk" and handled.answer_in_body:
         return {"msgtype": "text", "text": {"content": handled.answer}}
     return _NOTHING[platform]
 

@@ -273,8 +273,9 @@ def test_a_bad_signature_a_stale_timestamp_and_a_replay_change_nothing(
     assert group.post(body).status_code == 200  # the first valid delivery is done ...
     answered = len(until(group.answers))
     after = installation.history("2024-19")
-    replay = group.post(body)  # ... the platform's retry of it, signed anew, is a no-op
-    assert replay.status_code == 200
+    replay = group.post(body)  # ... a replay of it, signed anew, is refused and changes nothing
+    assert replay.status_code == 403
+    assert replay.json()["error"] == "replayed"
     assert installation.history("2024-19") == after == [*before, after[-1]]
     assert len(group.answers()) == answered
 
@@ -306,7 +307,7 @@ def test_a_replayed_msgid_is_recorded_once_on_either_store(
             group = Group(site)
             body = group.body("签收 2024-19", LI_JING, msg_id="msg-replayed-1")
             first, second = group.post(body), group.post(body)
-            assert (first.status_code, second.status_code) == (200, 200)
+            assert (first.status_code, second.status_code) == (200, 403)
             until(group.answers)
             claimed = _events(site.history("2024-19"), "ReformTask.Claimed")
             trail = [e for e in site.audit("2024-19") if e["type"] == "InboundMessage.Received"]

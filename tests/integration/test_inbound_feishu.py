@@ -87,7 +87,7 @@ def test_a_replayed_event_id_changes_nothing(site: Installation) -> None:
     assert bot.post(event).status_code == 200
     until(lambda: site.fake.messages("feishu")[before:])
     history = _cli(site, "task", "history", "2024-01", "--format", "json")
-    assert bot.post(event).status_code == 200  # Feishu's retry: the same event_id
+    assert bot.post(event).status_code == 403  # the same event_id again: refused, a no-op
     assert _cli(site, "task", "history", "2024-01", "--format", "json") == history
     assert len(site.fake.messages("feishu")) == before + 1
 

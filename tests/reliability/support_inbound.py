@@ -3,11 +3,12 @@ every callback not answered 200 (as the platform does), and the store read back 
 
 The group (`Group`) is one client thread. It sends its messages one after another, each with a
 msgId of its own, and re-sends a message (same body and msgId, signed anew: DingTalk signs the
-timestamp only) until it is answered 200, before it goes on to the next. Every request opens a
+timestamp only) until it is answered 200 (or 403 "replayed": recorded before), before it goes
+on to the next. Every request opens a
 connection of its own, so a connection error is exact: refused (the server was down: nothing
 reached it) or lost after the request was sent (the server was killed with the request in
 flight). The callbacks carry no sessionWebhook, so the server answers in the HTTP body: a text
-for a message handled now, `{"msgtype": "empty"}` for one it had recorded before (a replay),
+for a message handled now, a 403 `{"error": "replayed"}` for one it had recorded before,
 which says on which side of its commit a kill in flight fell.
 """
 
@@ -137,7 +138,12 @@ class Delivery:
 
     @property
     def replay(self) -> bool:
-        return self.answer == {"msgtype": "empty"}
+        return self.answer is not None and self.answer.get("error") == "replayed"
+
+
+def _replayed(answer: httpx.Response) -> bool:
+    """The server's 403 for a msgId it had recorded already: the platform stops retrying."""
+    return answer.status_code == 403 and answer.json().get("error") == "replayed"
 
 
 class Group(threading.Thread):
@@ -228,7 +234,7 @@ class Group(threading.Thread):
             except httpx.TransportError:
                 delivery.lost += 1
                 continue
-            if answer.status_code != 200:
+            if answer.status_code != 200 and not _replayed(answer):
                 delivery.statuses.append(answer.status_code)
                 continue
             with self._answered:

@@ -7,7 +7,8 @@ the real `duban serve` is SIGKILLed at random moments (seeded, the seed printed;
 `DUBAN_KILL_SEED` replays its moments) once it has answered a message since it was started, and
 started again on the same store. Every callback not answered 200 (refused while the server is
 down, or its connection lost because the server was killed with it in flight) is sent again, as
-the platform retries, until it is answered 200.
+the platform retries, until it is answered: 200, or 403 「replayed」 when the killed server had
+recorded it before it died.
 
 At the end the store is read back in-process and must hold:
 - every msgId sent recorded exactly once as an inbound message, none other, each done;
@@ -16,8 +17,8 @@ At the end the store is read back in-process and must hold:
   once, every event carrying the inbound message that caused it (`via`);
 - each message's recorded raw-body digest that of the body sent (the same at every attempt);
 and every message was answered 200 with its own result the first time it was handled (a text in
-the HTTP body: the callbacks carry no sessionWebhook), no answer was a 4xx/5xx, the app secret is
-in no log, and the run killed the server at least once with a callback in flight (the test
+the HTTP body: the callbacks carry no sessionWebhook), no other answer was a 4xx/5xx, the app
+secret is in no log, and the run killed the server at least once with a callback in flight (the test
 would otherwise not have tested the crash window; a bounded run kills on until it has): how
 many, and how many of those fell after the commit (the retry was answered as a replay) or
 before it (handled afresh), is printed.
