@@ -11,7 +11,9 @@ from fastapi import Depends, Path, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, ValidationError
+from starlette.concurrency import run_in_threadpool
 
+from duban.api.limits import IDENTITY_STATE
 from duban.app.access import TokenRegistry
 from duban.app.roles import Identity
 from duban.web.context import WebContext
@@ -42,7 +44,8 @@ class ServiceContext(WebContext):
     writes: TaskLocks = field(default_factory=TaskLocks)
 
 
-def _context(request: Request) -> ServiceContext:
+async def _context(request: Request) -> ServiceContext:
+    """`async`: nothing to wait for, so no hop to a worker thread (a plain `def` takes one)."""
     context: ServiceContext = request.app.state.duban
     return context
 
@@ -55,10 +58,19 @@ _bearer = HTTPBearer(
 )
 
 
-def _caller(
-    ctx: Ctx, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
+async def _caller(
+    request: Request,
+    ctx: Ctx,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Identity:
-    return ctx.tokens.identify(credentials.credentials if credentials else None)
+    """The caller `RequestLimits` found for this request's token (it checks every API
+    request's token before the body is read), else the registry's answer."""
+    found = request.scope.get("state", {}).get(IDENTITY_STATE)
+    if isinstance(found, Identity):
+        return found
+    presented = credentials.credentials if credentials else None
+    who: Identity = await run_in_threadpool(ctx.tokens.identify, presented)
+    return who
 
 
 Caller = Annotated[Identity, Depends(_caller)]

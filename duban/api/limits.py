@@ -4,7 +4,9 @@
 
 - 413 when `Content-Length` is over the limit, before a byte of the body is read;
 - 401 for a request to `/api/v1` without a valid token, before its body is read (the token is
-  asked of the registry here; FastAPI would parse the body first);
+  asked of the registry here; FastAPI would parse the body first). The identity found is left
+  in the request's state (`IDENTITY_STATE`) for the endpoint's `Caller`, so a request checks
+  its token once;
 - 413 when a body without `Content-Length` (chunked) grows past the limit: it is counted as it
   arrives and never buffered beyond the limit;
 - 408 when the body has not arrived whole within `body_timeout_s` of the request (a client
@@ -37,13 +39,21 @@ from duban.app.access import TokenRegistry
 from duban.app.errors import Unauthenticated
 from duban.settings.sections import Http, Web
 
-__all__ = ["IMPORT_PATH", "UPLOAD_PATHS", "WEB_IMPORT_PATH", "RequestLimits", "bearer_token"]
+__all__ = [
+    "IDENTITY_STATE",
+    "IMPORT_PATH",
+    "UPLOAD_PATHS",
+    "WEB_IMPORT_PATH",
+    "RequestLimits",
+    "bearer_token",
+]
 
 API_PREFIX = "/api/v1"
 IMPORT_PATH = f"{API_PREFIX}/tasks/import"
 WEB_IMPORT_PATH = "/office/import"  # the 工作台's task-list upload: the import's limit
 # Where files are uploaded: the API's upload, and the web workspace's task forms (a report,
 # an extension request, a completion: `/tasks/{code}/<form>`), the only forms with files.
+IDENTITY_STATE = "duban.identity"  # the request state's key for the caller this middleware found
 UPLOAD_PATHS = re.compile(rf"^(?:{API_PREFIX}/files|/tasks/[0-9A-Za-z\-_.]+/[a-z][a-z/_-]*)$")
 
 
@@ -81,8 +91,8 @@ class RequestLimits:
         if declared.isdigit() and int(declared) > limit:
             await self.refuse(scope["path"], send, 413, "body_too_large", _too_large(limit))
             return
-        if _is_api(scope["path"]):
-            refusal = await self._unauthenticated(headers)
+        if _is_api(scope["path"]) and not scope["path"].startswith(INBOUND_PATHS):
+            refusal = await self._unauthenticated(scope, headers)
             if refusal is not None:
                 await _refuse(send, 401, Unauthenticated.code, refusal, challenge=True)
                 return
@@ -107,14 +117,16 @@ class RequestLimits:
             return f"上传的文件过大：每个文件不超过 {each}，每次最多 {self.web.max_files} 个"
         return f"提交的内容过大：上限为 {_mb(self.limits.max_body_bytes)}"
 
-    async def _unauthenticated(self, headers: Headers) -> str | None:
-        """Why the caller is nobody, or None; a store failure is left to the endpoint."""
+    async def _unauthenticated(self, scope: Scope, headers: Headers) -> str | None:
+        """Why the caller is nobody, or None (the caller then waits in the request's state);
+        a store failure is left to the endpoint."""
         try:
-            await run_in_threadpool(self.tokens.identify, bearer_token(headers))
+            who = await run_in_threadpool(self.tokens.identify, bearer_token(headers))
         except Unauthenticated as exc:
             return exc.message
         except Exception:  # the store failed: the endpoint meets it again and answers for it
             return None
+        scope.setdefault("state", {})[IDENTITY_STATE] = who
         return None
 
 
@@ -173,6 +185,10 @@ class _Bounded:
 
 
 _Refuser = Callable[[str, Send, int, str, str], Awaitable[None]]
+
+
+# The platforms' callbacks (duban.api.inbound) carry no bearer token: their signature is the check.
+INBOUND_PATHS = (f"{API_PREFIX}/inbound/",)
 
 
 def _is_api(path: str) -> bool:

@@ -54,8 +54,22 @@ def _perform(
     """One task command, its writers in this process taking turns (`TaskLocks`)."""
     with ctx.writes.hold(code):
         message = command.run(ctx.ledger, code, body, who)
-    queue_notices_now(ctx.reads.services)  # a decision's message queued at once
+    _notices_after(ctx, command.action)
     return CommandDone(code=code, action=command.action, message=message)
+
+
+RECEIPTS = frozenset({tc.CLAIM.action, tc.REPORT.action})
+"""Commands whose only message is the office's receipt (`[office] tell_receipts`, off by
+default; `duban.app.submission_notices.RECEIPT_EVENTS`); a report's 批示 answers tell no one."""
+
+
+def _notices_after(ctx: ServiceContext, action: str) -> None:
+    """A decision's or a request's message queued at once (`queue_notices_now`). A claim or a
+    report that nobody is told of skips the step: it would read the log and write the step's
+    position, a second transaction on the write path for nothing (the sweep runs it anyway)."""
+    if action in RECEIPTS and not ctx.config.office.tell_receipts:
+        return
+    queue_notices_now(ctx.reads.services)
 
 
 # ---- reads -------------------------------------------------------------------------------
@@ -218,7 +232,7 @@ def report(code: Code, body: ReportBody, ctx: Ctx, who: Caller) -> CommandDone:
     desk = InstructionDesk(ctx.ledger, ctx.config.tz)  # the report answers 批示 (issue 12)
     with ctx.writes.hold(code):
         message = desk.report(code, body.progress(), body.answers, who)
-    queue_notices_now(ctx.reads.services)
+    _notices_after(ctx, tc.REPORT.action)
     return CommandDone(code=code, action=tc.REPORT.action, message=message)
 
 

@@ -2,6 +2,10 @@
 
 A token reads `dbn_<token_id>_<secret>`. The public `token_id` names the `AccessToken` aggregate,
 so checking a token is one small read; only the SHA-256 digest of the whole token is stored.
+A registry keeps the identities it has checked (`duban.app.people_watch.ChangeWatch`, keyed by
+the digest) and re-checks them per request with two small reads that notice any token or
+person event recorded since, by any process: a revocation or a disabled person takes effect on
+the next request, a token issued elsewhere works at once.
 
 The directory (`domain.token.TokenDirectory`, from the config: `duban.app.reconcile.
 token_directory`) is the source of truth for bindings: a token is issued only for a unit, a
@@ -34,6 +38,7 @@ from domain.token import (
 )
 from duban.app.errors import Unauthenticated
 from duban.app.ledger import Ledger
+from duban.app.people_watch import ChangeWatch, event_topics
 from duban.app.reconcile import token_directory
 from duban.app.services import Services
 
@@ -71,6 +76,9 @@ class TokenRegistry:
         straight into a store): the entry points always pass the config's."""
         self.ledger = ledger
         self.directory = directory
+        self.known: ChangeWatch[Identity] = ChangeWatch(
+            ledger.recorder, event_topics((AccessToken, Person))
+        )
 
     @classmethod
     def of(cls, services: Services) -> TokenRegistry:
@@ -126,6 +134,16 @@ class TokenRegistry:
         raises `Unauthenticated` otherwise."""
         if not presented:
             raise Unauthenticated("缺少访问令牌：请在 Authorization 头中提供 Bearer 令牌")
+        position = self.known.position()  # before anything is loaded (`ChangeWatch`)
+        key = digest(presented)
+        known = self.known.get(key)
+        if known is not None:
+            return known
+        found = self._identify(presented)
+        self.known.remember(key, found, position)
+        return found
+
+    def _identify(self, presented: str) -> Identity:
         token_id = token_id_of(presented)
         record = self._get(token_id) if token_id else None
         if record is None or not hmac.compare_digest(record.digest, digest(presented)):

@@ -28,7 +28,7 @@ class WebContext:
     people: PeopleRegistry
 
 
-def _context(request: Request) -> WebContext:
+async def _context(request: Request) -> WebContext:  # async: no hop to a worker thread
     context: WebContext = request.app.state.duban
     return context
 
