@@ -23,6 +23,7 @@ from fastapi import APIRouter, BackgroundTasks, Path, Request
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
+from duban.api.schemas import ErrorBody
 from duban.app.inbound import (
     CallbackIgnored,
     CallbackRefused,
@@ -44,7 +45,22 @@ _REFUSED = {
     400: "回调内容无法识别",
     401: "回调签名或令牌校验失败",
     403: "回调已过期或无法解密",
+    413: "回调内容过大",
     503: "接收群消息的密钥未配置",
+}
+
+
+_RESPONSES: dict[int | str, dict[str, Any]] = {
+    200: {
+        "description": "已办理（钉钉：回复在应答体或会话 webhook 中；飞书：地址验证的 challenge）"
+    },
+    400: {"model": ErrorBody, "description": "回调内容无法识别"},
+    401: {"model": ErrorBody, "description": "签名或令牌校验失败"},
+    403: {"model": ErrorBody, "description": "时间戳超过一小时、无法解密，或该消息已办理过"},
+    404: {"model": ErrorBody, "description": "该群不存在或未配置接收群消息"},
+    413: {"model": ErrorBody, "description": "回调内容过大"},
+    422: {"model": ErrorBody, "description": "群名称不合要求"},
+    503: {"model": ErrorBody, "description": "接收群消息的密钥未配置"},
 }
 
 
@@ -126,14 +142,22 @@ def _answer(platform: str, handled: Handled) -> dict[str, Any]:
 _NOTHING: dict[str, dict[str, Any]] = {"dingtalk": {"msgtype": "empty"}, "feishu": {}}
 
 
-@router.post("/inbound/dingtalk/{channel}", summary="钉钉企业机器人回调 DingTalk robot callback")
+@router.post(
+    "/inbound/dingtalk/{channel}",
+    responses=_RESPONSES,
+    summary="钉钉企业机器人回调 DingTalk robot callback",
+)
 async def dingtalk(
     channel: ChannelName, request: Request, background: BackgroundTasks
 ) -> JSONResponse:
     return await _receive("dingtalk", channel, request, background)
 
 
-@router.post("/inbound/feishu/{channel}", summary="飞书应用机器人事件回调 Feishu event callback")
+@router.post(
+    "/inbound/feishu/{channel}",
+    responses=_RESPONSES,
+    summary="飞书应用机器人事件回调 Feishu event callback",
+)
 async def feishu(
     channel: ChannelName, request: Request, background: BackgroundTasks
 ) -> JSONResponse:
