@@ -296,6 +296,8 @@ class Ledger(DirectoryRecords, TaskCopies, PlanReviews):
                 except IntegrityError:
                     if self._already_stored(attempted):
                         return  # our commit went through; only its acknowledgement was lost
+                    if not fresh and not self._task_moved(attempted):
+                        races += 1  # the copy was current: another aggregate lost the race
                 else:
                     self._remember(task)
                     return
@@ -304,6 +306,16 @@ class Ledger(DirectoryRecords, TaskCopies, PlanReviews):
                 time.sleep(random.uniform(0, 0.002 * races))
             fresh = True  # (a stale copy lost: reload at once)
         raise Conflict(f"任务 {code} 正被频繁修改，请稍后重试")
+
+    def _task_moved(self, attempted: list[Any]) -> bool:
+        """True when the version the task's first new event wanted is taken in the store: the
+        copy the attempt started from was overtaken (by a change made before or meanwhile)."""
+        if not attempted:
+            return True
+        first = attempted[0]
+        return bool(
+            list(self.events.get(first.originator_id, gt=first.originator_version - 1, limit=1))
+        )
 
     def _already_stored(self, attempted: list[Any]) -> bool:
         """True when the events we tried to save are stored as they were: the database
