@@ -6,12 +6,12 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path
 
-from duban.api.deps import Caller, Ctx
+from duban.api.deps import Caller, ConfirmingRoute, Ctx
 from duban.api.schemas import IssuedTokenView, IssueToken, Me, RevokeToken, TokenView
 
 __all__ = ["router"]
 
-router = APIRouter(tags=["tokens"])
+router = APIRouter(tags=["tokens"], route_class=ConfirmingRoute)
 TokenId = Annotated[str, Path(pattern=r"^[0-9a-f]{12}$", description="the token's public id")]
 
 

@@ -13,13 +13,13 @@ from fastapi import APIRouter, Path, Query
 from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict
 
-from duban.api.deps import Caller, Ctx
+from duban.api.deps import Caller, ConfirmingRoute, Ctx
 from duban.app.documents import find_document, list_documents
 from duban.app.roles import authorize
 
 __all__ = ["router"]
 
-router = APIRouter(tags=["documents"])
+router = APIRouter(tags=["documents"], route_class=ConfirmingRoute)
 
 Number = Annotated[
     str, Path(min_length=1, max_length=60, description="文号，如 县改办督〔2026〕12号")

@@ -15,13 +15,13 @@ from typing import Annotated
 from fastapi import APIRouter, File, Path, UploadFile
 from fastapi.responses import StreamingResponse
 
-from duban.api.deps import Caller, Code, Ctx
+from duban.api.deps import Caller, Code, ConfirmingRoute, Ctx
 from duban.api.schemas import FileView
 from duban.app.evidence import EvidenceFiles, content_disposition
 
 __all__ = ["router"]
 
-router = APIRouter(tags=["files"])
+router = APIRouter(tags=["files"], route_class=ConfirmingRoute)
 
 Digest = Annotated[
     str, Path(pattern=r"^[0-9a-f]{64}$", description="SHA-256 of the file (64 hex digits)")

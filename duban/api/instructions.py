@@ -15,7 +15,7 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from duban.api.deps import Caller, Code, Ctx, ServiceContext
+from duban.api.deps import Caller, Code, ConfirmingRoute, Ctx, ServiceContext
 from duban.app import commands as cmd
 from duban.app.accountability import AccountabilityRegister
 from duban.app.instructions import InstructionDesk
@@ -23,7 +23,7 @@ from duban.app.notices import queue_notices_now
 
 __all__ = ["router"]
 
-router = APIRouter(tags=["instructions"])
+router = APIRouter(tags=["instructions"], route_class=ConfirmingRoute)
 
 InstructionText = Annotated[
     str, StringConstraints(strip_whitespace=True, min_length=1, max_length=4000)

@@ -6,7 +6,10 @@
 - 401 for a request to `/api/v1` without a valid token, before its body is read (the token is
   asked of the registry here; FastAPI would parse the body first). The identity found is left
   in the request's state (`IDENTITY_STATE`) for the endpoint's `Caller`, so a request checks
-  its token once;
+  its token once. A token the registry already knows (`TokenRegistry.cached`, no I/O) is let
+  through without that check and without a hop to a worker thread: it is left unconfirmed
+  (`UNCONFIRMED`), and confirmed against the store in the endpoint's own worker thread
+  before it acts (`duban.api.deps.ConfirmingRoute`) — a revoked token is still refused 401;
 - 413 when a body without `Content-Length` (chunked) grows past the limit: it is counted as it
   arrives and never buffered beyond the limit;
 - 408 when the body has not arrived whole within `body_timeout_s` of the request (a client
@@ -29,6 +32,7 @@ import asyncio
 import html
 import re
 from collections.abc import Awaitable, Callable
+from contextvars import ContextVar
 
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import Headers
@@ -37,11 +41,13 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from duban.api.schemas import ErrorBody
 from duban.app.access import TokenRegistry
 from duban.app.errors import Unauthenticated
+from duban.app.roles import Identity
 from duban.settings.sections import Http, Web
 
 __all__ = [
     "IDENTITY_STATE",
     "IMPORT_PATH",
+    "UNCONFIRMED",
     "UPLOAD_PATHS",
     "WEB_IMPORT_PATH",
     "RequestLimits",
@@ -54,6 +60,9 @@ WEB_IMPORT_PATH = "/office/import"  # the 工作台's task-list upload: the impo
 # Where files are uploaded: the API's upload, and the web workspace's task forms (a report,
 # an extension request, a completion: `/tasks/{code}/<form>`), the only forms with files.
 IDENTITY_STATE = "duban.identity"  # the request state's key for the caller this middleware found
+UNCONFIRMED: ContextVar[tuple[TokenRegistry, str, Identity] | None] = ContextVar(
+    "duban_unconfirmed_caller", default=None
+)  # this request's (registry, token, identity cached for the token), not re-checked yet
 UPLOAD_PATHS = re.compile(rf"^(?:{API_PREFIX}/files|/tasks/[0-9A-Za-z\-_.]+/[a-z][a-z/_-]*)$")
 
 
@@ -91,13 +100,17 @@ class RequestLimits:
         if declared.isdigit() and int(declared) > limit:
             await self.refuse(scope["path"], send, 413, "body_too_large", _too_large(limit))
             return
-        if _is_api(scope["path"]) and not scope["path"].startswith(INBOUND_PATHS):
-            refusal = await self._unauthenticated(scope, headers)
-            if refusal is not None:
-                await _refuse(send, 401, Unauthenticated.code, refusal, challenge=True)
-                return
-        bounded = _Bounded(scope, receive, send, limit, self.limits.body_timeout_s, self.refuse)
-        await bounded.run(self.app)
+        unconfirmed = UNCONFIRMED.set(None)
+        try:
+            if _is_api(scope["path"]) and not scope["path"].startswith(INBOUND_PATHS):
+                refusal = await self._unauthenticated(scope, headers)
+                if refusal is not None:
+                    await _refuse(send, 401, Unauthenticated.code, refusal, challenge=True)
+                    return
+            bounded = _Bounded(scope, receive, send, limit, self.limits.body_timeout_s, self.refuse)
+            await bounded.run(self.app)
+        finally:
+            UNCONFIRMED.reset(unconfirmed)
 
     async def refuse(self, path: str, send: Send, status: int, code: str, text: str) -> None:
         """The refusal in the API's JSON shape, or as a Chinese page for a web form."""
@@ -120,8 +133,13 @@ class RequestLimits:
     async def _unauthenticated(self, scope: Scope, headers: Headers) -> str | None:
         """Why the caller is nobody, or None (the caller then waits in the request's state);
         a store failure is left to the endpoint."""
+        presented = bearer_token(headers)
+        cached = self.tokens.cached(presented)
+        if presented is not None and cached is not None:  # confirmed in the endpoint's thread
+            UNCONFIRMED.set((self.tokens, presented, cached))
+            return None
         try:
-            who = await run_in_threadpool(self.tokens.identify, bearer_token(headers))
+            who = await run_in_threadpool(self.tokens.identify, presented)
         except Unauthenticated as exc:
             return exc.message
         except Exception:  # the store failed: the endpoint meets it again and answers for it

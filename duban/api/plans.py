@@ -8,13 +8,13 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from duban.api.deps import Caller, Ctx
+from duban.api.deps import Caller, ConfirmingRoute, Ctx
 from duban.api.schemas import PlanCode, PlanView, ResubmitPlan, ReviewPlan, SubmitPlan
 from duban.app.notices import queue_notices_now
 
 __all__ = ["router"]
 
-router = APIRouter(tags=["plans"])
+router = APIRouter(tags=["plans"], route_class=ConfirmingRoute)
 
 
 @router.get("/plans", summary="前置初审方案列表 plans under pre-review")

@@ -15,7 +15,7 @@ from fastapi import APIRouter, Query
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel
 
-from duban.api.deps import Caller, Code, Ctx, ServiceContext
+from duban.api.deps import Caller, Code, ConfirmingRoute, Ctx, ServiceContext
 from duban.api.schemas import (
     Assigned,
     AuditEntry,
@@ -41,7 +41,7 @@ from duban.app.roles import Identity, authorize
 
 __all__ = ["router"]
 
-router = APIRouter(tags=["tasks"])
+router = APIRouter(tags=["tasks"], route_class=ConfirmingRoute)
 Filter = Annotated[str | None, Query(max_length=100)]
 CODE_PATTERN = r"^[0-9A-Za-z\-_.]+$"
 DAY_PATTERN = r"^\d{4}-\d{2}-\d{2}$"

@@ -143,6 +143,12 @@ class TokenRegistry:
         self.known.remember(key, found, position)
         return found
 
+    def cached(self, presented: str | None) -> Identity | None:
+        """The identity last worked out for this token, *not* checked against the store since:
+        no I/O, for the event loop to let a known token's request through (its body may be
+        read); `identify` must still confirm it before the request acts or reads anything."""
+        return self.known.get(digest(presented)) if presented else None
+
     def _identify(self, presented: str) -> Identity:
         token_id = token_id_of(presented)
         record = self._get(token_id) if token_id else None

@@ -107,3 +107,28 @@ def test_a_token_revoked_through_another_server_is_refused_by_this_one(
             assert _me(serving, auditor["token"]).status_code == 401
     finally:
         other.stop()
+
+
+def test_a_write_with_a_cached_token_revoked_since_is_refused_and_not_recorded(
+    config: Path, server: ServeProcess
+) -> None:
+    """A known token skips the store in the middleware; the endpoint's thread confirms it
+    (`duban.api.deps.ConfirmingRoute`) before it acts: the first request after the
+    revocation, a write, is refused 401 and nothing is recorded."""
+    office = _issue(config, "--role", "office")
+    liaison = _issue(config, "--role", "liaison", "--unit", LEAD_UNIT, "--name", "张伟")
+    assert _post(server, office["token"], "/tasks", row("T-1")).status_code == 201
+    assert _post(server, liaison["token"], "/tasks/T-1/claim").status_code == 200
+    report = {"text": "方案已起草", "percent": 10}
+    assert _post(server, liaison["token"], "/tasks/T-1/reports", report).status_code == 200
+    history = {"Authorization": f"Bearer {office['token']}"}
+    before = httpx.get(f"{server.url}/api/v1/tasks/T-1/history", headers=history, timeout=30)
+
+    duban(config, "token", "revoke", liaison["token_id"])
+
+    refused = _post(server, liaison["token"], "/tasks/T-1/reports", report)
+    assert refused.status_code == 401
+    assert refused.json()["message"] == "访问令牌已吊销"
+    assert refused.headers["www-authenticate"] == "Bearer"
+    after = httpx.get(f"{server.url}/api/v1/tasks/T-1/history", headers=history, timeout=30)
+    assert after.json() == before.json()
