@@ -24,7 +24,7 @@ from notifiers.links import LINK_LABEL, without_link_line
 __all__ = ["DingTalkNotifier", "sign_dingtalk"]
 
 
-def sign_dingtalk(timestamp_ms: int, secret: str) -> str:
+def sign_dingtalk(timestamp_ms: int | str, secret: str) -> str:
     """base64(HMAC-SHA256(key=secret, msg=f"{timestamp_ms}\\n{secret}")), not URL-encoded."""
     digest = hmac.new(
         secret.encode("utf-8"), f"{timestamp_ms}\n{secret}".encode(), hashlib.sha256
