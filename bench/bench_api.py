@@ -104,16 +104,17 @@ def serving(store_url: str, workdir: Path) -> Iterator[tuple[ServeProcess, str]]
     issued = json.loads(duban(config, "token", "issue", "--role", "office", "--format", "json"))
     server = start_serve(config, workdir / "logs", "--no-scheduler")
     try:
-        _prepare_tasks(server, issued["token"])
+        prepare_tasks(server.url, issued["token"])
         yield server, issued["token"]
     finally:
         server.stop()
 
 
-def _prepare_tasks(server: ServeProcess, token: str) -> None:
+def prepare_tasks(url: str, token: str) -> None:
+    """TASKS tasks imported and claimed through the API of the server at `url`."""
     rows = [row(f"B-{i:03d}", deadline=None, milestones=[]) for i in range(TASKS)]
     headers = {"Authorization": f"Bearer {token}"}
-    with httpx.Client(base_url=f"{server.url}/api/v1", headers=headers, timeout=60) as api:
+    with httpx.Client(base_url=f"{url}/api/v1", headers=headers, timeout=60) as api:
         api.post("/tasks/import", json={"rows": rows}).raise_for_status()
         for i in range(TASKS):
             api.post(f"/tasks/B-{i:03d}/claim").raise_for_status()

@@ -32,24 +32,18 @@ from pathlib import Path
 from typing import Any
 
 import anyio.to_thread
-import httpx
 import uvicorn
 from eventsourcing.application import Repository
 
-from bench import bench_api
-from domain.roles import Identity
+from bench import bench_api, bench_ledger
 from duban.api import create_app
-from duban.app import commands as cmd
 from duban.app.services import open_ledger
 from duban.bootstrap import bootstrap
 from duban.cli.http_server import uvicorn_config
 from duban.settings.logs import configure_logging
-from tests.support.api import row, write_config
+from tests.support.api import write_config
 from tests.support.pg import start_server
 from tests.support.server import duban, start_serve
-
-TASKS = 50
-UNIT = "县发展和改革局"
 
 
 async def closed_loop(url: str, token: str, clients: int, requests: int) -> dict[str, float]:
@@ -87,15 +81,6 @@ def prepared(url: str, workdir: Path) -> tuple[Path, str]:
     duban(config, "init")
     issued = json.loads(duban(config, "token", "issue", "--role", "office", "--format", "json"))
     return config, str(issued["token"])
-
-
-def add_tasks(url: str, token: str) -> None:
-    rows = [row(f"B-{i:03d}", deadline=None, milestones=[]) for i in range(TASKS)]
-    headers = {"Authorization": f"Bearer {token}"}
-    with httpx.Client(base_url=f"{url}/api/v1", headers=headers, timeout=60) as api:
-        api.post("/tasks/import", json={"rows": rows}).raise_for_status()
-        for i in range(TASKS):
-            api.post(f"/tasks/B-{i:03d}/claim").raise_for_status()
 
 
 class ThreadProfiles:
@@ -250,7 +235,7 @@ def top(stats: pstats.Stats, n: int) -> str:
 def end_to_end(config: Path, token: str, workdir: Path, clients: int, requests: int) -> str:
     server = start_serve(config, workdir / "serve-logs", "--no-scheduler")
     try:
-        add_tasks(server.url, token)
+        bench_api.prepare_tasks(server.url, token)
         load_in_child(server.url, token, clients, max(50, requests // 10))  # warm up
         found = load_in_child(server.url, token, clients, requests)
     finally:
@@ -278,7 +263,7 @@ async def _serve_profiled(
     workers, loop = ThreadProfiles(), cProfile.Profile()
     try:
         with workers.installed():
-            await asyncio.to_thread(add_tasks, url, token)
+            await asyncio.to_thread(bench_api.prepare_tasks, url, token)
             await asyncio.to_thread(load_in_child, url, token, 1, max(50, requests // 10))
             workers.active = True
             loop.enable()
@@ -308,19 +293,9 @@ def api_profile(config: Path, token: str, requests: int, n_top: int) -> str:
 
 
 def ledger_profile(url: str, requests: int, n_top: int) -> str:
-    office, liaison = Identity("office", "改革办"), Identity("liaison", "张伟", unit=UNIT)
     ledger = open_ledger(url)
     try:
-        rows = [cmd.AssignTask(code=f"L-{i:03d}", title=f"第{i}项", lead_unit=UNIT)
-                for i in range(TASKS)]  # fmt: skip
-        ledger.import_tasks(rows, office)
-        for r in rows:
-            ledger.claim(r.code, liaison)
-
-        def report(i: int) -> None:
-            command = cmd.ReportProgress(text=f"第{i}次进展报送：方案已起草", percent=i % 101)
-            ledger.report(f"L-{i % TASKS:03d}", command, liaison)
-
+        report = bench_ledger.ledger_report(ledger)  # what bench_ledger measures
         for i in range(max(50, requests // 10)):
             report(i)
         profile = cProfile.Profile()
