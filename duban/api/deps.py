@@ -30,6 +30,7 @@ __all__ = [
     "ServiceContext",
     "TaskLocks",
     "checked_request",
+    "unstorable_text_at",
 ]
 
 
@@ -187,18 +188,23 @@ def _unknown_query(request: Request) -> list[dict[str, Any]]:
 
 
 async def _unstorable_text(request: Request) -> list[dict[str, Any]]:
-    body = await request.body()
-    if b"\\u" not in body:
-        return []
-    try:
-        data = json.loads(body)
-    except ValueError:
-        return []  # FastAPI answers for malformed JSON itself
-    where = _unencodable(data, ("body",))
+    where = unstorable_text_at(await request.body())
     if where is None:
         return []
     message = "文本含有无法保存的字符（NUL 控制字符或孤立的 UTF-16 代理项）"
     return [{"type": "string_unicode", "loc": where, "msg": message, "input": None}]
+
+
+def unstorable_text_at(body: bytes) -> tuple[str, ...] | None:
+    """Where a JSON body holds text no store can keep (NUL, a lone UTF-16 surrogate), if
+    anywhere: only an escape sequence can put either in (raw, the body is not UTF-8 JSON)."""
+    if b"\\u" not in body:
+        return None
+    try:
+        data = json.loads(body)
+    except ValueError:
+        return None  # FastAPI answers for malformed JSON itself
+    return _unencodable(data, ("body",))
 
 
 def _unencodable(value: Any, where: tuple[str, ...]) -> tuple[str, ...] | None:
