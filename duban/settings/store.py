@@ -8,6 +8,7 @@ from urllib.parse import unquote, urlsplit
 from eventsourcing.utils import get_topic
 
 from projections.pg_schema import SchemaLockedPostgresFactory
+from projections.sqlite_wal import CheckpointedSQLiteFactory
 
 __all__ = [
     "StoreURLError",
@@ -37,7 +38,11 @@ def store_env(url: str) -> dict[str, str]:
         path = sqlite_path(url)
         if str(path) != ":memory:":
             path.parent.mkdir(parents=True, exist_ok=True)
-        return {"PERSISTENCE_MODULE": "eventsourcing.sqlite", "SQLITE_DBNAME": str(path)}
+        # eventsourcing.sqlite, the WAL checkpointed in a thread of its own (projections.sqlite_wal)
+        return {
+            "PERSISTENCE_MODULE": get_topic(CheckpointedSQLiteFactory),
+            "SQLITE_DBNAME": str(path),
+        }
     parts = urlsplit(url)
     if parts.scheme not in ("postgresql", "postgres") or not parts.path.strip("/"):
         raise StoreURLError(
