@@ -156,8 +156,8 @@ class InstructionDesk:
             answered[:] = [i.ref for i in found]
             return found
 
-        def call(ledger: Ledger, code: str, body: cmd.ReportProgress, who: Identity) -> None:
-            ledger.report(code, body, who, answering=answering)
+        def call(ledger: Ledger, code: str, body: cmd.ReportProgress, who: Identity) -> object:
+            return ledger.report(code, body, who, answering=answering)  # its text needs no load
 
         done = replace(REPORT, call=call).run(self.ledger, code, report, who)  # its own text
         return f"{done}，已答复批示 {'、'.join(answered)}"

@@ -36,9 +36,9 @@ from duban.app.errors import Conflict
 from duban.app.evidence_store import EvidenceStore, resolve
 from duban.app.plan_reviews import PlanReviews
 from duban.app.reconcile import DirectoryRecords
-from duban.app.task_copies import TaskCopies
+from duban.app.task_copies import TaskCopies, TaskSaved
 
-__all__ = ["Conflict", "ImportChange", "Ledger", "event_record"]
+__all__ = ["Conflict", "ImportChange", "Ledger", "TaskSaved", "event_record"]
 
 MAX_ATTEMPTS = 30
 
@@ -160,10 +160,10 @@ class Ledger(DirectoryRecords, TaskCopies, PlanReviews):
         who: Identity,
         *,
         answering: Also | None = None,
-    ) -> None:
+    ) -> TaskSaved:
         """进展报送; `answering` gives the 领导批示 the report answers (`duban.app.instructions`),
-        saved in the same transaction as the report."""
-        self._update(
+        saved in the same transaction as the report. The task as saved."""
+        return self._update(
             code,
             who,
             "report",
@@ -266,24 +266,29 @@ class Ledger(DirectoryRecords, TaskCopies, PlanReviews):
         action: Action,
         mutate: Callable[[ReformTask, dt.datetime], None],
         also: Also | None = None,
-    ) -> None:
+    ) -> TaskSaved:
         """Load, mutate, save; `also` (run after `mutate`, on each attempt) gives other
         aggregates it changed to save in the same transaction as the task (so do the
         `saving_also` hooks active in this context). The first attempt starts from this
         process's copy of the task (`duban.app.task_copies`); a refusal decided on it is
-        decided again on the stored task, as is every later attempt."""
-        extra = (*((also,) if also is not None else ()), *_SAVING_ALSO.get())
+        decided again on the stored task, as is every later attempt. What the task is once
+        saved (`TaskSaved`), read before the task is handed on as the copy."""
+        hooks = _SAVING_ALSO.get()
+        extra = (also, *hooks) if also is not None else hooks
         committer = self.group_commit
         fresh, races = not self.has_copy(code), 0
         for _ in range(MAX_ATTEMPTS):
             with committer.preparing() if committer else contextlib.nullcontext():
+                task: ReformTask | None = None
                 try:
-                    with contextlib.nullcontext() if fresh else self.optimistic():
+                    with self.taking(optimistic=not fresh):
                         task = self._task_for(code, who, action)  # 404, then 403
                     at = self.clock()
                     mutate(task, at)
-                    others = [agg for hook in extra for agg in hook(task, at)]
+                    others = [agg for hook in extra for agg in hook(task, at)] if extra else []
                 except DomainError as exc:
+                    if task is not None and not task.pending_events:
+                        self._remember(task)  # refused before any change: still the copy
                     if not fresh:  # decided on our copy: decide it on the stored task
                         fresh = True
                         continue
@@ -295,12 +300,13 @@ class Ledger(DirectoryRecords, TaskCopies, PlanReviews):
                     self.save(task, *others)
                 except IntegrityError:
                     if self._already_stored(attempted):
-                        return  # our commit went through; only its acknowledgement was lost
+                        return TaskSaved.of(task)  # committed; only its acknowledgement was lost
                     if not fresh and not self._task_moved(attempted):
                         races += 1  # the copy was current: another aggregate lost the race
                 else:
+                    saved = TaskSaved.of(task)
                     self._remember(task)
-                    return
+                    return saved
             if fresh:  # lost a race: back off a little (jittered, growing) and reload
                 races += 1
                 time.sleep(random.uniform(0, 0.002 * races))

@@ -31,6 +31,7 @@ from eventsourcing.persistence import (
     JSONTranscoder,
     Notification,
     Recording,
+    StoredEvent,
     Transcoding,
 )
 from eventsourcing.utils import get_topic, strtobool
@@ -65,14 +66,18 @@ class LedgerBase(Application[UUID]):
         self.group_commit: GroupCommitter | None = None
         if strtobool(self.env.get("GROUP_COMMIT", "y")):
             window = float(self.env.get("GROUP_COMMIT_MS", "2")) / 1000
-            self.group_commit = GroupCommitter(self.recorder, window=window)
+            snapshots = self.snapshots.recorder if self.snapshots is not None else None
+            self.group_commit = GroupCommitter(self.recorder, snapshots, window=window)
 
     def save(
         self,
         *objs: MutableOrImmutableAggregate[UUID] | DomainEventProtocol[UUID] | None,
         **kwargs: Any,
     ) -> list[Recording[UUID]]:
-        """`Application.save`, recorded in a group commit: the same steps after recording."""
+        """`Application.save`, recorded in a group commit: the same steps after recording.
+        A snapshot due at an aggregate's version in hand is taken before the commit and
+        written by the batch's leader, once the batch committed, with the batch's other
+        snapshots in one transaction (a member whose events were refused writes none)."""
         committer = self.group_commit
         if committer is None or kwargs:
             return super().save(*objs, **kwargs)
@@ -83,45 +88,61 @@ class LedgerBase(Application[UUID]):
                 processing.aggregates[obj.id] = obj
             else:
                 processing.collect_events(obj)
-        if not processing.events:
+        events = processing.events
+        if not events:
             return []
-        stored = [self.mapper.to_stored_event(e) for e in processing.events]
-        ids = committer.commit(stored)
+        to_stored = self.mapper.to_stored_event
+        stored = [to_stored(e) for e in events]
+        snapshots, later = self._snapshots_in_hand(processing)
+        ids = committer.commit(stored, snapshots)
         recordings = [
             Recording(e, Notification(s.originator_id, s.originator_version, s.topic, s.state, n))
-            for e, s, n in zip(processing.events, stored, ids or (), strict=False)
+            for e, s, n in zip(events, stored, ids or (), strict=False)
         ]
         if self.repository.cache and not self.repository.fastforward:
             for aggregate_id, aggregate in processing.aggregates.items():
                 self.repository.cache.put(aggregate_id, aggregate)
-        self._take_snapshots(processing)
+        if later.events:
+            super()._take_snapshots(later)
         self._notify(recordings)
-        self.notify(processing.events)  # (deprecated hook, as Application.save calls it)
+        self.notify(events)  # (deprecated hook, as Application.save calls it)
         return recordings
 
+    def _snapshots_in_hand(
+        self, processing: ProcessingEvent[UUID]
+    ) -> tuple[list[StoredEvent], ProcessingEvent[UUID]]:
+        """The snapshots due with these events (every `snapshotting_intervals`-th version),
+        as stored events, when the aggregate in hand is at that version; the other due events
+        (the aggregate moved past them) for `Application._take_snapshots` after the commit."""
+        later: ProcessingEvent[UUID] = ProcessingEvent()
+        intervals = self.snapshotting_intervals
+        if self.snapshots is None or not intervals:
+            return [], later
+        taken: list[StoredEvent] = []
+        for agg in processing.aggregates.values():
+            interval = intervals.get(type(agg))
+            if interval is None:
+                continue
+            for e in processing.events:
+                if e.originator_id != agg.id or e.originator_version % interval:
+                    continue
+                snapshot_class = getattr(type(agg), "Snapshot", type(self).snapshot_class)
+                if agg.version == e.originator_version and snapshot_class is not None:
+                    taken.append(self.snapshots.mapper.to_stored_event(snapshot_class.take(agg)))
+                else:
+                    later.events.append(e)
+                    later.aggregates[agg.id] = agg
+        return taken, later
+
     def _take_snapshots(self, processing_event: ProcessingEvent[UUID]) -> None:
-        """A snapshot due at an aggregate's current version is taken from the aggregate in
-        hand, not reloaded from the store (`Application.take_snapshot`); others as usual."""
-        due = [
-            e
-            for e in processing_event.events
-            if (agg := processing_event.aggregates.get(e.originator_id)) is not None
-            and (interval := self.snapshotting_intervals.get(type(agg))) is not None
-            and e.originator_version % interval == 0
-        ]
-        if not due or self.snapshots is None:
-            return
-        rest = ProcessingEvent[UUID]()
-        for e in due:
-            agg = processing_event.aggregates[e.originator_id]
-            snapshot_class = getattr(type(agg), "Snapshot", type(self).snapshot_class)
-            if agg.version == e.originator_version and snapshot_class is not None:
-                self.snapshots.put([snapshot_class.take(agg)])
-            else:
-                rest.events.append(e)
-                rest.aggregates[e.originator_id] = agg
-        if rest.events:
-            super()._take_snapshots(rest)
+        """(Without group commit.) A snapshot due at an aggregate's current version is taken
+        from the aggregate in hand, not reloaded from the store (`Application.take_snapshot`);
+        others as usual."""
+        taken, later = self._snapshots_in_hand(processing_event)
+        if taken and self.snapshots is not None:
+            self.snapshots.recorder.insert_events(taken)
+        if later.events:
+            super()._take_snapshots(later)
 
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         super().register_transcodings(transcoder)

@@ -17,7 +17,7 @@ from pydantic import BaseModel
 from domain.roles import Identity
 from domain.task_rules import co_unit_of, co_unit_report, sets_percent
 from duban.app import commands as cmd
-from duban.app.ledger import Ledger
+from duban.app.ledger import Ledger, TaskSaved
 
 __all__ = [
     "ACCEPT",
@@ -43,11 +43,14 @@ class TaskCommand(Generic[Body]):
 
     action: str  # the name the API answers with (`CommandDone.action`)
     model: type[Body]  # what the command carries, validated
-    call: Callable[[Ledger, str, Body, Identity], None]  # the ledger method
+    call: Callable[[Ledger, str, Body, Identity], object]  # the ledger method
     done: str  # the success text: `{code}` and the model's fields
     # When the text depends on what the command did (a co-unit's report): the text, or None
-    # for `done`; asked after the call.
+    # for `done`; asked after the call (it loads the task).
     says: Callable[[Ledger, str, Body, Identity], str | None] | None = None
+    # The same text from the task as the call saved it, when the call hands it back
+    # (`TaskSaved`): no second load.
+    says_saved: Callable[[TaskSaved, Body, Identity], str | None] | None = None
 
     def parse(self, **fields: Any) -> Body:
         """The command's fields validated (raises pydantic's `ValidationError`)."""
@@ -55,8 +58,12 @@ class TaskCommand(Generic[Body]):
 
     def run(self, ledger: Ledger, code: str, body: Body, who: Identity) -> str:
         """Carry the command out on task `code`; the success text."""
-        self.call(ledger, code, body, who)
-        said = self.says(ledger, code, body, who) if self.says is not None else None
+        saved = self.call(ledger, code, body, who)
+        said = None
+        if self.says_saved is not None and isinstance(saved, TaskSaved):
+            said = self.says_saved(saved, body, who)
+        elif self.says is not None:
+            said = self.says(ledger, code, body, who)
         return said if said is not None else self.done.format(code=code, **dict(body))
 
 
@@ -67,16 +74,31 @@ def _claim(ledger: Ledger, code: str, _body: cmd.Claim, who: Identity) -> None:
 CLAIM = TaskCommand("claim", cmd.Claim, _claim, "{code} 已签收")
 
 
-def _report_said(ledger: Ledger, code: str, body: cmd.ReportProgress, who: Identity) -> str | None:
+def _report_text(
+    code: str,
+    lead_unit: str,
+    co_units: list[str],
+    percent: int,
+    body: cmd.ReportProgress,
+    who: Identity,
+) -> str | None:
     """A report that does not set the task's percent says so: a co-unit's (its own part's
     percent, kept with its report) and the leading official's; the lead unit's, None."""
-    task = ledger._task(code)
-    if sets_percent(who.actor, task.lead_unit):
+    if sets_percent(who.actor, lead_unit):
         return None
-    if co_unit_report(who.actor, task.lead_unit, list(task.co_units)):
+    if co_unit_report(who.actor, lead_unit, co_units):
         unit = co_unit_of(who.actor)
         return f"{code} 配合单位进展已报送（{unit}，本单位进度{body.percent}%）"
-    return f"{code} 进展已报送（不改变任务进度，任务进度仍为{task.percent}%）"
+    return f"{code} 进展已报送（不改变任务进度，任务进度仍为{percent}%）"
+
+
+def _report_said(ledger: Ledger, code: str, body: cmd.ReportProgress, who: Identity) -> str | None:
+    task = ledger._task(code)
+    return _report_text(code, task.lead_unit, list(task.co_units), task.percent, body, who)
+
+
+def _report_saved(saved: TaskSaved, body: cmd.ReportProgress, who: Identity) -> str | None:
+    return _report_text(saved.code, saved.lead_unit, list(saved.co_units), saved.percent, body, who)
 
 
 REPORT = TaskCommand(
@@ -85,6 +107,7 @@ REPORT = TaskCommand(
     Ledger.report,
     "{code} 进展已报送（{percent}%）",
     says=_report_said,
+    says_saved=_report_saved,
 )
 REQUEST_EXTENSION = TaskCommand(
     "request_extension",

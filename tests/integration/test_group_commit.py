@@ -274,3 +274,82 @@ def test_a_stale_copy_never_changes_the_answer(
     assert type(ours.value) is type(theirs.value)
     assert ours.value.message == theirs.value.message
     assert reports(ledger, code) == ["初次报送"]
+
+
+def snapshot_versions(ledger: Ledger, code: str) -> list[int]:
+    assert ledger.snapshots is not None
+    return [s.originator_version for s in ledger.snapshots.get(task_id(code))]
+
+
+def test_snapshots_due_in_a_batch_are_written_once_it_committed_and_never_for_a_loser(
+    ledger: Ledger, store_url: str, clock: FakeClock
+) -> None:
+    """Every task reaches version 50 (a snapshot is due) in one batch; the member whose copy
+    another process overtook loses its insert and writes no snapshot (the other process's
+    snapshot at 50 stays the only one); the others' snapshots are written together, once
+    their events committed, and a fresh process loads every task right from them."""
+    tasks = claimed(ledger, 4)  # version 2
+    for i in range(47):  # version 49: this process holds a copy of each
+        for code in tasks:
+            report(ledger, code, f"第{i}次")
+    other = open_ledger(store_url, clock)
+    try:
+        report(other, tasks[1], "另一进程的报送")  # version 50 of task 1, and its snapshot
+    finally:
+        other.close()
+    assert ledger.snapshots is not None
+    snapshots = recording_snapshots(ledger)
+    recorded = recording(ledger, hold_first=True)
+    jobs = [lambda c=c: report(ledger, c, f"{c}第五十次") for c in tasks]
+    assert held_batch(ledger, recorded, jobs) == [None] * 4
+    # the first job alone, then tasks 2 and 3 of the refused batch together; task 1's retry
+    # lands at version 51, where no snapshot is due
+    assert snapshots.sizes() == [(1, "ok"), (2, "ok")]
+    for code in tasks:
+        assert snapshot_versions(ledger, code) == [50]
+    fresh = open_ledger(store_url, clock)
+    try:
+        for code in tasks:
+            state = fresh.task(code, OFFICE)
+            assert state["reports"] == (49 if code == tasks[1] else 48)
+            assert state["version"] == (51 if code == tasks[1] else 50)
+    finally:
+        fresh.close()
+
+
+def recording_snapshots(ledger: Ledger) -> Recorded:
+    assert ledger.snapshots is not None
+    recorder = ledger.snapshots.recorder
+    recorded = Recorded(recorder.insert_events)
+    recorder.insert_events = recorded  # type: ignore[method-assign]
+    return recorded
+
+
+def test_a_read_gets_its_own_copy_and_a_refused_command_keeps_the_copy(ledger: Ledger) -> None:
+    """The copy a command saved is handed to the next command, never shared: what a read got
+    can be changed without reaching it. A command refused before it changed anything leaves
+    the copy as it was, so the next command still starts from it without a read."""
+    (code,) = claimed(ledger, 1)
+    report(ledger, code, "初次报送")
+    got = ledger._task(code)
+    got.report_progress("未保存的报送", 90, [], LIAISON.actor, ledger.clock())
+    report(ledger, code, "第二次报送")
+    assert reports(ledger, code) == ["初次报送", "第二次报送"]
+    assert versions(ledger, code) == [1, 2, 3, 4]
+    assert ledger.task(code, OFFICE)["percent"] == 50
+    with pytest.raises(DomainError):
+        ledger.close_milestone(code, cmd.CloseMilestone(name="没有这个节点", reason="无"), OFFICE)
+    real_select = ledger.recorder.select_events
+    read: list[object] = []
+
+    def counting(*args: Any, **kwargs: Any) -> Any:
+        read.append(args)
+        return real_select(*args, **kwargs)
+
+    ledger.recorder.select_events = counting  # type: ignore[method-assign]
+    try:
+        report(ledger, code, "第三次报送")
+    finally:
+        ledger.recorder.select_events = real_select  # type: ignore[method-assign]
+    assert read == []  # started from the copy, as it was before the refusal
+    assert reports(ledger, code) == ["初次报送", "第二次报送", "第三次报送"]

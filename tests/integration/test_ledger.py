@@ -262,3 +262,35 @@ def test_loading_a_task_reads_from_its_snapshot_not_its_whole_history(ledger: Le
     assert state["reports"] == 128
     assert state["version"] == 130
     assert sum(read) < 50
+
+
+def test_a_reports_success_text_comes_from_the_task_as_saved_without_a_reload(
+    ledger: Ledger,
+) -> None:
+    """The lead unit's report sets the percent; a co-unit's and the leading official's say
+    they do not, with the task's percent as their own save left it. No load after the save."""
+    from duban.app import task_commands as tc
+
+    ledger.assign(assignment(), OFFICE)
+    ledger.claim("2024-01", LEAD)
+    official = Identity("official", "王建国")
+    recorder = ledger.events.recorder
+    real_select = recorder.select_events
+    read: list[object] = []
+
+    def counting(*args: object, **kwargs: object) -> object:
+        read.append(args)
+        return real_select(*args, **kwargs)  # type: ignore[arg-type]
+
+    def said(who: Identity, percent: int) -> str:
+        body = cmd.ReportProgress(text="推进中", percent=percent)
+        return tc.REPORT.run(ledger, "2024-01", body, who)
+
+    assert said(LEAD, 40) == "2024-01 进展已报送（40%）"
+    recorder.select_events = counting  # type: ignore[method-assign]
+    try:
+        assert said(CO, 70) == "2024-01 配合单位进展已报送（县财政局，本单位进度70%）"
+        assert said(official, 90) == "2024-01 进展已报送（不改变任务进度，任务进度仍为40%）"
+    finally:
+        recorder.select_events = real_select  # type: ignore[method-assign]
+    assert read == []
