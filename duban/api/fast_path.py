@@ -10,7 +10,8 @@ a well-formed report and does with it exactly what the route would:
 
 - the same checks as `checked_request` (no query parameters, no text the store cannot keep, the
   body strictly valid as `ReportBody`), then the same endpoint function (`tasks.report`) in a
-  worker thread, after the same confirmation of the token (`TokenRegistry.identify`);
+  worker thread (`duban.api.workers`, a cheaper hand-off than anyio's), after the same
+  confirmation of the token (`TokenRegistry.identify`);
 - a failure is answered by the app's own exception handlers (the same status and body);
 - anything it does not take — another path or method, a query string, a body that is not JSON
   or not strictly valid, a caller the middleware did not resolve — goes on to FastAPI unchanged
@@ -28,7 +29,6 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from pydantic import ValidationError
-from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -37,6 +37,7 @@ from duban.api.bodies import ReportBody
 from duban.api.deps import ServiceContext, unstorable_text_at
 from duban.api.limits import IDENTITY_STATE, UNCONFIRMED
 from duban.api.schemas import CommandDone
+from duban.api.workers import Workers
 from duban.app.roles import Identity
 
 __all__ = ["ReportShortWay"]
@@ -51,6 +52,7 @@ class ReportShortWay:
     def __init__(self, app: ASGIApp, fastapi: FastAPI) -> None:
         self.app = app
         self.fastapi = fastapi  # its state (the services) and its exception handlers
+        self.workers = Workers()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["method"] != "POST" or scope.get("query_string"):
@@ -70,7 +72,7 @@ class ReportShortWay:
             return
         ctx: ServiceContext = self.fastapi.state.duban
         try:
-            done = await run_in_threadpool(_report, ctx, matched.group(1), parsed, who)
+            done = await self.workers.run(_report, ctx, matched.group(1), parsed, who)
         except Exception as exc:
             await self._answer_error(scope, exc, send)
             return
