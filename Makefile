@@ -22,9 +22,15 @@ system-deps:
 run: $(STAMP)
 	@scripts/run.sh $(CONFIG)
 
+# The suite waits on subprocesses, servers and a browser much of the time: two pytest-xdist
+# workers (a file at a time each: module fixtures are built once), each with its own PostgreSQL
+# server, temp dirs and CLI zygote. `make test PYTEST_WORKERS=0` runs it in one process.
+PYTEST_WORKERS ?= 2
+XDIST = $(if $(filter-out 0,$(PYTEST_WORKERS)),-n $(PYTEST_WORKERS) --dist loadfile)
+
 ## test: lint, types, then the whole suite (SQLite and a real local PostgreSQL)
 test: $(STAMP) system-deps lint
-	$(BIN)/pytest
+	$(BIN)/pytest $(XDIST)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
@@ -38,11 +44,12 @@ unit: $(STAMP)
 ## test-version: lint, types and the in-process part of the suite (tests/unit, tests/integration):
 ## what `.ci/run` runs on a second Python version (see the comment there)
 test-version: $(STAMP) system-deps lint
-	$(BIN)/pytest tests/unit tests/integration
+	$(BIN)/pytest $(XDIST) tests/unit tests/integration
 
-## reliability: the reliability suite's full loops (every corpus case on both stores, long outages)
+## reliability: the full loops that `make test` runs bounded (every corpus case on both stores,
+## long outages, the kill loops, the API fuzz's full number of cases), in one process
 reliability: $(STAMP) system-deps
-	DUBAN_RELIABILITY=full $(BIN)/pytest tests/reliability
+	DUBAN_RELIABILITY=full $(BIN)/pytest tests/reliability tests/integration/test_api_fuzz.py
 
 bench: $(STAMP) system-deps
 	$(BIN)/python -m bench

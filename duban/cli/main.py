@@ -25,6 +25,7 @@ from duban.cli.common import (
     Fmt,
     FormatOpt,
     app,
+    close_services,
     echo,
     fail,
     parse_day,
@@ -328,6 +329,8 @@ def main() -> None:
         app()
     except Exception as exc:
         sys.exit(report_unexpected(exc))
+    finally:
+        close_services()
 
 
 if __name__ == "__main__":

@@ -9,7 +9,6 @@ import hmac
 import os
 import re
 import socket
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -23,7 +22,8 @@ from duban.app.services import Services, open_ledger
 from duban.settings.config import load_config
 from tests.support import webdriver
 from tests.support.api import write_config
-from tests.support.server import DUBAN, REPO, ServeProcess, duban, start_serve
+from tests.support.cli_zygote import run_cli
+from tests.support.server import REPO, ServeProcess, start_serve
 from tests.support.signin import add_person, browser_sign_in, csrf_of, invite, redeem, signed_in
 
 LEAD = "liaison:县发展和改革局/张伟"
@@ -42,15 +42,10 @@ def _task(code: str, title: str, unit: str = "县发展和改革局") -> str:
 
 
 def _run(config: Path, *args: str, now: str | None = None) -> str:
+    """One `duban` command forked from the suite's pre-imported CLI (the store is set up with
+    some twenty commands; this module is about the workspace, not the CLI's start-up)."""
     env = {**os.environ, **({"DUBAN_NOW": now} if now else {})}
-    done = subprocess.run(
-        [str(DUBAN), "--config", str(config), *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-        cwd=config.parent,
-    )
+    done = run_cli(["--config", str(config), *args], env=env, cwd=config.parent)
     assert done.returncode == 0, done.stderr
     return done.stdout
 
@@ -60,7 +55,7 @@ def config(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """One store for the module: every test works on its own tasks."""
     root = tmp_path_factory.mktemp("office")
     path = write_config(root, f"sqlite:///{root / 'var' / 'duban.db'}")
-    duban(path, "init")
+    _run(path, "init")
     month_ago = (dt.datetime.now(dt.UTC) - dt.timedelta(days=30)).isoformat()
     late = root / "late.yaml"
     late.write_text(TASKS.format(rows=_task("L-01", "逾期未签收的任务")), encoding="utf-8")

@@ -23,7 +23,8 @@ would otherwise not have tested the crash window; a bounded run kills on until i
 many, and how many of those fell after the commit (the retry was answered as a replay) or
 before it (handled afresh), is printed.
 
-Bounded by default (about half a minute of kills per store, SQLite and PostgreSQL);
+Bounded by default (about ten seconds of kills per store, SQLite and PostgreSQL, and on
+until at least three kills, one with a callback in flight);
 `DUBAN_RELIABILITY=full` kills for five minutes and at least fifty times per store.
 """
 
@@ -51,7 +52,7 @@ from tests.reliability.support_inbound import (
 )
 from tests.reliability.support_kill import Serve
 
-BUDGET_S = scale(30, 300)  # how long the server is killed and restarted, per store
+BUDGET_S = scale(10, 300)  # how long the server is killed and restarted, per store
 MIN_KILLS = scale(3, 50)
 MAX_KILLS = scale(40, 400)  # while no kill has landed in flight yet, kill on up to this many
 MAX_DELAY_S = 1.5  # a kill falls up to this long after the restarted server's first answer

@@ -375,6 +375,9 @@ def _bad_padding() -> str:
         (feishu_encrypt("another key", b'{"type":"url_verification"}'), None),
         (feishu_encrypt(KEY, "不是 JSON".encode()), "feishu-decrypt-not-json"),
     ],
+    # Named, not by value: the ciphertexts have random IVs, and every pytest-xdist worker must
+    # collect the same test ids.
+    ids=["not-base64", "too-short", "no-whole-block", "bad-padding", "other-key", "not-json"],
 )
 def test_a_body_that_fails_decryption_is_403(encrypted: str, reason: str | None) -> None:
     raw = json.dumps({"encrypt": encrypted}).encode()
