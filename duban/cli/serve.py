@@ -11,6 +11,7 @@ machine's clock.
 
 from __future__ import annotations
 
+import gc
 import os
 import signal
 import socket
@@ -98,12 +99,22 @@ def serve(
     scheduler = "" if no_scheduler else "，含提醒调度（已有调度进程时自动让出）"
     api = "（接口 /api/v1，接口说明 /openapi.json）"
     server.banner = f"督办服务: http://{host}:{{port}}/  {api}{scheduler}{_pinned_clock()}"
+    _freeze_what_start_up_built()
     try:
         server.run()
     finally:
         svc.ledger.close()
     if server.stopped_by:
         typer.echo(f"已停止（{_STOP_REASONS.get(server.stopped_by, '收到停止信号')}）")
+
+
+def _freeze_what_start_up_built() -> None:
+    """Everything built so far (modules, config, the app, the projections caught up at start)
+    lives as long as the server: `gc.freeze` moves it out of the collector's generations, so a
+    full collection no longer walks it. Measured: a full collection during a report burst took
+    85–117 ms with the start-up objects in it and ~4 ms without (docs/performance.md)."""
+    gc.collect()
+    gc.freeze()
 
 
 NO_PUBLIC_URL = "未设置 [web] public_url：群消息中不附任务链接"
