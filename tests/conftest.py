@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import itertools
 import os
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -17,6 +19,17 @@ pytest_plugins = ["tests.fakes.platforms"]
 
 TZ = ZoneInfo("Asia/Shanghai")
 _db_counter = itertools.count()
+
+
+if sys.version_info >= (3, 13):
+
+    @pytest.fixture(autouse=True)
+    def _collect_after_each_test() -> Iterator[None]:
+        """From 3.13 an unclosed `sqlite3.Connection` warns when it is collected, and the
+        warning is an error here: collecting at each test's end lays it at the test that
+        leaked the connection instead of at whichever later test the collector ran in."""
+        yield
+        gc.collect()
 
 
 @pytest.fixture(scope="session")

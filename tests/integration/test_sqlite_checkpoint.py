@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
 import subprocess
 import sys
@@ -123,7 +124,7 @@ def test_a_kill_in_the_middle_loses_nothing_answered(tmp_path: Path) -> None:
     assert [e.originator_version for e in stored] == list(range(1, len(stored) + 1))
     assert len(stored) >= answered
     reopened.close()
-    with sqlite3.connect(db) as check:
+    with contextlib.closing(sqlite3.connect(db)) as check:  # `with` alone does not close
         assert check.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
 
 
