@@ -3,7 +3,6 @@ quarter that leaves every state of the workspace in the store, seeded once."""
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import shutil
 from pathlib import Path
@@ -11,10 +10,11 @@ from typing import Any
 
 import pytest
 
+from tests.support.clock import office_today
 from tests.support.server import REPO, duban
 
 SAMPLE = REPO / "examples" / "tasks-2024.csv"
-YEAR = dt.date.today().year
+YEAR = office_today().year
 
 
 @pytest.fixture(scope="module")

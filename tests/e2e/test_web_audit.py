@@ -4,7 +4,6 @@ JSON Lines export; one headless Chromium pass on a phone-sized window."""
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import re
 import shutil
@@ -14,13 +13,14 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.support.clock import office_today
 from tests.support.server import REPO, ServeProcess, duban, start_serve
 from tests.support.signin import add_person, browser_sign_in, invite, signed_in
 from tests.support.webdriver import Browser, available, chromium
 
 SAMPLE = REPO / "examples" / "tasks-2024.csv"
 ARTIFACTS = REPO / "test-artifacts"
-YEAR = dt.date.today().year  # the demo's year: the sample re-dated to the current year
+YEAR = office_today().year  # the demo's year: the sample re-dated to the current year
 PAGES = ("/audit", "/audit/board", "/audit/verify", "/audit/export.jsonl")
 _ENTRY = re.compile(r'<li class="trail-entry" data-position="(\d+)">(.*?)</li>', re.S)
 
@@ -128,7 +128,7 @@ def test_unit_and_type_filters_combine(auditor: httpx.Client) -> None:
 
 
 def test_the_date_range_bounds_the_trail_and_a_bad_date_is_named(auditor: httpx.Client) -> None:
-    today = dt.date.today().isoformat()
+    today = office_today().isoformat()
     entries = _entries(auditor.get("/audit", params={"since": today, "until": today}).text)
     assert entries  # the directory and the invitations of the day
     refused = auditor.get("/audit", params={"since": "2024-13-01", "task": _code(1)})
@@ -166,7 +166,7 @@ def test_the_board_as_of_a_date_shows_the_state_of_that_day(auditor: httpx.Clien
 
     before = auditor.get("/audit/board", params={"as_of": f"{YEAR}-01-01"}).text
     assert "当时尚无任务" in before or 'data-code="' not in before.split("asof-board", 1)[-1]
-    today = auditor.get("/audit/board", params={"as_of": dt.date.today().isoformat()}).text
+    today = auditor.get("/audit/board", params={"as_of": office_today().isoformat()}).text
     closed = [c for c in map(_code, range(1, 36)) if "已销号" in row(today, c)]
     assert len(closed) == 1
     refused = auditor.get("/audit/board", params={"as_of": "昨天"})
@@ -216,7 +216,7 @@ def test_an_auditor_filters_the_trail_on_a_phone(config: Path, server: ServeProc
         browser.follow(browser.find("#audit-nav a[href='/audit/verify']"))
         assert "校验通过" in browser.text(browser.find("#verdict"))
         browser.screenshot(ARTIFACTS / "web-audit-verify-phone.png")
-        browser.open(server.url + f"/audit/board?as_of={dt.date.today().isoformat()}")
+        browser.open(server.url + f"/audit/board?as_of={office_today().isoformat()}")
         assert _widest(browser, 360) <= 360
 
 
