@@ -122,19 +122,13 @@ class TaskCopies(TaskAccess):
 
     def _take(self, tid: UUID) -> tuple[int, ReformTask] | None:
         """The copy itself, now the caller's (or unpickled, if a read left it as bytes)."""
-        copies = self._copies()
-        with self._copies_lock:
-            found = copies.get(tid)
-            if found is None:
-                return None
-            version, held = found
-            if isinstance(held, ReformTask):
-                del copies[tid]
-                return version, held
-        return version, _unpickled(held)
+        return self._found(tid, take=True)
 
     def _private(self, tid: UUID) -> tuple[int, ReformTask] | None:
         """A copy of the copy, the caller's to change (the copy becomes bytes, once)."""
+        return self._found(tid, take=False)
+
+    def _found(self, tid: UUID, *, take: bool) -> tuple[int, ReformTask] | None:
         copies = self._copies()
         with self._copies_lock:
             found = copies.get(tid)
@@ -142,6 +136,9 @@ class TaskCopies(TaskAccess):
                 return None
             version, held = found
             if isinstance(held, ReformTask):
+                if take:
+                    del copies[tid]
+                    return version, held
                 held = pickle.dumps(held, pickle.HIGHEST_PROTOCOL)
                 copies[tid] = (version, held)
         return version, _unpickled(held)
