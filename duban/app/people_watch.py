@@ -13,6 +13,13 @@ writer; the PostgreSQL recorder takes a table lock to insert), so an event is ei
 below the position read before a load — and the load saw it — or above it, and the next check
 whose interval covers it invalidates every answer older than it. A false invalidation (any
 watched event, even an unrelated one, drops every answer) only costs a reload.
+
+Requests arriving together share a check (single flight): a caller may use the outcome of a
+check that *started after it arrived* — that check's reads happen after the caller's request
+came, so they see every change committed before it — and never one already under way when it
+arrived. One check runs at a time; callers arriving during it wait for it, then for the next
+one, which the first of them starts and the rest share. Under load the two reads are made once
+per group of concurrent requests instead of once per request.
 """
 
 from __future__ import annotations
@@ -51,10 +58,41 @@ class ChangeWatch(Generic[Value]):
         self._checked = 0  # every notification up to here was looked at
         self._changed = 0  # the position at which a watched event was last seen (or later)
         self._entries: dict[str, tuple[int, Value]] = {}
+        self._flight = threading.Condition(threading.Lock())
+        self._started = 0  # checks started so far (the number of the running one, if any)
+        self._running = False
+        self._finished = 0  # the number of the last check that finished
+        self._finished_at = 0  # and the position it returned
 
     def position(self) -> int:
         """The store's position now, once every watched event up to it has been taken into
-        account (answers older than such an event are no longer handed out)."""
+        account (answers older than such an event are no longer handed out). Shared with the
+        callers waiting for the same check (module docstring)."""
+        with self._flight:
+            needed = self._started + 1  # the first check to start from now on will do
+            while self._finished < needed:
+                if not self._running:
+                    self._running = True
+                    self._started += 1
+                    mine = self._started
+                    break
+                self._flight.wait()
+            else:
+                return self._finished_at
+        try:
+            now = self._check()
+        except BaseException:
+            with self._flight:
+                self._running = False
+                self._flight.notify_all()  # a waiter starts a check of its own
+            raise
+        with self._flight:
+            self._running = False
+            self._finished, self._finished_at = mine, now
+            self._flight.notify_all()
+        return now
+
+    def _check(self) -> int:
         now = self.recorder.max_notification_id() or 0
         with self._lock:
             start = self._checked
