@@ -68,8 +68,12 @@ class Result:
         return self.ok / self.elapsed
 
     def percentile(self, p: float) -> float:
-        ordered = sorted(self.latencies_ms)
-        return ordered[min(len(ordered) - 1, int(p * len(ordered)))] if ordered else 0.0
+        return percentile(self.latencies_ms, p)
+
+
+def percentile(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(p * len(ordered)))] if ordered else 0.0
 
 
 # ---- the bare library ------------------------------------------------------------------------
@@ -81,13 +85,19 @@ class Counter(Aggregate):
         pass
 
 
-def bare_save_rate(store_url: str, saves: int) -> tuple[float, float]:
-    """Saves per second, and milliseconds per save, of one event per save on this store."""
+def _bare_counter(store_url: str) -> tuple[Application[object], Counter]:
+    """The bare library on this store, and a saved counter to tick."""
     app: Application[object] = Application(
         env={**store_env(store_url), "AGGREGATE_CACHE_MAXSIZE": "0"}
     )
     counter = Counter()
     app.save(counter)
+    return app, counter
+
+
+def bare_save_rate(store_url: str, saves: int) -> tuple[float, float]:
+    """Saves per second, and milliseconds per save, of one event per save on this store."""
+    app, counter = _bare_counter(store_url)
     start = time.perf_counter()
     for _ in range(saves):
         counter.tick()
@@ -100,11 +110,7 @@ def bare_save_rate(store_url: str, saves: int) -> tuple[float, float]:
 def bare_save_tail(store_url: str, rate: int, seconds: float) -> tuple[float, float]:
     """p50 and p99 (ms) of the bare library's saves issued at `rate` per second for `seconds`,
     each timed from its scheduled time as `open_loop` times a request: the store's own tail."""
-    app: Application[object] = Application(
-        env={**store_env(store_url), "AGGREGATE_CACHE_MAXSIZE": "0"}
-    )
-    counter = Counter()
-    app.save(counter)
+    app, counter = _bare_counter(store_url)
     latencies: list[float] = []
     start = time.perf_counter()
     for n in range(max(1, int(rate * seconds))):
@@ -114,8 +120,7 @@ def bare_save_tail(store_url: str, rate: int, seconds: float) -> tuple[float, fl
         app.save(counter)
         latencies.append(1000 * (time.perf_counter() - scheduled))
     app.close()
-    tail = Result(len(latencies), len(latencies), time.perf_counter() - start, latencies)
-    return statistics.median(latencies), tail.percentile(0.99)
+    return statistics.median(latencies), percentile(latencies, 0.99)
 
 
 # ---- the service -----------------------------------------------------------------------------
